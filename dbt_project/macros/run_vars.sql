@@ -1,0 +1,8 @@
+{#- The run's evaluation instant and history start as SQL literals (indices.md §0.1). -#}
+{% macro as_of() -%}
+    cast('{{ var("as_of") }}' as timestamptz)
+{%- endmacro %}
+
+{% macro history_start() -%}
+    cast('{{ var("history_start") }}' as date)
+{%- endmacro %}

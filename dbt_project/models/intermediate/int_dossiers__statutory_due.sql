@@ -1,0 +1,121 @@
+-- Normalised reception and statutory due instant of each received dossier (indices.md §0.4),
+-- from its procedure's time limit. Used when no appointment is stored and to reveal hidden
+-- extensions (an appointment later than the law allows).
+with
+
+dossiers as (
+    select dossier_id, procedure_version_id, procedure_code, accepted_at
+    from {{ ref('stg_motcua__dossiers') }}
+    where accepted_at is not null
+),
+
+versions as (
+    select * from {{ ref('stg_motcua__procedures') }}
+),
+
+current_versions as (
+    select * from {{ ref('int_procedures__current') }}
+),
+
+calendar as (
+    select * from {{ ref('int_calendar__working_days') }}
+),
+
+working_days as (
+    select * from calendar where is_working_day
+),
+
+received as (
+    select
+        dossiers.dossier_id,
+        dossiers.accepted_at,
+        coalesce(versions.processing_time, current_versions.processing_time) as processing_time,
+        coalesce(versions.processing_time_unit, current_versions.processing_time_unit)
+            as processing_time_unit,
+        coalesce(versions.same_day_cutoff, current_versions.same_day_cutoff) as same_day_cutoff,
+        cal.is_working_day as received_on_working_day,
+        cal.calendar_date as received_date,
+        {{ working_minute_index('dossiers.accepted_at', 'cal') }} as received_index
+    from dossiers
+    left join versions on versions.procedure_version_id = dossiers.procedure_version_id
+    left join current_versions on current_versions.procedure_code = dossiers.procedure_code
+    inner join calendar as cal on cal.calendar_date = cast(dossiers.accepted_at as date)
+),
+
+normalised as (
+    select
+        received.*,
+        {{ instant_in_office_day('opening.calendar_date', 'received.received_index - opening.working_day_ordinal * 480') }}
+            as normalised_received_at
+    from received
+    inner join working_days as opening
+        on opening.working_day_ordinal = cast(floor(received.received_index / 480.0) as bigint)
+),
+
+targets as (
+    select
+        normalised.*,
+        case
+            when processing_time_unit = 'WORKING_DAY' then received_index + processing_time * 480
+            when processing_time_unit = 'HOUR' then received_index + processing_time * 60
+        end as due_index,
+        case
+            when processing_time_unit = 'DAY'
+                then normalised_received_at + to_microseconds(cast(processing_time * 86400000000 as bigint))
+            when processing_time_unit = 'MONTH'
+                then normalised_received_at + to_months(cast(processing_time as integer))
+        end as calendar_due_at
+    from normalised
+),
+
+same_day as (
+    select
+        targets.dossier_id,
+        case
+            when targets.received_on_working_day
+                and strftime(targets.accepted_at, '%H:%M:%S') <= targets.same_day_cutoff || ':00'
+                then targets.received_date
+            else (
+                select min(w.calendar_date) from working_days as w
+                where w.calendar_date > targets.received_date
+            )
+        end as due_date
+    from targets
+    where targets.same_day_cutoff is not null and targets.processing_time = 0
+),
+
+resolved as (
+    select
+        targets.dossier_id,
+        targets.accepted_at,
+        targets.normalised_received_at,
+        targets.received_index,
+        case
+            when same_day.due_date is not null
+                then {{ instant_in_office_day('same_day.due_date', 480) }}
+            when targets.due_index is not null
+                then {{ instant_in_office_day('due_day.calendar_date', 'targets.due_index - due_day.working_day_ordinal * 480') }}
+            when targets.calendar_due_at is not null
+                then case
+                    when roll.calendar_date = cast(targets.calendar_due_at as date) then targets.calendar_due_at
+                    else cast(cast(roll.calendar_date as timestamp)
+                        + (cast(targets.calendar_due_at as timestamp) - cast(cast(targets.calendar_due_at as date) as timestamp))
+                        as timestamptz)
+                end
+        end as statutory_due_at
+    from targets
+    left join same_day on same_day.dossier_id = targets.dossier_id
+    left join working_days as due_day
+        on due_day.working_day_ordinal = {{ due_day_ordinal('targets.due_index') }}
+    left join working_days as roll
+        on roll.calendar_date = (
+            select min(w.calendar_date) from working_days as w
+            where w.calendar_date >= cast(targets.calendar_due_at as date)
+        )
+)
+
+select
+    resolved.*,
+    {{ working_minute_index('resolved.statutory_due_at', 'due_cal') }} as statutory_due_index
+from resolved
+left join calendar as due_cal on due_cal.calendar_date = cast(resolved.statutory_due_at as date)

@@ -1,0 +1,112 @@
+-- One row per one-stop dossier (warehouse.md): deadlines, progress status at AS_OF and the
+-- facts the indicators count. Personal data is only the keyed hash `applicant_key`.
+with
+
+dossiers as (
+    select * from {{ ref('stg_motcua__dossiers') }}
+),
+
+events as (
+    select * from {{ ref('int_dossier_events') }}
+),
+
+due as (
+    select * from {{ ref('int_dossiers__statutory_due') }}
+),
+
+at_as_of as (
+    select * from {{ ref('int_progress_on_time__dossier_periods') }}
+    where period_type = 'as_of'
+),
+
+procedures as (
+    select * from {{ ref('int_procedures__current') }}
+),
+
+rescheduled as (
+    select dossier_id, arg_max(new_appointment_at, step_at) as rescheduled_due_at
+    from {{ ref('stg_motcua__dossier_steps') }}
+    where action = 'APOLOGY' and new_appointment_at is not null
+    group by dossier_id
+),
+
+calendar as (
+    select * from {{ ref('int_calendar__working_days') }}
+)
+
+select
+    dossiers.dossier_code,
+    dossiers.dossier_id,
+    dossiers.national_code,
+    dossiers.unit_code,
+    dossiers.procedure_code,
+    dossiers.channel,
+    dossiers.applicant_type,
+    dossiers.applicant_key,
+    dossiers.accepted_at as received_at,
+    coalesce(dossiers.appointment_at, due.statutory_due_at) as due_at,
+    due.statutory_due_at,
+    rescheduled.rescheduled_due_at,
+    events.finished_at,
+    events.first_returned_at as returned_at,
+    events.terminal_at,
+    dossiers.national_status,
+    case
+        when dossiers.inter_agency_copy then 'EXCLUDED'
+        when dossiers.accepted_at is null or dossiers.national_status in (1, 3) then 'NOT_RECEIVED'
+        when at_as_of.is_terminal and at_as_of.is_late then 'LATE'
+        when at_as_of.is_terminal and at_as_of.is_before_due_date then 'EARLY'
+        when at_as_of.is_terminal then 'ON_TIME'
+        when at_as_of.is_late then 'IN_PROGRESS_OVERDUE'
+        when at_as_of.dossier_id is not null then 'IN_PROGRESS_WITHIN_DUE'
+        else 'NOT_RECEIVED'
+    end as progress_status,
+    case when events.finished_at is not null and due.received_index is not null
+        then ({{ working_minute_index('events.finished_at', 'finished_day') }} - due.received_index) / 480.0
+    end as processing_working_days,
+    case when at_as_of.is_late and due_day.calendar_date is not null
+        then greatest(
+            at_as_of.adjusted_end_index
+            - {{ working_minute_index('coalesce(dossiers.appointment_at, due.statutory_due_at)', 'due_day') }},
+            0
+        ) / 480.0
+    end as working_days_late,
+    coalesce(events.supplement_requests, 0) as supplement_count,
+    coalesce(events.apologies, 0) as apology_count,
+    dossiers.national_code is not null as is_synced,
+    cast(null as timestamptz) as synced_at,
+    cast(null as integer) as national_copy_status,
+    coalesce(procedures.fee_amount, 0) > 0 as fee_bearing,
+    coalesce(list_bool_or([
+        fee.status = 'PAID' and fee.method in ('ONLINE_NATIONAL', 'ONLINE_PROVINCIAL')
+        for fee in dossiers.fees
+    ]), false) as paid_online,
+    coalesce(list_bool_or([
+        file.kind = 'COMPONENT' and file.digitized for file in dossiers.files
+    ]), false) as is_digitized,
+    coalesce(list_bool_or([
+        file.kind = 'RESULT' and file.has_url and coalesce(file.result_code, '') <> ''
+        for file in dossiers.files
+    ]), false) as has_e_result,
+    coalesce(list_bool_or([file.reuse in (1, 2) for file in dossiers.files]), false) as reused_data,
+    dossiers.vneid_authenticated
+        or coalesce(list_contains(dossiers.connected_databases, 'CSDLQG_DAN_CU'), false)
+        as vneid_or_population_db,
+    dossiers.rating,
+    case
+        when coalesce(dossiers.accepted_at, dossiers.submitted_at) < cast('2025-07-01' as timestamptz)
+            then '2018'
+        else '2025'
+    end as regime,
+    dossiers.inter_agency_copy,
+    dossiers.source_updated_at,
+    {{ as_of() }} as as_of
+from dossiers
+left join events on events.dossier_id = dossiers.dossier_id
+left join due on due.dossier_id = dossiers.dossier_id
+left join at_as_of on at_as_of.dossier_id = dossiers.dossier_id
+left join procedures on procedures.procedure_code = dossiers.procedure_code
+left join rescheduled on rescheduled.dossier_id = dossiers.dossier_id
+left join calendar as finished_day on finished_day.calendar_date = cast(events.finished_at as date)
+left join calendar as due_day
+    on due_day.calendar_date = cast(coalesce(dossiers.appointment_at, due.statutory_due_at) as date)

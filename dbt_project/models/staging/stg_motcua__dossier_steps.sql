@@ -1,0 +1,39 @@
+-- Every history step of every dossier (sources.md A.6), one row per step, with the national
+-- status reached after it.
+with
+
+dossiers as (
+    select dossier_id, history from {{ ref('stg_motcua__dossiers') }}
+),
+
+steps as (
+    select
+        dossier_id,
+        unnest(history) as step
+    from dossiers
+),
+
+status_map as (
+    select * from {{ ref('motcua_status_map') }}
+),
+
+renamed as (
+    select
+        steps.dossier_id,
+        steps.step.seq as step_seq,
+        steps.step.at as step_at,
+        steps.step.action as action,
+        steps.step.status_id as vendor_status_id,
+        status_map.national_status,
+        steps.step.from_agency_code,
+        steps.step.to_agency_code,
+        steps.step.officer_key,
+        coalesce(steps.step.has_note, false) as has_note,
+        coalesce(steps.step.note_length, 0) as note_length,
+        nullif(trim(steps.step.document_no), '') as document_no,
+        steps.step.new_appointment_at
+    from steps
+    left join status_map on status_map.vendor_status_id = steps.step.status_id
+)
+
+select * from renamed

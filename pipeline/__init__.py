@@ -1,0 +1,1 @@
+"""Service-quality warehouse for Vietnamese public administration (Decision 766 index)."""

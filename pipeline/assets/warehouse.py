@@ -1,0 +1,97 @@
+"""The dbt models as assets (staging → intermediate → marts) and the publication of the marts.
+
+Every DuckDB writer runs in the pool `warehouse_writer` (limit 1, see `dagster.yaml`): DuckDB
+allows one writer per file.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Mapping
+from typing import Any
+
+import dagster as dg
+from dagster_dbt import (
+    DagsterDbtTranslator,
+    DagsterDbtTranslatorSettings,
+    DbtCliResource,
+    dbt_assets,
+)
+
+from pipeline.config import load_settings
+from pipeline.project import dbt_project
+from pipeline.publish import publish_warehouse
+from pipeline.runtime import dbt_environment, run_as_of
+
+WRITER_POOL = "warehouse_writer"
+LAYERS = ("staging", "intermediate", "marts", "audit")
+
+
+class LayeredTranslator(DagsterDbtTranslator):
+    """Groups dbt models by layer (their folder) so the UI reads like a map of the warehouse."""
+
+    def get_group_name(self, dbt_resource_props: Mapping[str, Any]) -> str | None:
+        if dbt_resource_props["resource_type"] == "seed":
+            return "reference"
+        fqn = dbt_resource_props.get("fqn", [])
+        for layer in LAYERS:
+            if layer in fqn:
+                return layer
+        return super().get_group_name(dbt_resource_props)
+
+    def get_asset_key(self, dbt_resource_props: Mapping[str, Any]) -> dg.AssetKey:
+        if dbt_resource_props["resource_type"] == "source":
+            return super().get_asset_key(dbt_resource_props)
+        group = self.get_group_name(dbt_resource_props) or "dbt"
+        return dg.AssetKey([group, dbt_resource_props["name"]])
+
+    def get_owners(self, dbt_resource_props: Mapping[str, Any]) -> list[str]:
+        return ["team:analytics"]
+
+
+translator = LayeredTranslator(settings=DagsterDbtTranslatorSettings(enable_asset_checks=True))
+
+
+def dbt_vars(as_of: str, history_start: str) -> str:
+    return json.dumps({"as_of": as_of, "history_start": history_start})
+
+
+@dbt_assets(
+    manifest=dbt_project.manifest_path,
+    project=dbt_project,
+    dagster_dbt_translator=translator,
+    pool=WRITER_POOL,
+)
+def warehouse_models(context: dg.AssetExecutionContext, dbt: DbtCliResource):
+    """Builds and tests the warehouse models in the private build file."""
+    settings = load_settings()
+    os.environ.update(dbt_environment(settings))
+    as_of = run_as_of(context, settings)
+    args = ["build", "--vars", dbt_vars(as_of.isoformat(), settings.history_start.isoformat())]
+    yield from dbt.cli(args, context=context).stream()
+
+
+@dg.asset(
+    key=["publish", "warehouse"],
+    deps=[dg.AssetKey(["marts", "fct_indicator"]), dg.AssetKey(["marts", "fct_dossier"])],
+    group_name="publish",
+    kinds={"duckdb", "parquet"},
+    owners=["team:data-platform"],
+    pool=WRITER_POOL,
+    description="Checkpointed read-only copy of the public schemas (marts, audit), swapped "
+    "atomically into WAREHOUSE_PATH, and the marts exported as Parquet beside it "
+    "(warehouse.md 'Access').",
+)
+def published_warehouse(context: dg.AssetExecutionContext) -> dg.MaterializeResult:
+    settings = load_settings()
+    published = publish_warehouse(settings.build_path, settings.warehouse_path)
+    context.log.info(f"published {published.tables} tables to {settings.warehouse_path}")
+    return dg.MaterializeResult(
+        metadata={
+            "path": dg.MetadataValue.path(str(settings.warehouse_path)),
+            "tables": published.tables,
+            "rows": dg.MetadataValue.json(published.rows),
+            "bytes": published.bytes,
+        }
+    )

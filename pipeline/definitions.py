@@ -1,0 +1,35 @@
+"""Assembles the Dagster definitions: assets, the daily job and its schedule, resources."""
+
+import dagster as dg
+from dagster_dbt import DbtCliResource
+
+from pipeline.assets import raw, warehouse
+from pipeline.project import dbt_project
+
+daily_refresh = dg.define_asset_job(
+    "daily_refresh",
+    selection=dg.AssetSelection.all(),
+    description="Incremental extraction, dbt build and tests, publication of the warehouse.",
+    executor_def=dg.in_process_executor,
+)
+
+daily_refresh_schedule = dg.ScheduleDefinition(
+    name="daily_refresh_0500",
+    job=daily_refresh,
+    cron_schedule="0 5 * * *",
+    execution_timezone="Asia/Ho_Chi_Minh",
+    default_status=dg.DefaultScheduleStatus.RUNNING,
+    description="Every morning at 05:00 Vietnam time, before the town's leadership meets.",
+)
+
+defs = dg.Definitions(
+    assets=[
+        *dg.load_assets_from_modules([raw]),
+        warehouse.warehouse_models,
+        warehouse.published_warehouse,
+    ],
+    jobs=[daily_refresh],
+    schedules=[daily_refresh_schedule],
+    resources={"dbt": DbtCliResource(project_dir=dbt_project)},
+    executor=dg.in_process_executor,
+)

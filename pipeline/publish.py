@@ -1,0 +1,83 @@
+"""Publication of the warehouse (warehouse.md "Access").
+
+The public schemas of the private build file are copied into a new DuckDB file, checkpointed,
+and renamed over `WAREHOUSE_PATH` in one step: an analyst holding the old file open keeps
+reading it undisturbed, and nobody ever sees a half-built mart. The marts are exported as
+Parquet under `<warehouse folder>/marts/`, each file swapped in the same way.
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import duckdb
+
+PUBLIC_SCHEMAS = ("marts", "audit")
+
+
+@dataclass
+class Publication:
+    tables: int = 0
+    rows: dict[str, int] = field(default_factory=dict)
+    bytes: int = 0
+
+
+def _quote(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+
+
+def publish_warehouse(build_path: Path, warehouse_path: Path) -> Publication:
+    if not build_path.exists():
+        raise FileNotFoundError(f"no built warehouse at {build_path}; run the dbt models first")
+    warehouse_path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = warehouse_path.with_name(f".{warehouse_path.name}.{uuid.uuid4().hex}.tmp")
+    publication = Publication()
+    try:
+        with duckdb.connect(str(tmp)) as con:
+            con.execute(f"ATTACH {_sql_str(build_path)} AS build (READ_ONLY)")
+            tables = con.execute(
+                "SELECT table_schema, table_name FROM information_schema.tables "
+                "WHERE table_catalog = 'build' AND table_schema IN ? "
+                "ORDER BY table_schema, table_name",
+                [list(PUBLIC_SCHEMAS)],
+            ).fetchall()
+            for schema in PUBLIC_SCHEMAS:
+                con.execute(f"CREATE SCHEMA IF NOT EXISTS {_quote(schema)}")
+            for schema, table in tables:
+                target = f"{_quote(schema)}.{_quote(table)}"
+                con.execute(f"CREATE TABLE {target} AS SELECT * FROM build.{target}")
+                publication.rows[f"{schema}.{table}"] = con.execute(
+                    f"SELECT count(*) FROM {target}"
+                ).fetchall()[0][0]
+            publication.tables = len(tables)
+            con.execute("DETACH build")
+            con.execute("CHECKPOINT")
+            _export_marts(
+                con, warehouse_path.parent / "marts", [t for s, t in tables if s == "marts"]
+            )
+        with open(tmp, "rb") as fh:
+            os.fsync(fh.fileno())
+        os.replace(tmp, warehouse_path)
+        publication.bytes = warehouse_path.stat().st_size
+    finally:
+        tmp.unlink(missing_ok=True)
+        Path(f"{tmp}.wal").unlink(missing_ok=True)
+    return publication
+
+
+def _export_marts(con: duckdb.DuckDBPyConnection, folder: Path, tables: list[str]) -> None:
+    folder.mkdir(parents=True, exist_ok=True)
+    for table in tables:
+        final = folder / f"{table}.parquet"
+        tmp = folder / f".{table}.{uuid.uuid4().hex}.tmp"
+        con.execute(
+            f"COPY marts.{_quote(table)} TO {_sql_str(tmp)} (FORMAT parquet, COMPRESSION zstd)"
+        )
+        os.replace(tmp, final)
+
+
+def _sql_str(path: Path) -> str:
+    return "'" + str(path).replace("'", "''") + "'"

@@ -1,0 +1,151 @@
+"""Typed records of the provincial one-stop system (sources.md A), validated at the edge.
+
+A record that does not fit these models is rejected (kept in `audit.rejects`), never guessed.
+Fields the models do not know are kept verbatim in `extra` (schema drift is visible, not lost).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Literal
+
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StrictBool
+
+
+class _Record(BaseModel):
+    model_config = ConfigDict(extra="allow", populate_by_name=True, frozen=True)
+
+    @property
+    def extra(self) -> dict:
+        return dict(self.model_extra or {})
+
+
+class Ref(_Record):
+    id: str
+    code: str | None = None
+    name: str | None = None
+
+
+class ApplyMethod(_Record):
+    id: int
+
+
+class Applicant(_Record):
+    type: Literal[1, 2, 3, 4]
+    fullname: str | None = None
+    identity_number: str | None = Field(None, alias="identityNumber")
+    phone_number: str | None = Field(None, alias="phoneNumber")
+    email: str | None = None
+    address: str | None = None
+
+
+class DossierStatus(_Record):
+    id: int
+    name: str | None = None
+
+
+class Fee(_Record):
+    code: str | None = None
+    name: str | None = None
+    kind: str | None = None
+    amount: int
+    status: Literal["UNPAID", "PAID", "REFUNDED", "EXEMPT"]
+    method: Literal["ONLINE_NATIONAL", "ONLINE_PROVINCIAL", "CASH", "TRANSFER"] | None = None
+    paid_date: AwareDatetime | None = Field(None, alias="paidDate")
+    receipt_no: str | None = Field(None, alias="receiptNo")
+
+
+class File(_Record):
+    id: str
+    kind: Literal["COMPONENT", "RESULT"]
+    name: str | None = None
+    component_code: str | None = Field(None, alias="componentCode")
+    result_code: str | None = Field(None, alias="resultCode")
+    url: str | None = None
+    digitized: StrictBool = False
+    reuse: Literal[0, 1, 2] = 0
+    from_citizen_store: StrictBool = Field(False, alias="fromCitizenStore")
+    signed: StrictBool = False
+    pushed_to_citizen_store: StrictBool = Field(False, alias="pushedToCitizenStore")
+
+
+class Rating(_Record):
+    value: Literal["VERY_SATISFIED", "SATISFIED", "DISSATISFIED"]
+    rated_at: AwareDatetime | None = Field(None, alias="ratedAt")
+    channel: str | None = None
+
+
+class HistoryStep(_Record):
+    seq: int
+    at: AwareDatetime
+    action: str
+    status_id: int | None = Field(None, alias="statusId")
+    from_agency_code: str | None = Field(None, alias="fromAgencyCode")
+    to_agency_code: str | None = Field(None, alias="toAgencyCode")
+    officer: str | None = None
+    note: str | None = None
+    document_no: str | None = Field(None, alias="documentNo")
+    new_appointment_date: AwareDatetime | None = Field(None, alias="newAppointmentDate")
+
+
+class Dossier(_Record):
+    id: str = Field(min_length=1, max_length=64)
+    code: str = Field(min_length=1, max_length=128)
+    nation_code: str | None = Field(None, alias="nationCode", max_length=128)
+    procedure: Ref
+    agency: Ref
+    apply_method: ApplyMethod | None = Field(None, alias="applyMethod")
+    result_delivery: Literal["COUNTER", "POST"] | None = Field(None, alias="resultDelivery")
+    applicant: Applicant | None = None
+    submitted_date: AwareDatetime | None = Field(None, alias="submittedDate")
+    accepted_date: AwareDatetime | None = Field(None, alias="acceptedDate")
+    appointment_date: AwareDatetime | None = Field(None, alias="appointmentDate")
+    completed_date: AwareDatetime | None = Field(None, alias="completedDate")
+    returned_date: AwareDatetime | None = Field(None, alias="returnedDate")
+    updated_date: AwareDatetime = Field(alias="updatedDate")
+    dossier_status: DossierStatus = Field(alias="dossierStatus")
+    vneid_authenticated: StrictBool = Field(False, alias="vneidAuthenticated")
+    connected_databases: list[str] = Field(default_factory=list, alias="connectedDatabases")
+    fees: list[Fee] = Field(default_factory=list)
+    files: list[File] = Field(default_factory=list)
+    rating: Rating | None = None
+    history: list[HistoryStep] = Field(default_factory=list)
+    inter_agency_copy: StrictBool = Field(False, alias="interAgencyCopy")
+
+
+class Agency(_Record):
+    id: str
+    code: str
+    name: str
+    level: Literal["PROVINCE", "TOWN", "TOWN_DEPT", "WARD", "COMMUNE", "WARD_DEPT"]
+    parent_id: str | None = Field(None, alias="parentId")
+    gso_code: str | None = Field(None, alias="gsoCode")
+    valid_from: dt.date | None = Field(None, alias="validFrom")
+    valid_to: dt.date | None = Field(None, alias="validTo")
+    successor_code: str | None = Field(None, alias="successorCode")
+
+
+class Sector(_Record):
+    code: str
+    name: str | None = None
+
+
+class Procedure(_Record):
+    id: str
+    code: str
+    name: str
+    sector: Sector | None = None
+    level: Literal["FULL", "PARTIAL", "NONE"]
+    full_online_eligible: StrictBool = Field(False, alias="fullOnlineEligible")
+    processing_time: float = Field(alias="processingTime", ge=0)
+    processing_time_unit: Literal["WORKING_DAY", "DAY", "HOUR", "MONTH"] = Field(
+        alias="processingTimeUnit"
+    )
+    same_day_cutoff: str | None = Field(None, alias="sameDayCutoff", pattern=r"^\d{2}:\d{2}$")
+    fee_amount: int | None = Field(None, alias="feeAmount", ge=0)
+    result_is_document: StrictBool = Field(False, alias="resultIsDocument")
+    citizen_facing: StrictBool = Field(True, alias="citizenFacing")
+    e_certified_copy: StrictBool = Field(False, alias="eCertifiedCopy")
+    applied_agency_codes: list[str] = Field(default_factory=list, alias="appliedAgencyCodes")
+    valid_from: dt.date | None = Field(None, alias="validFrom")
+    valid_to: dt.date | None = Field(None, alias="validTo")
