@@ -1,0 +1,56 @@
+# Every target bootstraps itself: a clean clone needs nothing but Python 3.11.
+SHELL := /bin/bash
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+UV_VERSION := 0.13.9
+TOOLS := .tools
+UV := $(TOOLS)/bin/uv
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed-stamp
+MANIFEST := dbt_project/target/manifest.json
+
+export DAGSTER_HOME := $(CURDIR)/.dagster
+export UV_PROJECT_ENVIRONMENT := $(CURDIR)/$(VENV)
+export PYTHONPATH := $(CURDIR)
+
+.PHONY: setup demo test refresh simulator ui docs lint clean
+
+setup: $(STAMP) $(MANIFEST)
+
+$(UV):
+	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info[:2] != (3, 11) and "Python 3.11 is required (set PYTHON=...)")'
+	$(PYTHON) -m venv $(TOOLS)
+	$(TOOLS)/bin/pip install --quiet --disable-pip-version-check uv==$(UV_VERSION)
+
+# The environment is rebuilt from the lock file whenever the lock or the project changes.
+$(STAMP): $(UV) uv.lock pyproject.toml
+	$(UV) sync --frozen --python $(PYTHON)
+	@touch $@
+
+# The dbt manifest must exist before the Dagster definitions are imported.
+$(MANIFEST): $(STAMP) $(shell find dbt_project/models dbt_project/macros dbt_project/seeds dbt_project/tests -type f) dbt_project/dbt_project.yml
+	cd dbt_project && ../$(BIN)/dbt parse --profiles-dir . --quiet
+	@touch $@
+
+demo: setup  ## Simulator + whole pipeline through Dagster + published warehouse
+	$(BIN)/python -m pipeline.demo
+
+test: setup  ## The whole test suite (pytest, which also runs dbt build with its tests)
+	$(BIN)/ruff check pipeline tests
+	$(BIN)/python -m pytest -q
+
+refresh: setup  ## One pipeline run against the sources configured in the environment
+	$(BIN)/dagster job execute -m pipeline.definitions -j daily_refresh
+
+simulator: setup  ## Serve the portal simulator in the foreground
+	$(BIN)/python -m pipeline.simulator serve
+
+ui: setup  ## The Dagster UI on 127.0.0.1:3000
+	$(BIN)/dagster dev -w workspace.yaml -h 127.0.0.1 -p 3000
+
+lint: setup
+	$(BIN)/ruff check pipeline tests
+	$(BIN)/ruff format --check pipeline tests
+
+clean:
+	rm -rf $(VENV) $(TOOLS) data warehouse dbt_project/target

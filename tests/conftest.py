@@ -1,0 +1,70 @@
+"""Shared fixtures: a real simulator on loopback and a real pipeline run into a temporary folder."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import dagster as dg
+import pytest
+
+from pipeline.config import parse_instant
+from pipeline.pipeline_env import DEMO_PII_HASH_KEY, patched_environ, simulator_environment
+from pipeline.runtime import AS_OF_TAG
+from pipeline.simulator.server import run_simulator
+
+AS_OF = "2026-11-20T08:00:00+07:00"
+HISTORY_START = "2024-01-01"
+TEST_SCALE = 0.03
+
+
+@dataclass
+class PipelineRun:
+    result: dg.ExecuteInProcessResult
+    env: dict[str, str]
+    data_dir: Path
+    warehouse_path: Path
+
+
+@pytest.fixture(scope="session")
+def simulator():
+    with run_simulator(
+        as_of=parse_instant(AS_OF),
+        history_start=dt.date.fromisoformat(HISTORY_START),
+        scale=TEST_SCALE,
+    ) as handle:
+        yield handle
+
+
+def pipeline_environment(root: Path, simulator) -> dict[str, str]:
+    return {
+        **simulator_environment(simulator),
+        "DATA_DIR": str(root / "data"),
+        "WAREHOUSE_PATH": str(root / "warehouse" / "warehouse.duckdb"),
+        "PII_HASH_KEY": DEMO_PII_HASH_KEY,
+        "HISTORY_START": HISTORY_START,
+        "AS_OF": AS_OF,
+    }
+
+
+def run_daily_refresh(env: dict[str, str], as_of: str = AS_OF) -> dg.ExecuteInProcessResult:
+    """One run of the daily job through Dagster, as the schedule would launch it."""
+    from pipeline.definitions import defs
+
+    with patched_environ({**env, "AS_OF": as_of}):
+        return defs.resolve_job_def("daily_refresh").execute_in_process(
+            instance=dg.DagsterInstance.ephemeral(),
+            tags={AS_OF_TAG: as_of},
+            raise_on_error=False,
+        )
+
+
+@pytest.fixture(scope="session")
+def pipeline_run(tmp_path_factory, simulator) -> Iterator[PipelineRun]:
+    root = tmp_path_factory.mktemp("pipeline")
+    env = pipeline_environment(root, simulator)
+    result = run_daily_refresh(env)
+    assert result.success, "the daily_refresh run failed"
+    yield PipelineRun(result, env, root / "data", root / "warehouse" / "warehouse.duckdb")
