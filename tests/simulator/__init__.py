@@ -1,0 +1,1 @@
+"""Contract tests of the portal simulator, over real HTTP."""
