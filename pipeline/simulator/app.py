@@ -182,11 +182,12 @@ class Simulator:
         ix = self.index()
         positions = self.select(ix, params)
         total = len(positions)
-        offset = max(page * size - duplicate, 0)
+        # a `duplicates` fault repeats the tail of the previous page before this page
+        start, end = max(page * size - duplicate, 0), page * size + size
         if descending:
-            chosen = positions[max(total - offset - size, 0):max(total - offset, 0)][::-1]
+            chosen = positions[max(total - end, 0):max(total - start, 0)][::-1]
         else:
-            chosen = positions[offset:offset + size]
+            chosen = positions[start:end]
         content = [self.dossier(int(ix.keys[p]), ix.as_of) for p in chosen]
         return spring_page(content, page, size, total)
 

@@ -270,7 +270,8 @@ def integration(sim: Simulator, body: dict) -> dict:
     if sim.faults.roll("shift", rng):
         sim.shift()
     duplicate = rng.randint(1, F.DUPLICATE_MAX) if sim.faults.roll("duplicates", rng) else 0
-    offset = max((page - 1) * size - duplicate, 0)
+    offset = max((page - 1) * size - duplicate, 0)  # repeats the previous page's tail
+    size += (page - 1) * size - offset
     codes = sim.world.subtree_codes(madonvi)
     if service == "LayDanhSachHoSoDongBo":
         total, rows = _dossier_copies(sim, codes, start, end, offset, size)
