@@ -1,5 +1,9 @@
 """Assembles the Dagster definitions: assets, the daily job and its schedule, resources."""
 
+import shutil
+import sys
+from pathlib import Path
+
 import dagster as dg
 from dagster_dbt import DbtCliResource
 
@@ -22,6 +26,9 @@ daily_refresh_schedule = dg.ScheduleDefinition(
     description="Every morning at 05:00 Vietnam time, before the town's leadership meets.",
 )
 
+# dbt comes from the same environment as Dagster, whether or not that environment is on PATH.
+DBT_EXECUTABLE = shutil.which("dbt") or str(Path(sys.executable).with_name("dbt"))
+
 defs = dg.Definitions(
     assets=[
         *dg.load_assets_from_modules([raw]),
@@ -30,6 +37,6 @@ defs = dg.Definitions(
     ],
     jobs=[daily_refresh],
     schedules=[daily_refresh_schedule],
-    resources={"dbt": DbtCliResource(project_dir=dbt_project)},
+    resources={"dbt": DbtCliResource(project_dir=dbt_project, dbt_executable=DBT_EXECUTABLE)},
     executor=dg.in_process_executor,
 )

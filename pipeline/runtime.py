@@ -4,8 +4,6 @@
 its assets (and dbt) agree on one value however long the run takes.
 """
 
-from __future__ import annotations
-
 import datetime as dt
 
 import dagster as dg

@@ -55,21 +55,30 @@ def test_every_dossier_of_the_world_lands_once(pipeline_run, simulator):
 
 
 def test_progress_counters_agree_with_dossier_statuses(pipeline_run):
-    """The running year's handled count equals the dossiers that were open in or received in it."""
-    [(indicator_handled, dossier_handled)] = query(
+    """The area's handled count for the running year equals the dossiers open in or received in
+    it; SELF rows miss only the dossiers still open at dissolved units (indices.md §0.2)."""
+    [(area_handled, self_handled, dossier_handled, open_at_dissolved)] = query(
         pipeline_run.warehouse_path,
         """
         select
+            (select sum(denominator) from marts.fct_indicator
+             where indicator_code = 'PROGRESS_ON_TIME' and rollup = 'AREA'
+               and period_type = 'year' and period_start = date '2026-01-01'),
             (select sum(denominator) from marts.fct_indicator
              where indicator_code = 'PROGRESS_ON_TIME' and rollup = 'SELF'
                and period_type = 'year' and period_start = date '2026-01-01'),
             (select count(*) from marts.fct_dossier
              where progress_status not in ('NOT_RECEIVED', 'EXCLUDED')
                and received_at < as_of
+               and (terminal_at is null or terminal_at >= timestamptz '2026-01-01 00:00:00+07')),
+            (select count(*) from marts.fct_dossier join marts.dim_unit using (unit_code)
+             where dim_unit.valid_to < date '2026-01-01'
+               and progress_status not in ('NOT_RECEIVED', 'EXCLUDED')
                and (terminal_at is null or terminal_at >= timestamptz '2026-01-01 00:00:00+07'))
         """,
     )
-    assert indicator_handled == dossier_handled > 0
+    assert area_handled == dossier_handled > 0
+    assert self_handled == dossier_handled - open_at_dissolved
 
 
 def test_rerun_lands_nothing_twice(pipeline_run):

@@ -45,9 +45,9 @@ def test_statutory_due_cases(received, time, unit, cutoff, due):
     assert CAL.statutory_due(at(received), time, unit, cutoff) == at(due)
 
 
-instants = st.datetimes(
-    min_value=dt.datetime(2024, 1, 2), max_value=dt.datetime(2027, 6, 30)
-).map(lambda d: d.replace(second=0, microsecond=0, tzinfo=VN_TZ))
+instants = st.datetimes(min_value=dt.datetime(2024, 1, 2), max_value=dt.datetime(2027, 6, 30)).map(
+    lambda d: d.replace(second=0, microsecond=0, tzinfo=VN_TZ)
+)
 
 
 @settings(max_examples=300, deadline=None)

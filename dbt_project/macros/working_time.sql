@@ -27,7 +27,7 @@
     cast(
         cast({{ day }} as timestamp)
         + to_microseconds(cast(round(
-            (420 + {{ minute }} + case when {{ minute }} > 270 then 120 else 0 end) * 60000000
+            (420 + {{ minute }} + case when {{ minute }} > 270 then 120 else 0 end) * 60000000.0
         ) as bigint))
         as timestamptz
     )

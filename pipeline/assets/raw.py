@@ -1,7 +1,5 @@
 """Raw-zone assets: the working-day calendar and the one-stop system's records (sources.md A)."""
 
-from __future__ import annotations
-
 import datetime as dt
 
 import dagster as dg

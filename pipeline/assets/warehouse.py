@@ -4,8 +4,6 @@ Every DuckDB writer runs in the pool `warehouse_writer` (limit 1, see `dagster.y
 allows one writer per file.
 """
 
-from __future__ import annotations
-
 import json
 import os
 from collections.abc import Mapping
@@ -34,6 +32,8 @@ class LayeredTranslator(DagsterDbtTranslator):
     def get_group_name(self, dbt_resource_props: Mapping[str, Any]) -> str | None:
         if dbt_resource_props["resource_type"] == "seed":
             return "reference"
+        if dbt_resource_props["resource_type"] == "source":
+            return "raw"
         fqn = dbt_resource_props.get("fqn", [])
         for layer in LAYERS:
             if layer in fqn:

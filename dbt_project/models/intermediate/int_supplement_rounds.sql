@@ -20,7 +20,7 @@ requests as (
 
 receipts as (
     select dossier_id, step_at as received_at from steps where action = 'SUPPLEMENT_RECEIVED'
-)
+),
 
 paired as (
     select

@@ -40,7 +40,7 @@ select
     dossiers.national_code,
     dossiers.unit_code,
     dossiers.procedure_code,
-    dossiers.channel,
+    cast(dossiers.channel as integer) as channel,
     dossiers.applicant_type,
     dossiers.applicant_key,
     dossiers.accepted_at as received_at,
@@ -50,7 +50,7 @@ select
     events.finished_at,
     events.first_returned_at as returned_at,
     events.terminal_at,
-    dossiers.national_status,
+    cast(dossiers.national_status as integer) as national_status,
     case
         when dossiers.inter_agency_copy then 'EXCLUDED'
         when dossiers.accepted_at is null or dossiers.national_status in (1, 3) then 'NOT_RECEIVED'
