@@ -24,7 +24,8 @@ SELECT u.unit_name, i.period_start, i.numerator AS on_time, i.denominator AS han
        round(i.points, 2) AS points
 FROM marts.fct_indicator i JOIN marts.dim_unit u USING (unit_code)
 WHERE i.indicator_code = 'PROGRESS_ON_TIME' AND i.rollup = 'SELF' AND i.period_type = 'month'
-  AND i.period_start = (SELECT max(period_start) FROM marts.fct_indicator WHERE period_type = 'month')
+  AND i.period_start = (SELECT max(period_start) FROM marts.fct_indicator
+                        WHERE period_type = 'month')
 ORDER BY points, u.unit_name
 LIMIT 10"""
 
