@@ -37,7 +37,7 @@ DEFAULT_SEED = 766
 DEFAULT_HISTORY_START = dt.date(2024, 1, 1)
 OFFICERS_PER_UNIT = 8
 # Worlds above this many expected dossiers build their index with one process per core.
-PARALLEL_THRESHOLD = 400_000
+PARALLEL_THRESHOLD = 100_000
 
 
 @dataclass

@@ -24,17 +24,24 @@ def token(sim):
 
 
 def fetch_token(handle) -> str:
-    response = httpx.post(handle.token_url, data={
-        "grant_type": "password", "client_id": handle.client_id,
-        "username": handle.username, "password": handle.password})
+    response = httpx.post(
+        handle.token_url,
+        data={
+            "grant_type": "password",
+            "client_id": handle.client_id,
+            "username": handle.username,
+            "password": handle.password,
+        },
+    )
     response.raise_for_status()
     return response.json()["access_token"]
 
 
 @pytest.fixture(scope="session")
 def client(sim, token):
-    with httpx.Client(base_url=sim.motcua_base_url, timeout=60,
-                      headers={"Authorization": f"Bearer {token}"}) as c:
+    with httpx.Client(
+        base_url=sim.motcua_base_url, timeout=60, headers={"Authorization": f"Bearer {token}"}
+    ) as c:
         yield c
 
 
@@ -47,8 +54,7 @@ def crawl(client: httpx.Client, **params) -> list[dict]:
     """Every dossier matching the filters, page by page."""
     records, page = [], 0
     while True:
-        body = client.get("/pa/dossier/search", params={**params, "page": page, "size": 500}
-                          ).json()
+        body = client.get("/pa/dossier/search", params={**params, "page": page, "size": 500}).json()
         records += body["content"]
         if body["last"]:
             return records

@@ -35,13 +35,15 @@ def set_faults(faulty):
 
 
 def motcua(handle, token, timeout=30):
-    return httpx.Client(base_url=handle.motcua_base_url, timeout=timeout,
-                        headers={"Authorization": f"Bearer {token}"})
+    return httpx.Client(
+        base_url=handle.motcua_base_url,
+        timeout=timeout,
+        headers={"Authorization": f"Bearer {token}"},
+    )
 
 
 def test_fault_specs_are_validated():
-    assert parse_fault_specs(["server_error=0.1", "slow=0.5"]) == {"server_error": 0.1,
-                                                                   "slow": 0.5}
+    assert parse_fault_specs(["server_error=0.1", "slow=0.5"]) == {"server_error": 0.1, "slow": 0.5}
     with pytest.raises(ValueError):
         parse_fault_specs(["meteor=0.1"])
     with pytest.raises(ValueError):
@@ -87,14 +89,21 @@ def test_connection_resets_and_truncated_json(faulty, set_faults):
 
 def test_token_and_session_expiry(faulty, set_faults):
     token = fetch_token(faulty)
-    session = httpx.post(f"{faulty.dvcqg_base_url}/auth", json={
-        "username": faulty.dvcqg_username, "password": faulty.dvcqg_password}).json()["session"]
+    session = httpx.post(
+        f"{faulty.dvcqg_base_url}/auth",
+        json={"username": faulty.dvcqg_username, "password": faulty.dvcqg_password},
+    ).json()["session"]
     set_faults(token_expiry=1.0)
     with motcua(faulty, token) as c:
         assert c.get("/pa/dossier/search").status_code == 401
-    body = httpx.post(f"{faulty.dvcqg_base_url}/integration", json={
-        "session": session, "madonvi": faulty.root_agency_code,
-        "service": "LayDanhSachHoSoDongBo"}).json()
+    body = httpx.post(
+        f"{faulty.dvcqg_base_url}/integration",
+        json={
+            "session": session,
+            "madonvi": faulty.root_agency_code,
+            "service": "LayDanhSachHoSoDongBo",
+        },
+    ).json()
     assert body["error_code"] == "-1" and "session" in body["message"]
     set_faults()
     with motcua(faulty, token) as c:  # the expired token stays expired; a new one works
@@ -106,16 +115,22 @@ def test_token_and_session_expiry(faulty, set_faults):
 def test_tokens_expire_after_their_lifetime():
     with run_simulator(scale=0.002, as_of=AS_OF, token_ttl=1, session_ttl=1) as handle:
         token = fetch_token(handle)
-        session = httpx.post(f"{handle.dvcqg_base_url}/auth", json={
-            "username": handle.dvcqg_username, "password": handle.dvcqg_password}
+        session = httpx.post(
+            f"{handle.dvcqg_base_url}/auth",
+            json={"username": handle.dvcqg_username, "password": handle.dvcqg_password},
         ).json()["session"]
         with motcua(handle, token) as c:
             assert c.get("/pa/dossier/search").status_code == 200
             time.sleep(1.5)
             assert c.get("/pa/dossier/search").status_code == 401
-        body = httpx.post(f"{handle.dvcqg_base_url}/integration", json={
-            "session": session, "madonvi": handle.root_agency_code,
-            "service": "LayDanhSachPAKN"}).json()
+        body = httpx.post(
+            f"{handle.dvcqg_base_url}/integration",
+            json={
+                "session": session,
+                "madonvi": handle.root_agency_code,
+                "service": "LayDanhSachPAKN",
+            },
+        ).json()
         assert body["error_code"] == "-1"
 
 
@@ -181,16 +196,29 @@ def test_malformed_records_are_listed_by_the_truth(faulty, set_faults):
         assert bool(_problems(record)) == (record["id"] in malformed), record["id"]
     again = httpx.get(faulty.admin("truth"), timeout=60).json()
     assert set(again["malformedIds"]) == malformed  # deterministic
-    session = httpx.post(f"{faulty.dvcqg_base_url}/auth", json={
-        "username": faulty.dvcqg_username, "password": faulty.dvcqg_password}).json()["session"]
-    body = httpx.post(f"{faulty.dvcqg_base_url}/integration", json={
-        "session": session, "madonvi": faulty.root_agency_code, "trang": 1, "soBanGhi": 500,
-        "service": "LayDanhSachHoSoDongBo"}, timeout=60).json()
+    session = httpx.post(
+        f"{faulty.dvcqg_base_url}/auth",
+        json={"username": faulty.dvcqg_username, "password": faulty.dvcqg_password},
+    ).json()["session"]
+    body = httpx.post(
+        f"{faulty.dvcqg_base_url}/integration",
+        json={
+            "session": session,
+            "madonvi": faulty.root_agency_code,
+            "trang": 1,
+            "soBanGhi": 500,
+            "service": "LayDanhSachHoSoDongBo",
+        },
+        timeout=60,
+    ).json()
     bad = set(truth["malformedNationalCodes"])
     for row in body["result"]:
-        broken = (not _compact_ok(row.get("NgayTiepNhan"))
-                  or row.get("TrangThaiHoSo") not in {str(i) for i in range(1, 11)}
-                  or "MaDonViXuLy" not in row or not isinstance(row.get("KenhThucHien"), str))
+        broken = (
+            not _compact_ok(row.get("NgayTiepNhan"))
+            or row.get("TrangThaiHoSo") not in {str(i) for i in range(1, 11)}
+            or "MaDonViXuLy" not in row
+            or not isinstance(row.get("KenhThucHien"), str)
+        )
         assert broken == (row["MaHoSo"] in bad), row["MaHoSo"]
 
 
@@ -206,8 +234,9 @@ def test_stats_count_requests_per_endpoint(faulty):
     httpx.delete(faulty.admin("stats"))
     token = fetch_token(faulty)
     with motcua(faulty, token) as c:
-        newest = c.get("/pa/dossier/search", params={"size": 1, "sort": "updatedDate,desc"}
-                       ).json()["content"][0]["updatedDate"]
+        newest = c.get("/pa/dossier/search", params={"size": 1, "sort": "updatedDate,desc"}).json()[
+            "content"
+        ][0]["updatedDate"]
         body = c.get("/pa/dossier/search", params={"updated-from": newest, "size": 500}).json()
     assert body["totalPages"] == 1
     requests = httpx.get(faulty.admin("stats")).json()["requests"]

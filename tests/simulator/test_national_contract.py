@@ -11,21 +11,56 @@ from tests.simulator.conftest import crawl
 
 COMPACT = re.compile(r"^(\d{14})?$")
 RECORD_FIELDS = {
-    "MaHoSo", "MaTTHC", "TenTTHC", "MaLinhVuc", "KenhThucHien", "LoaiDoiTuong", "ChuHoSo",
-    "SoGiayToChuHoSo", "NgayNopHoSo", "NgayTiepNhan", "NgayHenTra", "NgayKetThucXuLy", "NgayTra",
-    "NgayTuChoi", "TrangThaiHoSo", "HinhThuc", "DonViXuLy", "MaDonViXuLy", "NoiNopHoSo",
-    "HoSoCoThanhPhanSoHoa", "TaiKhoanDuocXacThucVoiVNeID", "DuocThanhToanTrucTuyen",
-    "TaiLieuNop", "DanhSachLePhi", "DanhSachHoSoBoSung", "DanhSachGiayToKetQua", "QuaTrinhXuLy",
+    "MaHoSo",
+    "MaTTHC",
+    "TenTTHC",
+    "MaLinhVuc",
+    "KenhThucHien",
+    "LoaiDoiTuong",
+    "ChuHoSo",
+    "SoGiayToChuHoSo",
+    "NgayNopHoSo",
+    "NgayTiepNhan",
+    "NgayHenTra",
+    "NgayKetThucXuLy",
+    "NgayTra",
+    "NgayTuChoi",
+    "TrangThaiHoSo",
+    "HinhThuc",
+    "DonViXuLy",
+    "MaDonViXuLy",
+    "NoiNopHoSo",
+    "HoSoCoThanhPhanSoHoa",
+    "TaiKhoanDuocXacThucVoiVNeID",
+    "DuocThanhToanTrucTuyen",
+    "TaiLieuNop",
+    "DanhSachLePhi",
+    "DanhSachHoSoBoSung",
+    "DanhSachGiayToKetQua",
+    "QuaTrinhXuLy",
     "NgayDongBo",
 }
-PAKN_FIELDS = {"MaPAKN", "MaDonVi", "NgayTiepNhan", "HanXuLy", "NgayTraLoi", "TrangThai",
-               "LoaiPAKN", "SoLuotThich", "SoLuotKhongThich", "KhieuNaiLai", "MaHoSo",
-               "NgayCapNhat"}
+PAKN_FIELDS = {
+    "MaPAKN",
+    "MaDonVi",
+    "NgayTiepNhan",
+    "HanXuLy",
+    "NgayTraLoi",
+    "TrangThai",
+    "LoaiPAKN",
+    "SoLuotThich",
+    "SoLuotKhongThich",
+    "KhieuNaiLai",
+    "MaHoSo",
+    "NgayCapNhat",
+}
 
 
 def login(handle) -> str:
-    body = httpx.post(f"{handle.dvcqg_base_url}/auth", json={
-        "username": handle.dvcqg_username, "password": handle.dvcqg_password}).json()
+    body = httpx.post(
+        f"{handle.dvcqg_base_url}/auth",
+        json={"username": handle.dvcqg_username, "password": handle.dvcqg_password},
+    ).json()
     assert body["error_code"] == 0
     return body["session"]
 
@@ -43,8 +78,9 @@ def call(handle, session, **body):
 def all_copies(handle, session, **window) -> list[dict]:
     rows, page = [], 1
     while True:
-        body = call(handle, session, service="LayDanhSachHoSoDongBo", trang=page, soBanGhi=500,
-                    **window)
+        body = call(
+            handle, session, service="LayDanhSachHoSoDongBo", trang=page, soBanGhi=500, **window
+        )
         assert body["error_code"] == "0"
         rows += body["result"]
         if page * 500 >= body["tongSoBanGhi"]:
@@ -57,19 +93,29 @@ def test_login_and_errors(sim, session):
     assert wrong.status_code == 200 and wrong.json()["error_code"] == 1
     expired = call(sim, "not-a-session", service="LayDanhSachHoSoDongBo")
     assert expired["error_code"] == "-1" and "session" in expired["message"]
-    unknown = httpx.post(f"{sim.dvcqg_base_url}/integration", json={
-        "session": session, "madonvi": "000.99.99.H99", "service": "LayDanhSachHoSoDongBo"})
+    unknown = httpx.post(
+        f"{sim.dvcqg_base_url}/integration",
+        json={"session": session, "madonvi": "000.99.99.H99", "service": "LayDanhSachHoSoDongBo"},
+    )
     assert unknown.json()["error_code"] == "1"
 
 
 def test_copies_follow_the_one_stop_records(sim, session, client, truth):
     copies = all_copies(sim, session)
     assert all(set(r) == RECORD_FIELDS for r in copies)
-    assert all(isinstance(v, str) for r in copies for k, v in r.items() if not
-               isinstance(r[k], list))
+    assert all(
+        isinstance(v, str) for r in copies for k, v in r.items() if not isinstance(r[k], list)
+    )
     for r in copies:
-        for name in ("NgayNopHoSo", "NgayTiepNhan", "NgayHenTra", "NgayKetThucXuLy", "NgayTra",
-                     "NgayTuChoi", "NgayDongBo"):
+        for name in (
+            "NgayNopHoSo",
+            "NgayTiepNhan",
+            "NgayHenTra",
+            "NgayKetThucXuLy",
+            "NgayTra",
+            "NgayTuChoi",
+            "NgayDongBo",
+        ):
             assert COMPACT.match(r[name]), (name, r[name])
     synced_truth = {t["nationCode"] for t in truth["dossiers"] if t["nationCode"]}
     assert {r["MaHoSo"] for r in copies} == synced_truth
@@ -79,9 +125,11 @@ def test_copies_follow_the_one_stop_records(sim, session, client, truth):
     # stale copies: the national status lags the one-stop status for some dossiers
     local = {d["nationCode"]: d for d in crawl(client) if d["nationCode"]}
     vendor_to_national = {0: 1, 1: 2, 2: 4, 3: 5, 4: 6, 5: 7, 6: 8, 7: 9, 8: 10, 9: 3}
-    lagging = [r for r in copies
-               if int(r["TrangThaiHoSo"]) != vendor_to_national[
-                   local[r["MaHoSo"]]["dossierStatus"]["id"]]]
+    lagging = [
+        r
+        for r in copies
+        if int(r["TrangThaiHoSo"]) != vendor_to_national[local[r["MaHoSo"]]["dossierStatus"]["id"]]
+    ]
     assert 0 < len(lagging) < 0.2 * len(copies)
     # the sync instant is never before the reception
     assert all(r["NgayDongBo"] >= r["NgayTiepNhan"] for r in copies if r["NgayTiepNhan"])
@@ -95,11 +143,16 @@ def test_sync_window_and_subtree(sim, session):
     lo, hi = stamps[len(stamps) // 4], stamps[len(stamps) // 2]
     window = all_copies(sim, session, tuNgay=lo, denNgay=hi)
     assert len(window) == sum(lo <= s < hi for s in stamps)
-    ward = call(sim, session, service="LayDanhSachHoSoDongBo", trang=1, soBanGhi=500,
-                madonvi="000.00.71.H31")
+    ward = call(
+        sim,
+        session,
+        service="LayDanhSachHoSoDongBo",
+        trang=1,
+        soBanGhi=500,
+        madonvi="000.00.71.H31",
+    )
     codes = {r["MaDonViXuLy"] for r in ward["result"]}
-    assert codes and codes <= {"000.00.71.H31", "000.01.71.H31", "000.02.71.H31",
-                               "000.03.71.H31"}
+    assert codes and codes <= {"000.00.71.H31", "000.01.71.H31", "000.02.71.H31", "000.03.71.H31"}
 
 
 def test_pakn(sim, session, truth):
