@@ -1,0 +1,18 @@
+-- ELECTRONIC_CERTIFIED_COPY (indices.md §6, chứng thực bản sao điện tử từ bản chính): as the
+-- `dossier-digitized` group publishes it (Phú Thọ: numerator and denominator null, ratio 100,
+-- score 2).
+-- Copied from the national evaluation API (official, §1); the assignment of portal entries to
+-- spine rows (own unit, else the root) is `int_evaluation_metrics__assigned`.
+select
+    rollup,
+    unit_code,
+    period_type,
+    period_start,
+    indicator_code,
+    numerator,
+    denominator,
+    ratio,
+    points,
+    flag
+from {{ ref('int_evaluation_metrics__assigned') }}
+where indicator_code = 'ELECTRONIC_CERTIFIED_COPY'

@@ -1,0 +1,25 @@
+-- Each counted dossier in every period it was received in (one month, one quarter, one year:
+-- period_start <= reception < T, indices.md §0.1), with its facts from `int_dossiers__flagged`
+-- and whether it finished (first status 9, else 10) before T. The population of every
+-- "reception in period" indicator and of the reception counts of deadline_metrics.
+with
+
+dossiers as (
+    select * from {{ ref('int_dossiers__flagged') }}
+),
+
+periods as (
+    select * from {{ ref('int_periods') }}
+    where period_type <> 'as_of'
+)
+
+select
+    dossiers.*,
+    periods.period_type,
+    periods.period_start,
+    periods.evaluated_at,
+    coalesce(dossiers.finished_at < periods.evaluated_at, false) as finished_before_evaluation
+from dossiers
+inner join periods
+    on dossiers.received_at >= periods.starts_at
+    and dossiers.received_at < periods.evaluated_at
