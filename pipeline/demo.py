@@ -20,14 +20,14 @@ from pipeline.runtime import AS_OF_TAG
 from pipeline.simulator.server import run_simulator
 
 EXAMPLE_QUERY = """\
-SELECT u.unit_name, i.period_start, i.numerator AS on_time, i.denominator AS handled,
-       round(i.points, 2) AS points
+-- PROGRESS_ON_TIME (max 20) of this month so far, per ward with its departments
+SELECT i.unit_code, u.unit_name, i.numerator AS on_time, i.denominator AS handled,
+       round(i.ratio * 100, 2) AS on_time_pct, round(i.points, 2) AS points
 FROM marts.fct_indicator i JOIN marts.dim_unit u USING (unit_code)
-WHERE i.indicator_code = 'PROGRESS_ON_TIME' AND i.rollup = 'SELF' AND i.period_type = 'month'
-  AND i.period_start = (SELECT max(period_start) FROM marts.fct_indicator
-                        WHERE period_type = 'month')
-ORDER BY points, u.unit_name
-LIMIT 10"""
+WHERE i.indicator_code = 'PROGRESS_ON_TIME' AND i.period_type = 'month'
+  AND ((i.rollup = 'SUBTREE' AND u.unit_level = 'WARD') OR i.rollup = 'AREA')
+  AND i.period_start = (SELECT max(period_start) FROM marts.fct_indicator)
+ORDER BY i.rollup DESC, points"""
 
 
 def main() -> int:
