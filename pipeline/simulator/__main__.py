@@ -26,21 +26,31 @@ def _as_of(value: str | None) -> dt.datetime:
 
 
 def parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="python -m pipeline.simulator",
-                                description="Portal simulator: one-stop and national APIs.")
+    p = argparse.ArgumentParser(
+        prog="python -m pipeline.simulator",
+        description="Portal simulator: one-stop and national APIs.",
+    )
     sub = p.add_subparsers(dest="command", required=True)
     for name in ("serve", "report"):
         s = sub.add_parser(name)
         s.add_argument("--seed", type=int, default=int(os.environ.get("SIM_SEED", 766)))
-        s.add_argument("--as-of", default=os.environ.get("AS_OF"),
-                       help="ISO instant the world is viewed at (default: now)")
+        s.add_argument(
+            "--as-of",
+            default=os.environ.get("AS_OF"),
+            help="ISO instant the world is viewed at (default: now)",
+        )
         s.add_argument("--history-start", default=os.environ.get("HISTORY_START", "2024-01-01"))
         s.add_argument("--scale", type=float, default=float(os.environ.get("SIM_SCALE", 1.0)))
     serve = sub.choices["serve"]
     serve.add_argument("--host", default="127.0.0.1")
     serve.add_argument("--port", type=int, default=8766)
-    serve.add_argument("--fault", action="append", default=[], metavar="NAME=RATE",
-                       help=f"inject a fault at a rate in [0, 1]; names: {', '.join(FAULTS)}")
+    serve.add_argument(
+        "--fault",
+        action="append",
+        default=[],
+        metavar="NAME=RATE",
+        help=f"inject a fault at a rate in [0, 1]; names: {', '.join(FAULTS)}",
+    )
     serve.add_argument("--fault-seed", type=int, default=None)
     serve.add_argument("--token-ttl", type=int, default=300)
     serve.add_argument("--session-ttl", type=int, default=1800)
@@ -50,16 +60,20 @@ def parser() -> argparse.ArgumentParser:
 def settings_from(args) -> Settings:
     env = os.environ
     return Settings(
-        as_of=_as_of(args.as_of), seed=args.seed,
-        history_start=dt.date.fromisoformat(args.history_start), scale=args.scale,
+        as_of=_as_of(args.as_of),
+        seed=args.seed,
+        history_start=dt.date.fromisoformat(args.history_start),
+        scale=args.scale,
         client_id=env.get("SIM_CLIENT_ID", "motcua-warehouse"),
         username=env.get("SIM_USERNAME", "demo"),
         password=env.get("SIM_PASSWORD", "demo-password"),
         dvcqg_username=env.get("SIM_DVCQG_USERNAME", "demo"),
         dvcqg_password=env.get("SIM_DVCQG_PASSWORD", "demo-password"),
-        token_ttl=getattr(args, "token_ttl", 300), session_ttl=getattr(args, "session_ttl", 1800),
+        token_ttl=getattr(args, "token_ttl", 300),
+        session_ttl=getattr(args, "session_ttl", 1800),
         faults=parse_fault_specs(getattr(args, "fault", [])),
-        fault_seed=getattr(args, "fault_seed", None))
+        fault_seed=getattr(args, "fault_seed", None),
+    )
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -79,8 +93,12 @@ def main(argv: list[str] | None = None) -> int:
 
     started = time.perf_counter()
     app = create_app(settings)
-    print(f"simulator: world indexed in {time.perf_counter() - started:.1f} s; serving "
-          f"http://{args.host}:{args.port}/motcua and /dvcqg", file=sys.stderr, flush=True)
+    print(
+        f"simulator: world indexed in {time.perf_counter() - started:.1f} s; serving "
+        f"http://{args.host}:{args.port}/motcua and /dvcqg",
+        file=sys.stderr,
+        flush=True,
+    )
     uvicorn.run(app, host=args.host, port=args.port, log_level="warning", access_log=False)
     return 0
 

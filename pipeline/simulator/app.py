@@ -97,9 +97,16 @@ def parse_int(params, name: str, default: int) -> int:
 
 def spring_page(content: list, page: int, size: int, total: int) -> dict:
     pages = (total + size - 1) // size
-    return {"content": content, "number": page, "size": size, "totalElements": total,
-            "totalPages": pages, "last": page >= pages - 1, "first": page == 0,
-            "numberOfElements": len(content)}
+    return {
+        "content": content,
+        "number": page,
+        "size": size,
+        "totalElements": total,
+        "totalPages": pages,
+        "last": page >= pages - 1,
+        "first": page == 0,
+        "numberOfElements": len(content),
+    }
 
 
 class Simulator:
@@ -109,8 +116,10 @@ class Simulator:
         self.settings = settings
         self.world = World(settings.seed, settings.history_start, settings.scale)
         self.at = epoch(settings.as_of)
-        self.faults = F.Faults(settings.fault_seed if settings.fault_seed is not None
-                               else settings.seed, settings.faults)
+        self.faults = F.Faults(
+            settings.fault_seed if settings.fault_seed is not None else settings.seed,
+            settings.faults,
+        )
         self.stats: Counter[str] = Counter()
         self.tokens: dict[str, float] = {}
         self.sessions: dict[str, float] = {}
@@ -136,14 +145,23 @@ class Simulator:
         if form.get("grant_type") != "password":
             return json_response({"error": "unsupported_grant_type"}, 400)
         if (form.get("client_id"), form.get("username"), form.get("password")) != (
-            s.client_id, s.username, s.password
+            s.client_id,
+            s.username,
+            s.password,
         ):
-            return json_response({"error": "invalid_grant",
-                                  "error_description": "Invalid user credentials"}, 401)
+            return json_response(
+                {"error": "invalid_grant", "error_description": "Invalid user credentials"}, 401
+            )
         token = secrets.token_urlsafe(32)
         self.tokens[token] = time.monotonic() + s.token_ttl
-        return json_response({"access_token": token, "expires_in": s.token_ttl,
-                              "token_type": "Bearer", "refresh_expires_in": 0})
+        return json_response(
+            {
+                "access_token": token,
+                "expires_in": s.token_ttl,
+                "token_type": "Bearer",
+                "refresh_expires_in": 0,
+            }
+        )
 
     def authorised(self, request: Request, rng) -> bool:
         header = request.headers.get("authorization", "")
@@ -159,14 +177,17 @@ class Simulator:
 
     # --- one-stop data -------------------------------------------------------------------
     def agencies(self, parent_id: str) -> list[dict]:
-        return [u.to_json() for u in self.world.units
-                if u.parent_code and self.world.units_by_code[u.parent_code].id == parent_id]
+        return [
+            u.to_json()
+            for u in self.world.units
+            if u.parent_code and self.world.units_by_code[u.parent_code].id == parent_id
+        ]
 
     def procedures(self, params) -> dict:
         page = max(parse_int(params, "page", 0), 0)
         size = min(max(parse_int(params, "size", DEFAULT_PAGE_SIZE), 1), MAX_PAGE_SIZE)
         rows = self.world.procedures
-        chunk = rows[page * size:(page + 1) * size]
+        chunk = rows[page * size : (page + 1) * size]
         return spring_page([p.to_json() for p in chunk], page, size, len(rows))
 
     def dossiers(self, params, rng) -> dict:
@@ -185,26 +206,34 @@ class Simulator:
         # a `duplicates` fault repeats the tail of the previous page before this page
         start, end = max(page * size - duplicate, 0), page * size + size
         if descending:
-            chosen = positions[max(total - end, 0):max(total - start, 0)][::-1]
+            chosen = positions[max(total - end, 0) : max(total - start, 0)][::-1]
         else:
             chosen = positions[start:end]
         content = [self.dossier(int(ix.keys[p]), ix.as_of) for p in chosen]
         return spring_page(content, page, size, total)
 
-    def select(self, ix, params) -> np.ndarray:
-        """Positions in the (updatedDate, id) order of the dossiers matching the filters."""
+    def select(self, ix, params) -> range | np.ndarray:
+        """Positions in the (updatedDate, id) order of the dossiers matching the filters (a
+        range when only the updated window applies, so big worlds page without copies)."""
         lo, hi = 0, len(ix)
         if params.get("updated-from"):
-            lo = int(np.searchsorted(ix.updated, parse_instant(params["updated-from"],
-                                                               "updated-from"), "left"))
+            lo = int(
+                np.searchsorted(
+                    ix.updated, parse_instant(params["updated-from"], "updated-from"), "left"
+                )
+            )
         if params.get("updated-to"):
-            hi = int(np.searchsorted(ix.updated, parse_instant(params["updated-to"],
-                                                               "updated-to"), "left"))
+            hi = int(
+                np.searchsorted(
+                    ix.updated, parse_instant(params["updated-to"], "updated-to"), "left"
+                )
+            )
         hi = max(hi, lo)
         mask = None
         if params.get("agency-id"):
-            unit = next((i for i, u in enumerate(self.world.units)
-                         if u.id == params["agency-id"]), -1)
+            unit = next(
+                (i for i, u in enumerate(self.world.units) if u.id == params["agency-id"]), -1
+            )
             mask = ix.units[lo:hi] == unit
         if params.get("accepted-from") or params.get("accepted-to"):
             days = ix.accepted_day[lo:hi]
@@ -215,7 +244,7 @@ class Simulator:
                 m &= days <= parse_day(params["accepted-to"], "accepted-to")
             mask = m if mask is None else mask & m
         if mask is None:
-            return np.arange(lo, hi)
+            return range(lo, hi)
         return lo + np.flatnonzero(mask)
 
     def dossier(self, key: int, at: int) -> dict:
@@ -230,28 +259,49 @@ class Simulator:
     def truth_chunks(self):
         ix = self.index()
         world, at = self.world, ix.as_of
-        malformed = [dossier_id(world.seed, int(k)) for k in ix.keys
-                     if self.faults.record_hit("malformed", int(k))]
+        malformed = [
+            dossier_id(world.seed, int(k))
+            for k in ix.keys
+            if self.faults.record_hit("malformed", int(k))
+        ]
         national_malformed = national.malformed_codes(self, ix)
-        yield dumps({"asOf": iso(at), "count": len(ix), "malformedIds": malformed,
-                     "malformedNationalCodes": national_malformed})[:-1] + b',"dossiers":['
+        yield (
+            dumps(
+                {
+                    "asOf": iso(at),
+                    "count": len(ix),
+                    "malformedIds": malformed,
+                    "malformedNationalCodes": national_malformed,
+                }
+            )[:-1]
+            + b',"dossiers":['
+        )
         for start in range(0, len(ix), TRUTH_CHUNK):
             rows = []
             for p in range(start, min(start + TRUTH_CHUNK, len(ix))):
                 key = int(ix.keys[p])
                 synced = int(ix.synced[p])
-                rows.append({"id": dossier_id(world.seed, key), "code": dossier_code(world, key),
-                             "nationCode": nation_code(world, key) if synced >= 0 else None,
-                             "updatedDate": iso(int(ix.updated[p])),
-                             "syncedDate": iso(synced) if synced >= 0 else None})
+                rows.append(
+                    {
+                        "id": dossier_id(world.seed, key),
+                        "code": dossier_code(world, key),
+                        "nationCode": nation_code(world, key) if synced >= 0 else None,
+                        "updatedDate": iso(int(ix.updated[p])),
+                        "syncedDate": iso(synced) if synced >= 0 else None,
+                    }
+                )
             body = dumps(rows)[1:-1]
             yield (b"," if start else b"") + body
         yield b"]}"
 
     def stats_json(self) -> dict:
         ix = self.index()
-        return {"asOf": iso(self.at), "dossiers": len(ix), "requests": dict(self.stats),
-                "faults": F.describe(self.faults)}
+        return {
+            "asOf": iso(self.at),
+            "dossiers": len(ix),
+            "requests": dict(self.stats),
+            "faults": F.describe(self.faults),
+        }
 
 
 def create_app(settings: Settings) -> Starlette:
@@ -260,9 +310,11 @@ def create_app(settings: Settings) -> Starlette:
     async def guarded(request: Request, handler):
         rng = sim.faults.request_rng()
         if not sim.authorised(request, rng):
-            return json_response({"error": "invalid_token",
-                                  "error_description": "Token is not active"}, 401,
-                                 {"WWW-Authenticate": 'Bearer error="invalid_token"'})
+            return json_response(
+                {"error": "invalid_token", "error_description": "Token is not active"},
+                401,
+                {"WWW-Authenticate": 'Bearer error="invalid_token"'},
+            )
         try:
             return json_response(await run_in_threadpool(handler, request, rng))
         except BadRequest as exc:
@@ -278,6 +330,7 @@ def create_app(settings: Settings) -> Starlette:
             if not parent:
                 raise BadRequest("parent-id is required")
             return sim.agencies(parent)
+
         return await guarded(request, handler)
 
     async def procedures(request: Request):
@@ -326,24 +379,33 @@ def create_app(settings: Settings) -> Starlette:
         return json_response({"status": "ok", "asOf": iso(sim.at)})
 
     routes = [
-        Mount("/motcua", routes=[
-            Route(TOKEN_PATH, token, methods=["POST"]),
-            Route("/ba/agency/--by-parent-id", agencies),
-            Route("/pa/procedure/search", procedures),
-            Route("/pa/dossier/search", dossiers),
-        ]),
-        Mount("/dvcqg", routes=[
-            Route("/auth", dvcqg_auth, methods=["POST"]),
-            Route("/integration", dvcqg_integration, methods=["POST"]),
-        ]),
-        Mount(F.ADMIN_PREFIX, routes=[
-            Route("/truth", truth),
-            Route("/as-of", as_of, methods=["POST"]),
-            Route("/faults", set_faults, methods=["POST"]),
-            Route("/faults", get_faults, methods=["GET"]),
-            Route("/stats", stats, methods=["GET", "DELETE"]),
-            Route("/health", health),
-        ]),
+        Mount(
+            "/motcua",
+            routes=[
+                Route(TOKEN_PATH, token, methods=["POST"]),
+                Route("/ba/agency/--by-parent-id", agencies),
+                Route("/pa/procedure/search", procedures),
+                Route("/pa/dossier/search", dossiers),
+            ],
+        ),
+        Mount(
+            "/dvcqg",
+            routes=[
+                Route("/auth", dvcqg_auth, methods=["POST"]),
+                Route("/integration", dvcqg_integration, methods=["POST"]),
+            ],
+        ),
+        Mount(
+            F.ADMIN_PREFIX,
+            routes=[
+                Route("/truth", truth),
+                Route("/as-of", as_of, methods=["POST"]),
+                Route("/faults", set_faults, methods=["POST"]),
+                Route("/faults", get_faults, methods=["GET"]),
+                Route("/stats", stats, methods=["GET", "DELETE"]),
+                Route("/health", health),
+            ],
+        ),
     ]
     app = Starlette(routes=routes)
     app.state.simulator = sim

@@ -7,7 +7,6 @@ arrays so that moving an instant by working seconds costs a few integer operatio
 
 from __future__ import annotations
 
-import bisect
 import datetime as dt
 
 from pipeline.workcal import DAY_MINUTES, MORNING_MINUTES, VN_TZ, WorkingCalendar
@@ -52,10 +51,6 @@ def compact(t: int | None) -> str:
         return ""
     d = _UNIX + dt.timedelta(seconds=t + OFFSET)
     return f"{d.year:04d}{d.month:02d}{d.day:02d}{d.hour:02d}{d.minute:02d}{d.second:02d}"
-
-
-def iso_date(day: dt.date | None) -> str | None:
-    return day.isoformat() if day else None
 
 
 class Clock:
@@ -107,10 +102,6 @@ class Clock:
         base = self.day_of_ordinal[ordinal] * DAY - OFFSET + OPEN
         return base + (sec if sec <= MORNING else sec + LUNCH)
 
-    def opening(self, ordinal: int) -> int:
-        """07:00 of the working day with this ordinal."""
-        return self.day_of_ordinal[ordinal] * DAY - OFFSET + OPEN
-
     def after(self, t: int, working_seconds: float) -> int:
         """The instant `working_seconds` of office time after t."""
         return self.instant(self.wsec(t) + int(working_seconds))
@@ -124,6 +115,3 @@ class Clock:
 
     def unix_day_of_date(self, day: dt.date) -> int:
         return day.toordinal() - 719163
-
-    def last_working_ordinal_before(self, unix_day: int) -> int:
-        return bisect.bisect_left(self.day_of_ordinal, unix_day) - 1

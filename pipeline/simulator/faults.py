@@ -47,8 +47,9 @@ def validate(rates: dict[str, float]) -> dict[str, float]:
 
 
 class Faults:
-    def __init__(self, seed: int, rates: dict[str, float] | None = None,
-                 slow_seconds: float = SLOW_SECONDS):
+    def __init__(
+        self, seed: int, rates: dict[str, float] | None = None, slow_seconds: float = SLOW_SECONDS
+    ):
         self.seed = seed
         self.rates: dict[str, float] = validate(rates or {})
         self.slow_seconds = slow_seconds
@@ -90,8 +91,9 @@ def malform_dossier(record: dict, rng: random.Random) -> None:
     """Break one thing in a one-stop dossier: a date, the status id, a key or a type."""
     kind = rng.randrange(4)
     if kind == 0:
-        record["updatedDate"] = rng.choice(("2025-13-45T99:61:00.000+0700", "not-a-date",
-                                            "20251302083000"))
+        record["updatedDate"] = rng.choice(
+            ("2025-13-45T99:61:00.000+0700", "not-a-date", "20251302083000")
+        )
     elif kind == 1:
         record["dossierStatus"] = {"id": rng.choice((42, 17, -1)), "name": "Không xác định"}
     elif kind == 2:
@@ -118,8 +120,10 @@ def malform_national(record: dict, rng: random.Random) -> None:
 
 def drift(record: dict, rng: random.Random) -> None:
     """Fields a newer vendor release added: connectors must ignore them."""
-    record["extendedAttributes"] = {"source": rng.choice(("IGATE_V2", "MOBILE")),
-                                    "priority": rng.randint(0, 3)}
+    record["extendedAttributes"] = {
+        "source": rng.choice(("IGATE_V2", "MOBILE")),
+        "priority": rng.randint(0, 3),
+    }
     record["_class"] = "vn.vnpt.digo.padman.document.Dossier"
 
 
@@ -142,8 +146,12 @@ class RequestFaultMiddleware:
             status = rng.choice((500, 502, 503, 504))
             return await _plain(send, status, b'{"error":"Internal Server Error"}')
         if rolls["rate_limit"]:
-            return await _plain(send, 429, b'{"error":"Too Many Requests"}',
-                                [(b"retry-after", str(RETRY_AFTER_SECONDS).encode())])
+            return await _plain(
+                send,
+                429,
+                b'{"error":"Too Many Requests"}',
+                [(b"retry-after", str(RETRY_AFTER_SECONDS).encode())],
+            )
         if rolls["slow"]:
             await asyncio.sleep(self.faults.slow_seconds)
         if rolls["reset"] or rolls["truncate"]:
@@ -165,24 +173,35 @@ class RequestFaultMiddleware:
         if reset:
             headers = [(k, v) for k, v in start["headers"] if k.lower() != b"content-length"]
             headers.append((b"content-length", str(len(body)).encode()))
-            await send({"type": "http.response.start", "status": start["status"],
-                        "headers": headers})
+            await send(
+                {"type": "http.response.start", "status": start["status"], "headers": headers}
+            )
             await send({"type": "http.response.body", "body": cut, "more_body": True})
             raise ConnectionAbortedError("simulated connection reset")
         headers = [(k, v) for k, v in start["headers"] if k.lower() != b"content-length"]
         headers.append((b"content-length", str(len(cut)).encode()))
-        await send({"type": "http.response.start", "status": start["status"],
-                    "headers": headers})
+        await send({"type": "http.response.start", "status": start["status"], "headers": headers})
         await send({"type": "http.response.body", "body": cut})
 
 
 async def _plain(send, status: int, body: bytes, extra_headers=()):
-    await send({"type": "http.response.start", "status": status,
-                "headers": [(b"content-type", b"application/json"),
-                            (b"content-length", str(len(body)).encode()), *extra_headers]})
+    await send(
+        {
+            "type": "http.response.start",
+            "status": status,
+            "headers": [
+                (b"content-type", b"application/json"),
+                (b"content-length", str(len(body)).encode()),
+                *extra_headers,
+            ],
+        }
+    )
     await send({"type": "http.response.body", "body": body})
 
 
 def describe(faults: Faults) -> dict:
-    return {"rates": faults.rates, "slowSeconds": faults.slow_seconds,
-            "injected": dict(faults.injected)}
+    return {
+        "rates": faults.rates,
+        "slowSeconds": faults.slow_seconds,
+        "injected": dict(faults.injected),
+    }

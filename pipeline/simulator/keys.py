@@ -71,7 +71,3 @@ def id_prefix_np(seed: int, keys: np.ndarray) -> np.ndarray:
 def dossier_id(seed: int, key: int) -> str:
     """24 hex digits; ordering ids = ordering (id_prefix, key)."""
     return f"{id_prefix(seed, key):012x}{key:012x}"
-
-
-def key_of_id(dossier_id: str) -> int:
-    return int(dossier_id[12:], 16)

@@ -27,35 +27,53 @@ if TYPE_CHECKING:
 WAITING, ACCEPTED, PROCESSING, SUPPLEMENT, FINANCIAL = 0, 1, 2, 3, 4
 WITHDRAWN, STOPPED, DONE, RETURNED, REFUSED = 5, 6, 7, 8, 9
 VENDOR_STATUSES = {
-    0: ("Chờ tiếp nhận", 1), 1: ("Đã tiếp nhận", 2), 2: ("Đang xử lý", 4),
-    3: ("Chờ bổ sung", 5), 4: ("Chờ thực hiện nghĩa vụ tài chính", 6), 5: ("Đã rút", 7),
-    6: ("Dừng xử lý", 8), 7: ("Có kết quả", 9), 8: ("Đã trả kết quả", 10),
+    0: ("Chờ tiếp nhận", 1),
+    1: ("Đã tiếp nhận", 2),
+    2: ("Đang xử lý", 4),
+    3: ("Chờ bổ sung", 5),
+    4: ("Chờ thực hiện nghĩa vụ tài chính", 6),
+    5: ("Đã rút", 7),
+    6: ("Dừng xử lý", 8),
+    7: ("Có kết quả", 9),
+    8: ("Đã trả kết quả", 10),
     9: ("Từ chối tiếp nhận", 3),
 }
 TERMINAL = {WITHDRAWN, STOPPED, DONE, RETURNED, REFUSED}
 NEVER = 2**62  # "no further change"
 
 # Online submissions by hour of day (citizens submit in the evening too).
-_HOUR_WEIGHTS = (1, 0.5, 0.3, 0.2, 0.3, 0.8, 2, 5, 9, 10, 9, 7, 4, 5, 8, 9, 8, 6, 4, 4, 5, 5,
-                 4, 2)
+_HOUR_WEIGHTS = (1, 0.5, 0.3, 0.2, 0.3, 0.8, 2, 5, 9, 10, 9, 7, 4, 5, 8, 9, 8, 6, 4, 4, 5, 5, 4, 2)
 _HOUR_CUM = [sum(_HOUR_WEIGHTS[: i + 1]) for i in range(24)]
 
 SUPPLEMENT_NOTES = {
-    "DAT_DAI": ("Bổ sung bản gốc Giấy chứng nhận quyền sử dụng đất",
-                "Bổ sung trích đo địa chính thửa đất", "Bổ sung văn bản thỏa thuận của các đồng "
-                "thừa kế", "Tờ khai thuế thu nhập cá nhân chưa đúng mẫu"),
+    "DAT_DAI": (
+        "Bổ sung bản gốc Giấy chứng nhận quyền sử dụng đất",
+        "Bổ sung trích đo địa chính thửa đất",
+        "Bổ sung văn bản thỏa thuận của các đồng thừa kế",
+        "Tờ khai thuế thu nhập cá nhân chưa đúng mẫu",
+    ),
     "XAY_DUNG": ("Bổ sung bản vẽ mặt bằng móng", "Bản vẽ thiết kế chưa có chữ ký của chủ đầu tư"),
 }
-DEFAULT_SUPPLEMENT_NOTES = ("Bổ sung bản sao giấy tờ tùy thân", "Tờ khai chưa đủ chữ ký",
-                            "Bổ sung giấy tờ chứng minh nơi cư trú")
-REFUSAL_NOTES = ("Hồ sơ không thuộc thẩm quyền giải quyết của cơ quan",
-                 "Thành phần hồ sơ không đúng quy định", "Người nộp không phải chủ sử dụng đất "
-                 "hoặc người được ủy quyền hợp pháp")
-STOP_NOTES = ("Công dân không bổ sung hồ sơ theo yêu cầu", "Có tranh chấp phát sinh trong quá "
-              "trình giải quyết")
+DEFAULT_SUPPLEMENT_NOTES = (
+    "Bổ sung bản sao giấy tờ tùy thân",
+    "Tờ khai chưa đủ chữ ký",
+    "Bổ sung giấy tờ chứng minh nơi cư trú",
+)
+REFUSAL_NOTES = (
+    "Hồ sơ không thuộc thẩm quyền giải quyết của cơ quan",
+    "Thành phần hồ sơ không đúng quy định",
+    "Người nộp không phải chủ sử dụng đất hoặc người được ủy quyền hợp pháp",
+)
+STOP_NOTES = (
+    "Công dân không bổ sung hồ sơ theo yêu cầu",
+    "Có tranh chấp phát sinh trong quá trình giải quyết",
+)
 APOLOGY_NOTE = "Xin lỗi công dân vì hồ sơ chậm so với thời hạn, hẹn lại ngày trả kết quả"
-CONTACT_NOTES = ("Đã gọi điện thông báo cho công dân", "Đã gửi tin nhắn SMS cho công dân",
-                 "Đã gửi thông báo qua Cổng dịch vụ công")
+CONTACT_NOTES = (
+    "Đã gọi điện thông báo cho công dân",
+    "Đã gửi tin nhắn SMS cho công dân",
+    "Đã gửi thông báo qua Cổng dịch vụ công",
+)
 
 
 @dataclass(slots=True)
@@ -96,7 +114,6 @@ class Life:
     accepted: int | None = None
     appointment: int | None = None
     statutory_due: int | None = None
-    handling_code: str = ""
     events: list[Event] = field(default_factory=list)
     fees: list[Payment] = field(default_factory=list)
     rating: tuple[int, str, str] | None = None
@@ -122,9 +139,6 @@ class Life:
                 status = e.status
         return status
 
-    def first_time(self, action: str, at: int) -> int | None:
-        return next((e.t for e in self.events if e.action == action and e.t <= at), None)
-
     def accepted_at(self, at: int) -> int | None:
         return self.accepted if self.accepted is not None and self.accepted <= at else None
 
@@ -135,8 +149,11 @@ class Life:
 
     def next_change(self, at: int) -> int:
         """The first instant after `at` at which the record or its national copy changes."""
-        candidates = [times[i] for times in (self.changes, self.sync_times)
-                      if (i := bisect.bisect_right(times, at)) < len(times)]
+        candidates = [
+            times[i]
+            for times in (self.changes, self.sync_times)
+            if (i := bisect.bisect_right(times, at)) < len(times)
+        ]
         return min(candidates, default=NEVER)
 
 
@@ -205,10 +222,17 @@ def generate_life(world: World, key: int) -> Life:
     else:
         ordinal = clock.ordinal(unix_day)
         submitted = clock.instant(ordinal * WORK_DAY + rng.randrange(60, WORK_DAY - 1200))
-    life = Life(key=key, unit=unit, seq=seq, procedure=proc, channel=channel,
-                applicant_type=_weighted(rng, P.APPLICANT_TYPE_WEIGHTS),
-                result_by_post=r() < P.RESULT_BY_POST_SHARE,
-                inter_agency=r() < P.INTER_AGENCY_COPY_SHARE, submitted=submitted)
+    life = Life(
+        key=key,
+        unit=unit,
+        seq=seq,
+        procedure=proc,
+        channel=channel,
+        applicant_type=_weighted(rng, P.APPLICANT_TYPE_WEIGHTS),
+        result_by_post=r() < P.RESULT_BY_POST_SHARE,
+        inter_agency=r() < P.INTER_AGENCY_COPY_SHARE,
+        submitted=submitted,
+    )
     officers = len(world.officers[unit.code])
     counter_officer = rng.randrange(officers)
     events = life.events
@@ -221,9 +245,18 @@ def generate_life(world: World, key: int) -> Life:
 
     if r() < P.REFUSED_AT_COUNTER_SHARE:
         documented = r() >= P.REFUSAL_WITHOUT_DOCUMENT_SHARE
-        events.append(Event(accepted, "REFUSE", REFUSED, unit.code, unit.code, counter_officer,
-                            rng.choice(REFUSAL_NOTES) if documented or r() < 0.5 else None,
-                            _document_no(rng, "03", accepted) if documented else None))
+        events.append(
+            Event(
+                accepted,
+                "REFUSE",
+                REFUSED,
+                unit.code,
+                unit.code,
+                counter_officer,
+                rng.choice(REFUSAL_NOTES) if documented or r() < 0.5 else None,
+                _document_no(rng, "03", accepted) if documented else None,
+            )
+        )
         _fees(life, rng, accepted, exit_at=accepted)
         _national(life, rng, tier)
         _collect_changes(life)
@@ -244,19 +277,29 @@ def generate_life(world: World, key: int) -> Life:
     events.append(Event(accepted, "RECEIVE", ACCEPTED, unit.code, unit.code, counter_officer))
 
     dept = handling_unit_code(unit, proc)
-    life.handling_code = dept
     same_day = proc.same_day_cutoff is not None
     ws0 = clock.wsec(accepted)
     budget = max(clock.wsec(due) - ws0, 900)
     transfer_after = rng.randrange(120, 1200) if same_day else rng.randrange(600, 7200)
     transfer_after = min(transfer_after, budget // 3)
     officer = rng.randrange(officers)
-    events.append(Event(clock.instant(ws0 + transfer_after), "TRANSFER", PROCESSING, unit.code,
-                        dept, counter_officer))
+    events.append(
+        Event(
+            clock.instant(ws0 + transfer_after),
+            "TRANSFER",
+            PROCESSING,
+            unit.code,
+            dept,
+            counter_officer,
+        )
+    )
 
     years = (day.year - 2024) + (day.month - 1) / 12
-    p_late = P.SECTOR_LATE_SHARE[proc.sector] * tier["late"] * max(
-        1 + P.LATE_TREND_PER_YEAR * years, 0.3)
+    p_late = (
+        P.SECTOR_LATE_SHARE[proc.sector]
+        * tier["late"]
+        * max(1 + P.LATE_TREND_PER_YEAR * years, 0.3)
+    )
     late = r() < p_late
     if late:
         work = budget + max(1800.0, rng.expovariate(1 / P.LATE_DAYS_MEAN) * WORK_DAY)
@@ -269,8 +312,11 @@ def generate_life(world: World, key: int) -> Life:
         pauses.append((work * (0.1 + 0.3 * r()), "SUPPLEMENT"))
         if r() < P.SECOND_SUPPLEMENT_SHARE:
             pauses.append((work * (0.45 + 0.3 * r()), "SUPPLEMENT"))
-    if proc.sector == "DAT_DAI" and proc.scope == "L" and proc.fee and (
-        r() < P.FINANCIAL_SHARE_LAND
+    if (
+        proc.sector == "DAT_DAI"
+        and proc.scope == "L"
+        and proc.fee
+        and (r() < P.FINANCIAL_SHARE_LAND)
     ):
         pauses.append((work * (0.55 + 0.3 * r()), "FINANCIAL"))
     pauses.sort()
@@ -290,29 +336,70 @@ def generate_life(world: World, key: int) -> Life:
         done = max(offset, transfer_after + 60)
         t_request = clock.instant(cursor)
         if kind == "SUPPLEMENT":
-            note = (None if r() < P.SUPPLEMENT_WITHOUT_NOTE_SHARE
-                    else rng.choice(SUPPLEMENT_NOTES.get(proc.sector, DEFAULT_SUPPLEMENT_NOTES)))
-            events.append(Event(t_request, "REQUEST_SUPPLEMENT", SUPPLEMENT, dept, dept,
-                                officer, note, _document_no(rng, "02", t_request)))
+            note = (
+                None
+                if r() < P.SUPPLEMENT_WITHOUT_NOTE_SHARE
+                else rng.choice(SUPPLEMENT_NOTES.get(proc.sector, DEFAULT_SUPPLEMENT_NOTES))
+            )
+            events.append(
+                Event(
+                    t_request,
+                    "REQUEST_SUPPLEMENT",
+                    SUPPLEMENT,
+                    dept,
+                    dept,
+                    officer,
+                    note,
+                    _document_no(rng, "02", t_request),
+                )
+            )
             wait_days, resume = P.SUPPLEMENT_WAIT_DAYS_MEAN, "SUPPLEMENT_RECEIVED"
             never = r() < P.SUPPLEMENT_NEVER_ANSWERED_SHARE
         else:
-            events.append(Event(t_request, "REQUEST_FINANCIAL", FINANCIAL, dept, dept, officer,
-                                "Thông báo nộp tiền sử dụng đất, lệ phí trước bạ và thuế thu "
-                                "nhập cá nhân"))
+            events.append(
+                Event(
+                    t_request,
+                    "REQUEST_FINANCIAL",
+                    FINANCIAL,
+                    dept,
+                    dept,
+                    officer,
+                    "Thông báo nộp tiền sử dụng đất, lệ phí trước bạ và thuế thu nhập cá nhân",
+                )
+            )
             wait_days, resume, never = P.FINANCIAL_WAIT_DAYS_MEAN, "FINANCIAL_DONE", False
-        t_back = clock.instant(clock.wsec(
-            t_request + int(max(0.2, rng.expovariate(1 / wait_days)) * DAY)))
+        t_back = clock.instant(
+            clock.wsec(t_request + int(max(0.2, rng.expovariate(1 / wait_days)) * DAY))
+        )
         if r() < P.CONTACT_AFTER_PAUSE_SHARE:
             t_contact = clock.after(t_request, rng.uniform(0.02, 1.6) * WORK_DAY)
             if never or t_contact < t_back:
-                events.append(Event(t_contact, "CONTACT_CITIZEN", None, dept, dept, officer,
-                                    rng.choice(CONTACT_NOTES)))
+                events.append(
+                    Event(
+                        t_contact,
+                        "CONTACT_CITIZEN",
+                        None,
+                        dept,
+                        dept,
+                        officer,
+                        rng.choice(CONTACT_NOTES),
+                    )
+                )
         if never:
             if r() < 0.5:
                 t_stop = clock.after(t_request, rng.randint(20, 40) * WORK_DAY)
-                events.append(Event(t_stop, "STOP", STOPPED, dept, unit.code, officer,
-                                    STOP_NOTES[0], _document_no(rng, "05", t_stop)))
+                events.append(
+                    Event(
+                        t_stop,
+                        "STOP",
+                        STOPPED,
+                        dept,
+                        unit.code,
+                        officer,
+                        STOP_NOTES[0],
+                        _document_no(rng, "05", t_stop),
+                    )
+                )
                 exit_kind = "STOPPED_BY_WAIT"
             else:
                 open_forever = True
@@ -326,13 +413,31 @@ def generate_life(world: World, key: int) -> Life:
     if exit_kind in ("WITHDRAW", "STOP"):
         t_exit = clock.instant(cursor + int(max(exit_work - done, 60)))
         if exit_kind == "WITHDRAW":
-            events.append(Event(t_exit, "WITHDRAW", WITHDRAWN, unit.code, unit.code,
-                                counter_officer, "Công dân có đơn xin rút hồ sơ"))
+            events.append(
+                Event(
+                    t_exit,
+                    "WITHDRAW",
+                    WITHDRAWN,
+                    unit.code,
+                    unit.code,
+                    counter_officer,
+                    "Công dân có đơn xin rút hồ sơ",
+                )
+            )
         else:
             documented = r() >= P.STOP_WITHOUT_DOCUMENT_SHARE
-            events.append(Event(t_exit, "STOP", STOPPED, dept, unit.code, officer,
-                                rng.choice(STOP_NOTES) if documented else None,
-                                _document_no(rng, "05", t_exit) if documented else None))
+            events.append(
+                Event(
+                    t_exit,
+                    "STOP",
+                    STOPPED,
+                    dept,
+                    unit.code,
+                    officer,
+                    rng.choice(STOP_NOTES) if documented else None,
+                    _document_no(rng, "05", t_exit) if documented else None,
+                )
+            )
         _fees(life, rng, accepted, exit_at=t_exit)
     elif exit_kind is None and not open_forever:
         finish_ws = cursor + int(max(work - done, 60))
@@ -356,43 +461,70 @@ def _document_no(rng: random.Random, form: str, t: int) -> str:
     return f"{rng.randint(1, 999)}/{year}/PM{form}"
 
 
-def _apologies(life: Life, rng: random.Random, clock, finish: int, due_ws: int, dept: str,
-               officer: int) -> None:
+def _apologies(
+    life: Life, rng: random.Random, clock, finish: int, due_ws: int, dept: str, officer: int
+) -> None:
     """Form 04 for dossiers that finish after their (supplement-adjusted) due."""
     finish_ws = clock.wsec(finish)
     if finish_ws <= due_ws:
         return
     u = rng.random()
     if u < P.APOLOGY_FOR_LATE_SHARE:
-        t = clock.instant(max(due_ws - int(rng.uniform(0.1, 2.0) * WORK_DAY),
-                              clock.wsec(life.accepted) + 600))
+        t = clock.instant(
+            max(due_ws - int(rng.uniform(0.1, 2.0) * WORK_DAY), clock.wsec(life.accepted) + 600)
+        )
     elif u < P.APOLOGY_FOR_LATE_SHARE + P.LATE_APOLOGY_SHARE:
         t = clock.instant(due_ws + int((finish_ws - due_ws) * rng.uniform(0.1, 0.9)))
     else:
         return
     new = clock.instant((finish_ws // WORK_DAY + rng.randint(0, 2)) * WORK_DAY + WORK_DAY)
-    life.events.append(Event(t, "APOLOGY", None, dept, life.unit.code, officer, APOLOGY_NOTE,
-                             _document_no(rng, "04", t), new))
+    life.events.append(
+        Event(
+            t,
+            "APOLOGY",
+            None,
+            dept,
+            life.unit.code,
+            officer,
+            APOLOGY_NOTE,
+            _document_no(rng, "04", t),
+            new,
+        )
+    )
     if finish_ws - due_ws > 2 * WORK_DAY and rng.random() < P.SECOND_APOLOGY_SHARE * 4:
         t2 = clock.instant((t_ws := clock.wsec(t)) + max((finish_ws - t_ws) // 2, 600))
         new2 = clock.after(new, rng.randint(2, 5) * WORK_DAY)
-        life.events.append(Event(t2, "APOLOGY", None, dept, life.unit.code, officer,
-                                 APOLOGY_NOTE, _document_no(rng, "04", t2), new2))
+        life.events.append(
+            Event(
+                t2,
+                "APOLOGY",
+                None,
+                dept,
+                life.unit.code,
+                officer,
+                APOLOGY_NOTE,
+                _document_no(rng, "04", t2),
+                new2,
+            )
+        )
 
 
-def _result_and_return(life: Life, rng: random.Random, clock, finish: int, dept: str, tier: dict,
-                       counter_officer: int) -> None:
+def _result_and_return(
+    life: Life, rng: random.Random, clock, finish: int, dept: str, tier: dict, counter_officer: int
+) -> None:
     proc, unit = life.procedure, life.unit
     ready = finish
     if proc.result_is_document and rng.random() < P.RESULT_TO_COUNTER_SHARE * tier["paper"]:
         ready = clock.after(finish, rng.uniform(0.02, 1.4) * WORK_DAY)
-        life.events.append(Event(ready, "RESULT_TO_COUNTER", None, dept, unit.code,
-                                 counter_officer))
+        life.events.append(
+            Event(ready, "RESULT_TO_COUNTER", None, dept, unit.code, counter_officer)
+        )
     if rng.random() < P.RETURN_SHARE:
         wait = rng.expovariate(1 / P.RETURN_DELAY_DAYS_MEAN) * DAY
         returned = clock.instant(clock.wsec(ready + int(wait)))
-        life.events.append(Event(returned, "RETURN", RETURNED, unit.code, unit.code,
-                                 counter_officer))
+        life.events.append(
+            Event(returned, "RETURN", RETURNED, unit.code, unit.code, counter_officer)
+        )
         late = finish > (life.appointment or life.statutory_due or finish)
         if rng.random() < P.RATING_SHARE:
             if late and rng.random() < P.RATING_DISSATISFIED_IF_LATE:
@@ -408,8 +540,10 @@ def _fees(life: Life, rng: random.Random, accepted: int, exit_at: int | None) ->
     if not proc.fee:
         return
     if proc.fee >= 100000 and rng.random() < 0.5:
-        lines = [("P", "Phí thẩm định hồ sơ", proc.fee * 6 // 10),
-                 ("LP", "Lệ phí cấp giấy", proc.fee - proc.fee * 6 // 10)]
+        lines = [
+            ("P", "Phí thẩm định hồ sơ", proc.fee * 6 // 10),
+            ("LP", "Lệ phí cấp giấy", proc.fee - proc.fee * 6 // 10),
+        ]
     else:
         lines = [("LP", "Lệ phí giải quyết thủ tục", proc.fee)]
     exempt = rng.random() < P.FEE_EXEMPT_SHARE
@@ -419,8 +553,9 @@ def _fees(life: Life, rng: random.Random, accepted: int, exit_at: int | None) ->
         day = dt.date.fromordinal(719163 + (life.submitted + OFFSET) // DAY)
         pay_online = _share_over_time(day, P.PAY_ONLINE_SHARE_START, P.PAY_ONLINE_SHARE_END)
         if life.channel == 2 and rng.random() < pay_online:
-            method = "ONLINE_NATIONAL" if rng.random() < P.PAY_NATIONAL_SHARE else \
-                "ONLINE_PROVINCIAL"
+            method = (
+                "ONLINE_NATIONAL" if rng.random() < P.PAY_NATIONAL_SHARE else "ONLINE_PROVINCIAL"
+            )
             paid = life.submitted + rng.randrange(60, 1800)
         elif life.channel != 2:
             method = "TRANSFER" if rng.random() < P.PAY_TRANSFER_SHARE else "CASH"
@@ -430,8 +565,9 @@ def _fees(life: Life, rng: random.Random, accepted: int, exit_at: int | None) ->
     refunded = None
     if paid is not None and exit_at is not None and rng.random() < P.REFUND_SHARE_ON_EXIT:
         refunded = max(exit_at, paid) + rng.randrange(3600, 5 * 86400)
-    life.fees = [Payment(kind, name, amount, method, exempt, paid, refunded)
-                 for kind, name, amount in lines]
+    life.fees = [
+        Payment(kind, name, amount, method, exempt, paid, refunded) for kind, name, amount in lines
+    ]
 
 
 def _national(life: Life, rng: random.Random, tier: dict) -> None:

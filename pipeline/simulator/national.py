@@ -31,17 +31,25 @@ if TYPE_CHECKING:
 
 MAX_RECORDS = 500
 ACTION_LABELS = {
-    "RECEIVE": "Tiếp nhận hồ sơ", "TRANSFER": "Chuyển xử lý", "REQUEST_SUPPLEMENT":
-    "Yêu cầu bổ sung hồ sơ", "SUPPLEMENT_RECEIVED": "Tiếp nhận hồ sơ bổ sung",
-    "REQUEST_FINANCIAL": "Thông báo thực hiện nghĩa vụ tài chính", "FINANCIAL_DONE":
-    "Hoàn thành nghĩa vụ tài chính", "APOLOGY": "Xin lỗi và hẹn lại ngày trả kết quả",
-    "REFUSE": "Từ chối tiếp nhận hồ sơ", "STOP": "Dừng xử lý hồ sơ", "WITHDRAW":
-    "Công dân rút hồ sơ", "COMPLETE": "Kết thúc xử lý hồ sơ", "RESULT_TO_COUNTER":
-    "Chuyển kết quả về Bộ phận một cửa", "RETURN": "Trả kết quả cho công dân",
+    "RECEIVE": "Tiếp nhận hồ sơ",
+    "TRANSFER": "Chuyển xử lý",
+    "REQUEST_SUPPLEMENT": "Yêu cầu bổ sung hồ sơ",
+    "SUPPLEMENT_RECEIVED": "Tiếp nhận hồ sơ bổ sung",
+    "REQUEST_FINANCIAL": "Thông báo thực hiện nghĩa vụ tài chính",
+    "FINANCIAL_DONE": "Hoàn thành nghĩa vụ tài chính",
+    "APOLOGY": "Xin lỗi và hẹn lại ngày trả kết quả",
+    "REFUSE": "Từ chối tiếp nhận hồ sơ",
+    "STOP": "Dừng xử lý hồ sơ",
+    "WITHDRAW": "Công dân rút hồ sơ",
+    "COMPLETE": "Kết thúc xử lý hồ sơ",
+    "RESULT_TO_COUNTER": "Chuyển kết quả về Bộ phận một cửa",
+    "RETURN": "Trả kết quả cho công dân",
     "CONTACT_CITIZEN": "Liên hệ công dân",
 }
-EMPTY_SESSION = {"error_code": "-1", "message": "Phiên làm việc (session) không hợp lệ hoặc "
-                 "đã hết hạn"}
+EMPTY_SESSION = {
+    "error_code": "-1",
+    "message": "Phiên làm việc (session) không hợp lệ hoặc đã hết hạn",
+}
 
 
 def national_copy(world: World, life: Life, at: int) -> dict | None:
@@ -61,30 +69,51 @@ def national_copy(world: World, life: Life, at: int) -> dict | None:
     supplements, pending = [], None
     for e in events:
         if e.action == "REQUEST_SUPPLEMENT":
-            pending = {"NgayBoSung": compact(e.t), "NgayTiepNhanBoSung": "",
-                       "NoiDungBoSung": e.note or ""}
+            pending = {
+                "NgayBoSung": compact(e.t),
+                "NgayTiepNhanBoSung": "",
+                "NoiDungBoSung": e.note or "",
+            }
             supplements.append(pending)
         elif e.action == "SUPPLEMENT_RECEIVED" and pending is not None:
             pending["NgayTiepNhanBoSung"] = compact(e.t)
             pending = None
-    paid_online = {f.method for f in life.fees if f.paid_at is not None and f.paid_at <= synced
-                   and not (f.refunded_at is not None and f.refunded_at <= synced)}
-    online_paid = ("1" if "ONLINE_NATIONAL" in paid_online
-                   else "2" if "ONLINE_PROVINCIAL" in paid_online else "0")
+    paid_online = {
+        f.method
+        for f in life.fees
+        if f.paid_at is not None
+        and f.paid_at <= synced
+        and not (f.refunded_at is not None and f.refunded_at <= synced)
+    }
+    online_paid = (
+        "1"
+        if "ONLINE_NATIONAL" in paid_online
+        else "2"
+        if "ONLINE_PROVINCIAL" in paid_online
+        else "0"
+    )
     fees_missing = rng.random() < P.NATIONAL_FEES_MISSING_SHARE
     completed = first("COMPLETE")
     results = []
     if details.result is not None and completed is not None:
-        results.append({"TenGiayTo": details.result["name"],
-                        "MaGiayToKetQua": details.result["resultCode"],
-                        "DuongDanTepTinKetQua": details.result["url"]})
+        results.append(
+            {
+                "TenGiayTo": details.result["name"],
+                "MaGiayToKetQua": details.result["resultCode"],
+                "DuongDanTepTinKetQua": details.result["url"],
+            }
+        )
     history, current = [], 0
     for e in events:
         current = current if e.status is None else e.status
-        history.append({"ThoiDiemXuLy": compact(e.t),
-                        "TrangThai": str(VENDOR_STATUSES[current][1]),
-                        "NoiDungXuLy": ACTION_LABELS[e.action],
-                        "PhongBanXuLy": world.units_by_code[e.from_code or unit.code].name})
+        history.append(
+            {
+                "ThoiDiemXuLy": compact(e.t),
+                "TrangThai": str(VENDOR_STATUSES[current][1]),
+                "NoiDungXuLy": ACTION_LABELS[e.action],
+                "PhongBanXuLy": world.units_by_code[e.from_code or unit.code].name,
+            }
+        )
     accepted = life.accepted if life.accepted is not None and life.accepted <= synced else None
     return {
         "MaHoSo": nation_code(world, life.key),
@@ -105,19 +134,33 @@ def national_copy(world: World, life: Life, at: int) -> dict | None:
         "HinhThuc": "1" if life.result_by_post else "0",
         "DonViXuLy": unit.name,
         "MaDonViXuLy": unit.code,
-        "NoiNopHoSo": "1" if life.channel == 2 and rng.random() <
-        P.NATIONAL_PORTAL_SUBMISSION_SHARE else "2",
+        "NoiNopHoSo": "1"
+        if life.channel == 2 and rng.random() < P.NATIONAL_PORTAL_SUBMISSION_SHARE
+        else "2",
         "HoSoCoThanhPhanSoHoa": "1" if any(f["digitized"] for f in details.components) else "0",
         "TaiKhoanDuocXacThucVoiVNeID": "1" if details.vneid else "0",
         "DuocThanhToanTrucTuyen": online_paid,
-        "TaiLieuNop": [{"TepDinhKemId": f["id"], "TenTepDinhKem": f["name"],
-                        "DuongDanTaiTepTin": f["url"], "DuocSoHoa": "1" if f["digitized"] else "0",
-                        "DuocTaiSuDung": str(f["reuse"]),
-                        "DuocLayTuKhoDMQG": "1" if f["fromCitizenStore"] else "0"}
-                       for f in details.components],
-        "DanhSachLePhi": [] if fees_missing else [
-            {"TenPhiLePhi": f.name, "MaPhiLePhi": f"{proc.code}.{f.kind}{i + 1}",
-             "Gia": str(f.amount)} for i, f in enumerate(life.fees)],
+        "TaiLieuNop": [
+            {
+                "TepDinhKemId": f["id"],
+                "TenTepDinhKem": f["name"],
+                "DuongDanTaiTepTin": f["url"],
+                "DuocSoHoa": "1" if f["digitized"] else "0",
+                "DuocTaiSuDung": str(f["reuse"]),
+                "DuocLayTuKhoDMQG": "1" if f["fromCitizenStore"] else "0",
+            }
+            for f in details.components
+        ],
+        "DanhSachLePhi": []
+        if fees_missing
+        else [
+            {
+                "TenPhiLePhi": f.name,
+                "MaPhiLePhi": f"{proc.code}.{f.kind}{i + 1}",
+                "Gia": str(f.amount),
+            }
+            for i, f in enumerate(life.fees)
+        ],
         "DanhSachHoSoBoSung": supplements,
         "DanhSachGiayToKetQua": results,
         "QuaTrinhXuLy": history,
@@ -134,12 +177,12 @@ def pakn_of_month(world: World, unit_index: int, year: int, month: int) -> list[
         (first + dt.timedelta(days=32)).replace(day=1) - dt.timedelta(days=1)
     ):
         return []
-    if world.receiving_share(unit, first) == 0 and world.receiving_share(
-        unit, (first + dt.timedelta(days=27))
-    ) == 0:
+    if (
+        world.receiving_share(unit, first) == 0
+        and world.receiving_share(unit, (first + dt.timedelta(days=27))) == 0
+    ):
         return []
-    rng = random.Random(stream_seed(world.seed, pack(unit_index, first.toordinal() - 719163, 0),
-                                    4))
+    rng = random.Random(stream_seed(world.seed, pack(unit_index, first.toordinal() - 719163, 0), 4))
     lam = P.PAKN_MONTHLY_PER_UNIT * world.scale
     count = int(np.random.default_rng([world.seed, 4, unit_index, year, month]).poisson(lam))
     clock, items = world.clock, []
@@ -147,15 +190,19 @@ def pakn_of_month(world: World, unit_index: int, year: int, month: int) -> list[
         day = first + dt.timedelta(days=rng.randrange(28))
         if not unit.valid_on(day):
             continue
-        received = clock.instant(clock.ordinal(day.toordinal() - 719163) * WORK_DAY
-                                 + rng.randrange(WORK_DAY))
+        received = clock.instant(
+            clock.ordinal(day.toordinal() - 719163) * WORK_DAY + rng.randrange(WORK_DAY)
+        )
         due = clock.after(received, P.PAKN_DUE_WORKING_DAYS * WORK_DAY)
         answered = None
         if rng.random() >= P.PAKN_UNANSWERED_SHARE:
             late = rng.random() < P.PAKN_ANSWER_LATE_SHARE
             span = P.PAKN_DUE_WORKING_DAYS * WORK_DAY
-            extra = (span + rng.randrange(WORK_DAY, 8 * WORK_DAY)) if late else \
-                rng.randrange(WORK_DAY // 4, span)
+            extra = (
+                (span + rng.randrange(WORK_DAY, 8 * WORK_DAY))
+                if late
+                else rng.randrange(WORK_DAY // 4, span)
+            )
             answered = clock.after(received, extra)
         heavy = rng.random() < P.PAKN_DISLIKE_HEAVY_SHARE
         likes, dislikes = rng.randint(0, 12), rng.randint(0, 3)
@@ -170,33 +217,47 @@ def pakn_of_month(world: World, unit_index: int, year: int, month: int) -> list[
                 d = rng.choice(days)
                 seq = rng.randrange(int(counts[d]))
                 linked = pack(unit_index, first.toordinal() - 719163 + d, seq)
-        items.append({
-            "code": f"PAKN-{unit.code}-{year % 100:02d}{month:02d}-{i + 1:04d}",
-            "unit": unit.code, "received": received, "due": due, "answered": answered,
-            "kind": "CAN_BO" if rng.random() < P.PAKN_STAFF_SHARE else "THU_TUC",
-            "likes": likes, "dislikes": dislikes, "recomplaint": recomplaint,
-            "recomplaint_at": clock.after(answered, rng.randrange(WORK_DAY, 5 * WORK_DAY))
-            if recomplaint else None,
-            "linked": linked,
-        })
+        items.append(
+            {
+                "code": f"PAKN-{unit.code}-{year % 100:02d}{month:02d}-{i + 1:04d}",
+                "unit": unit.code,
+                "received": received,
+                "due": due,
+                "answered": answered,
+                "kind": "CAN_BO" if rng.random() < P.PAKN_STAFF_SHARE else "THU_TUC",
+                "likes": likes,
+                "dislikes": dislikes,
+                "recomplaint": recomplaint,
+                "recomplaint_at": clock.after(answered, rng.randrange(WORK_DAY, 5 * WORK_DAY))
+                if recomplaint
+                else None,
+                "linked": linked,
+            }
+        )
     return items
 
 
 def pakn_view(world: World, item: dict, at: int) -> dict | None:
     if item["received"] > at:
         return None
-    answered = item["answered"] if item["answered"] is not None and item["answered"] <= at \
-        else None
+    answered = item["answered"] if item["answered"] is not None and item["answered"] <= at else None
     recomplaint = item["recomplaint_at"] is not None and item["recomplaint_at"] <= at
-    updated = max(t for t in (item["received"], answered,
-                              item["recomplaint_at"] if recomplaint else None) if t is not None)
+    updated = max(
+        t
+        for t in (item["received"], answered, item["recomplaint_at"] if recomplaint else None)
+        if t is not None
+    )
     return {
-        "MaPAKN": item["code"], "MaDonVi": item["unit"],
-        "NgayTiepNhan": compact(item["received"]), "HanXuLy": compact(item["due"]),
+        "MaPAKN": item["code"],
+        "MaDonVi": item["unit"],
+        "NgayTiepNhan": compact(item["received"]),
+        "HanXuLy": compact(item["due"]),
         "NgayTraLoi": compact(answered),
         "TrangThai": "DA_TRA_LOI" if answered is not None else "DANG_XU_LY",
-        "LoaiPAKN": item["kind"], "SoLuotThich": str(item["likes"]),
-        "SoLuotKhongThich": str(item["dislikes"]), "KhieuNaiLai": "1" if recomplaint else "0",
+        "LoaiPAKN": item["kind"],
+        "SoLuotThich": str(item["likes"]),
+        "SoLuotKhongThich": str(item["dislikes"]),
+        "KhieuNaiLai": "1" if recomplaint else "0",
         "MaHoSo": nation_code(world, item["linked"]) if item["linked"] is not None else "",
         "NgayCapNhat": compact(updated),
     }
@@ -220,8 +281,11 @@ def pakn_at(world: World, at: int) -> list[tuple[int, dict]]:
     for item in _pakn_items(world, (day.year, day.month)):
         view = pakn_view(world, item, at)
         if view is not None:
-            updated = max(t for t in (item["received"], item["answered"], item["recomplaint_at"])
-                          if t is not None and t <= at)
+            updated = max(
+                t
+                for t in (item["received"], item["answered"], item["recomplaint_at"])
+                if t is not None and t <= at
+            )
             rows.append((updated, view))
     rows.sort(key=lambda r: (r[0], r[1]["MaPAKN"]))
     return rows
@@ -242,7 +306,8 @@ def parse_compact(value: str, name: str) -> int | None:
         return None
     try:
         ts = dt.datetime.strptime(value, "%Y%m%d%H%M%S").replace(
-            tzinfo=dt.timezone(dt.timedelta(hours=7)))
+            tzinfo=dt.timezone(dt.timedelta(hours=7))
+        )
     except ValueError as exc:
         raise ValueError(f"{name} phải có dạng yyyyMMddHHmmss") from exc
     return int(ts.timestamp())
@@ -276,10 +341,12 @@ def integration(sim: Simulator, body: dict) -> dict:
     if service == "LayDanhSachHoSoDongBo":
         total, rows = _dossier_copies(sim, codes, start, end, offset, size)
     elif service == "LayDanhSachPAKN":
-        matching = [v for t, v in pakn_at(sim.world, sim.at)
-                    if v["MaDonVi"] in codes and (start is None or t >= start)
-                    and (end is None or t < end)]
-        total, rows = len(matching), matching[offset:offset + size]
+        matching = [
+            v
+            for t, v in pakn_at(sim.world, sim.at)
+            if v["MaDonVi"] in codes and (start is None or t >= start) and (end is None or t < end)
+        ]
+        total, rows = len(matching), matching[offset : offset + size]
     else:
         return {"error_code": "2", "message": f"Dịch vụ không được hỗ trợ: {service}"}
     return {"error_code": "0", "message": "Thành công", "tongSoBanGhi": total, "result": rows}
@@ -287,15 +354,14 @@ def integration(sim: Simulator, body: dict) -> dict:
 
 def _dossier_copies(sim: Simulator, codes: set[str], start, end, offset: int, size: int):
     world, ix = sim.world, sim.index()
-    order = ix.national_order
-    synced = ix.synced[order]
+    order, synced = ix.national_order, ix.national_synced
     lo = int(np.searchsorted(synced, start, "left")) if start is not None else 0
     hi = int(np.searchsorted(synced, end, "left")) if end is not None else len(order)
     wanted = [world.unit_index[c] for c in codes]
-    positions = order[lo:max(hi, lo)]
+    positions = order[lo : max(hi, lo)]
     positions = positions[np.isin(ix.units[positions], wanted)]
     rows = []
-    for p in positions[offset:offset + size]:
+    for p in positions[offset : offset + size]:
         key = int(ix.keys[p])
         record = national_copy(world, world.life(key), ix.as_of)
         if sim.faults.record_hit("drift", key):
@@ -308,5 +374,8 @@ def _dossier_copies(sim: Simulator, codes: set[str], start, end, offset: int, si
 
 def malformed_codes(sim: Simulator, ix) -> list[str]:
     """MaHoSo of the national copies served malformed under the current fault rates."""
-    return [nation_code(sim.world, int(k)) for k in ix.keys[ix.national_order]
-            if sim.faults.record_hit("malformed", int(k))]
+    return [
+        nation_code(sim.world, int(k))
+        for k in ix.keys[ix.national_order]
+        if sim.faults.record_hit("malformed", int(k))
+    ]

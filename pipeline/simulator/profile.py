@@ -84,7 +84,7 @@ UNIT_TIER = {
 TIER = {
     "strong": {"late": 0.4, "online": 0.06, "digital": 0.05, "sync_miss": 0.5, "paper": 0.98},
     "average": {"late": 1.0, "online": 0.0, "digital": 0.0, "sync_miss": 1.0, "paper": 0.93},
-    "weak": {"late": 2.5, "online": -0.12, "digital": -0.18, "sync_miss": 3.0, "paper": 0.75},
+    "weak": {"late": 2.0, "online": -0.12, "digital": -0.18, "sync_miss": 3.0, "paper": 0.75},
 }
 
 # --- channels and applicants -------------------------------------------------------------
@@ -139,7 +139,7 @@ SUPPLEMENT_NEVER_ANSWERED_SHARE = 0.04
 SUPPLEMENT_WAIT_DAYS_MEAN = 4.0  # calendar days the citizen takes to bring the papers
 SUPPLEMENT_WITHOUT_NOTE_SHARE = 0.05
 FINANCIAL_SHARE_LAND = 0.45  # land procedures that wait for taxes / land use fees
-FINANCIAL_WAIT_DAYS_MEAN = 5.0
+FINANCIAL_WAIT_DAYS_MEAN = 3.0
 CONTACT_AFTER_PAUSE_SHARE = 0.8
 APOLOGY_FOR_LATE_SHARE = 0.6  # late dossiers whose apology comes before the original due
 LATE_APOLOGY_SHARE = 0.15  # late dossiers whose apology comes after the due

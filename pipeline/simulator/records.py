@@ -64,23 +64,35 @@ class Details:
         self.components = []
         for i in range(rng.randint(1, len(names))):
             file_id = f"{rng.getrandbits(96):024x}"
-            self.components.append({
-                "id": file_id, "kind": "COMPONENT", "name": f"{names[i]}.pdf",
-                "componentCode": f"{proc.code}.TP{i + 1:02d}", "resultCode": None,
-                "url": f"{FILE_HOST}/{file_id}",
-                "digitized": digitized and (i == 0 or rng.random() < 0.9),
-                "reuse": (2 if rng.random() < 0.3 else 1) if i == reused_at else 0,
-                "fromCitizenStore": from_store and i == 0, "signed": False,
-                "pushedToCitizenStore": False,
-            })
+            self.components.append(
+                {
+                    "id": file_id,
+                    "kind": "COMPONENT",
+                    "name": f"{names[i]}.pdf",
+                    "componentCode": f"{proc.code}.TP{i + 1:02d}",
+                    "resultCode": None,
+                    "url": f"{FILE_HOST}/{file_id}",
+                    "digitized": digitized and (i == 0 or rng.random() < 0.9),
+                    "reuse": (2 if rng.random() < 0.3 else 1) if i == reused_at else 0,
+                    "fromCitizenStore": from_store and i == 0,
+                    "signed": False,
+                    "pushedToCitizenStore": False,
+                }
+            )
         self.result = None
         if proc.result_is_document and rng.random() < P.E_RESULT_SHARE + tier["digital"] / 2:
             file_id = f"{rng.getrandbits(96):024x}"
             self.result = {
-                "id": file_id, "kind": "RESULT", "name": f"Kết quả - {proc.name[:80]}.pdf",
-                "componentCode": None, "resultCode": proc.result_code,
-                "url": f"{FILE_HOST}/{file_id}", "digitized": True, "reuse": 0,
-                "fromCitizenStore": False, "signed": rng.random() < P.SIGNED_RESULT_SHARE,
+                "id": file_id,
+                "kind": "RESULT",
+                "name": f"Kết quả - {proc.name[:80]}.pdf",
+                "componentCode": None,
+                "resultCode": proc.result_code,
+                "url": f"{FILE_HOST}/{file_id}",
+                "digitized": True,
+                "reuse": 0,
+                "fromCitizenStore": False,
+                "signed": rng.random() < P.SIGNED_RESULT_SHARE,
                 "pushedToCitizenStore": rng.random() < P.PUSH_TO_CITIZEN_STORE_SHARE,
             }
 
@@ -96,12 +108,18 @@ def fee_lines(life: Life, at: int) -> list[dict]:
             status, method, paid = "PAID", fee.method, fee.paid_at
         else:
             status, method, paid = "UNPAID", None, None
-        lines.append({
-            "code": f"{life.procedure.code}.{fee.kind}{i + 1}", "name": fee.name,
-            "kind": fee.kind, "amount": fee.amount, "status": status, "method": method,
-            "paidDate": iso(paid),
-            "receiptNo": f"BL{life.key % 10**7:07d}{i}" if paid is not None else None,
-        })
+        lines.append(
+            {
+                "code": f"{life.procedure.code}.{fee.kind}{i + 1}",
+                "name": fee.name,
+                "kind": fee.kind,
+                "amount": fee.amount,
+                "status": status,
+                "method": method,
+                "paidDate": iso(paid),
+                "receiptNo": f"BL{life.key % 10**7:07d}{i}" if paid is not None else None,
+            }
+        )
     return lines
 
 
@@ -116,13 +134,20 @@ def dossier_json(world: World, life: Life, at: int) -> dict:
     for i, e in enumerate(events):
         current = current if e.status is None else e.status
         pool = officers.get(e.from_code or unit.code) or officers[unit.code]
-        history.append({
-            "seq": i + 1, "at": iso(e.t), "action": e.action,
-            "statusId": current,
-            "fromAgencyCode": e.from_code, "toAgencyCode": e.to_code,
-            "officer": pool[e.officer % len(pool)], "note": e.note,
-            "documentNo": e.document_no, "newAppointmentDate": iso(e.new_appointment),
-        })
+        history.append(
+            {
+                "seq": i + 1,
+                "at": iso(e.t),
+                "action": e.action,
+                "statusId": current,
+                "fromAgencyCode": e.from_code,
+                "toAgencyCode": e.to_code,
+                "officer": pool[e.officer % len(pool)],
+                "note": e.note,
+                "documentNo": e.document_no,
+                "newAppointmentDate": iso(e.new_appointment),
+            }
+        )
     accepted = life.accepted_at(at)
     completed = next((e.t for e in events if e.action == "COMPLETE"), None)
     returned = next((e.t for e in events if e.action == "RETURN"), None)
@@ -132,8 +157,11 @@ def dossier_json(world: World, life: Life, at: int) -> dict:
     synced = life.synced_at(at)
     rating = None
     if life.rating and life.rating[0] <= at:
-        rating = {"value": life.rating[1], "ratedAt": iso(life.rating[0]),
-                  "channel": life.rating[2]}
+        rating = {
+            "value": life.rating[1],
+            "ratedAt": iso(life.rating[0]),
+            "channel": life.rating[2],
+        }
     return {
         "id": dossier_id(world.seed, life.key),
         "code": dossier_code(world, life.key),

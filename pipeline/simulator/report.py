@@ -55,8 +55,14 @@ def collect(world: World, at: int) -> dict:
         y["rated"] += life.rating is not None and life.rating[0] <= at
         for line in fee_lines(life, at):
             payments[line["method"] if line["status"] == "PAID" else line["status"]] += 1
-    return {"years": sorted(years), "by_unit_year": by_unit_year, "per_year": per_year,
-            "per_unit": per_unit, "actions": actions, "payments": payments}
+    return {
+        "years": sorted(years),
+        "by_unit_year": by_unit_year,
+        "per_year": per_year,
+        "per_unit": per_unit,
+        "actions": actions,
+        "payments": payments,
+    }
 
 
 def _pct(n: int, d: int) -> str:
@@ -66,8 +72,11 @@ def _pct(n: int, d: int) -> str:
 def render(world: World, at: int) -> str:
     data = collect(world, at)
     years, per_year, per_unit = data["years"], data["per_year"], data["per_unit"]
-    out = [f"Simulated world: seed {world.seed}, scale {world.scale}, history from "
-           f"{world.history_start}, as of {iso(at)}", ""]
+    out = [
+        f"Simulated world: seed {world.seed}, scale {world.scale}, history from "
+        f"{world.history_start}, as of {iso(at)}",
+        "",
+    ]
     out.append("Dossiers by receiving unit and year of submission")
     header = f"{'unit':<15} {'name':<44}" + "".join(f"{y:>8}" for y in years) + f"{'total':>9}"
     out += [header, "-" * len(header)]
@@ -77,10 +86,16 @@ def render(world: World, at: int) -> str:
         if not any(row):
             continue
         totals.update(dict(zip(years, row, strict=True)))
-        out.append(f"{unit.code:<15} {unit.name[:44]:<44}" + "".join(f"{n:>8}" for n in row)
-                   + f"{sum(row):>9}")
-    out.append(f"{'all units':<60}" + "".join(f"{totals[y]:>8}" for y in years)
-               + f"{sum(totals.values()):>9}")
+        out.append(
+            f"{unit.code:<15} {unit.name[:44]:<44}"
+            + "".join(f"{n:>8}" for n in row)
+            + f"{sum(row):>9}"
+        )
+    out.append(
+        f"{'all units':<60}"
+        + "".join(f"{totals[y]:>8}" for y in years)
+        + f"{sum(totals.values()):>9}"
+    )
     out += ["", "Shares by year of submission"]
     header = f"{'':<34}" + "".join(f"{y:>10}" for y in years)
     out += [header, "-" * len(header)]
@@ -102,9 +117,11 @@ def render(world: World, at: int) -> str:
     for unit in world.units:
         c = per_unit.get(unit.code)
         if c:
-            out.append(f"{unit.code:<15} {unit.name[:44]:<44}{c['dossiers']:>9}"
-                       f"{_pct(c['on_time'], c['finished']):>10}"
-                       f"{_pct(c['digitized'], c['dossiers']):>11}")
+            out.append(
+                f"{unit.code:<15} {unit.name[:44]:<44}{c['dossiers']:>9}"
+                f"{_pct(c['on_time'], c['finished']):>10}"
+                f"{_pct(c['digitized'], c['dossiers']):>11}"
+            )
     out += ["", "History steps"]
     for action, n in sorted(data["actions"].items(), key=lambda kv: -kv[1]):
         out.append(f"  {action:<22}{n:>9}")

@@ -1,7 +1,7 @@
 """Run the simulator in its own process (own GIL) for tests and demos.
 
-    with run_simulator(scale=0.02, as_of="2026-11-20T08:00:00+07:00") as sim:
-        httpx.get(f"{sim.motcua_base_url}/pa/dossier/search", ...)
+with run_simulator(scale=0.02, as_of="2026-11-20T08:00:00+07:00") as sim:
+    httpx.get(f"{sim.motcua_base_url}/pa/dossier/search", ...)
 """
 
 from __future__ import annotations
@@ -54,12 +54,28 @@ def free_port() -> int:
 
 def serve_command(settings: Settings, host: str, port: int) -> list[str]:
     """The CLI invocation that serves these settings (see __main__.py)."""
-    cmd = [sys.executable, "-m", "pipeline.simulator", "serve", "--host", host,
-           "--port", str(port), "--seed", str(settings.seed),
-           "--as-of", settings.as_of.isoformat(),
-           "--history-start", settings.history_start.isoformat(),
-           "--scale", str(settings.scale), "--token-ttl", str(settings.token_ttl),
-           "--session-ttl", str(settings.session_ttl)]
+    cmd = [
+        sys.executable,
+        "-m",
+        "pipeline.simulator",
+        "serve",
+        "--host",
+        host,
+        "--port",
+        str(port),
+        "--seed",
+        str(settings.seed),
+        "--as-of",
+        settings.as_of.isoformat(),
+        "--history-start",
+        settings.history_start.isoformat(),
+        "--scale",
+        str(settings.scale),
+        "--token-ttl",
+        str(settings.token_ttl),
+        "--session-ttl",
+        str(settings.session_ttl),
+    ]
     for name, rate in settings.faults.items():
         cmd += ["--fault", f"{name}={rate}"]
     if settings.fault_seed is not None:
@@ -68,35 +84,55 @@ def serve_command(settings: Settings, host: str, port: int) -> list[str]:
 
 
 @contextlib.contextmanager
-def run_simulator(*, seed: int = 766, as_of: str | dt.datetime = "2026-11-20T08:00:00+07:00",
-                  history_start: str | dt.date = "2024-01-01", scale: float = 0.02,
-                  port: int | None = None, faults: dict[str, float] | None = None,
-                  fault_seed: int | None = None, token_ttl: int = 300,
-                  session_ttl: int = 1800, log_path: Path | None = None
-                  ) -> Iterator[SimulatorHandle]:
+def run_simulator(
+    *,
+    seed: int = 766,
+    as_of: str | dt.datetime = "2026-11-20T08:00:00+07:00",
+    history_start: str | dt.date = "2024-01-01",
+    scale: float = 0.02,
+    port: int | None = None,
+    faults: dict[str, float] | None = None,
+    fault_seed: int | None = None,
+    token_ttl: int = 300,
+    session_ttl: int = 1800,
+    log_path: Path | None = None,
+) -> Iterator[SimulatorHandle]:
     """Start a simulator process on 127.0.0.1, wait until it answers, stop it on exit."""
     settings = Settings(
         as_of=as_of if isinstance(as_of, dt.datetime) else dt.datetime.fromisoformat(as_of),
         seed=seed,
-        history_start=history_start if isinstance(history_start, dt.date)
+        history_start=history_start
+        if isinstance(history_start, dt.date)
         else dt.date.fromisoformat(history_start),
-        scale=scale, faults=faults or {}, fault_seed=fault_seed, token_ttl=token_ttl,
-        session_ttl=session_ttl)
+        scale=scale,
+        faults=faults or {},
+        fault_seed=fault_seed,
+        token_ttl=token_ttl,
+        session_ttl=session_ttl,
+    )
     port = port or free_port()
     base = f"http://127.0.0.1:{port}"
     env = {**os.environ, "PYTHONPATH": str(REPO_ROOT)}
     log = open(log_path, "ab") if log_path else subprocess.DEVNULL  # noqa: SIM115
-    process = subprocess.Popen(serve_command(settings, "127.0.0.1", port), cwd=REPO_ROOT,
-                               env=env, stdout=log, stderr=log)
+    process = subprocess.Popen(
+        serve_command(settings, "127.0.0.1", port), cwd=REPO_ROOT, env=env, stdout=log, stderr=log
+    )
     try:
         _wait_ready(process, f"{base}/_sim/health")
         yield SimulatorHandle(
-            base_url=base, motcua_base_url=f"{base}/motcua", dvcqg_base_url=f"{base}/dvcqg",
+            base_url=base,
+            motcua_base_url=f"{base}/motcua",
+            dvcqg_base_url=f"{base}/dvcqg",
             token_url=f"{base}/motcua/auth/realms/digo/protocol/openid-connect/token",
-            client_id=settings.client_id, username=settings.username,
-            password=settings.password, dvcqg_username=settings.dvcqg_username,
-            dvcqg_password=settings.dvcqg_password, root_agency_id=agency_id(PROVINCE_CODE),
-            root_agency_code=PROVINCE_CODE, pid=process.pid)
+            client_id=settings.client_id,
+            username=settings.username,
+            password=settings.password,
+            dvcqg_username=settings.dvcqg_username,
+            dvcqg_password=settings.dvcqg_password,
+            root_agency_id=agency_id(PROVINCE_CODE),
+            root_agency_code=PROVINCE_CODE,
+            pid=process.pid,
+        )
     finally:
         process.terminate()
         try:

@@ -52,19 +52,36 @@ class Index:
     next_change: np.ndarray  # int64 epoch seconds of the next change after as_of
     units: np.ndarray  # int16 unit index
     national_order: np.ndarray  # positions of synced dossiers sorted by (synced, key)
+    national_synced: np.ndarray  # synced[national_order], for window searches
 
     def __len__(self) -> int:
         return len(self.keys)
 
     @property
     def nbytes(self) -> int:
-        return sum(a.nbytes for a in (self.keys, self.updated, self.accepted_day, self.synced,
-                                      self.next_change, self.units, self.national_order))
+        return sum(
+            a.nbytes
+            for a in (
+                self.keys,
+                self.updated,
+                self.accepted_day,
+                self.synced,
+                self.next_change,
+                self.units,
+                self.national_order,
+                self.national_synced,
+            )
+        )
 
 
 class World:
-    def __init__(self, seed: int = DEFAULT_SEED, history_start: dt.date = DEFAULT_HISTORY_START,
-                 scale: float = 1.0, last_year: int | None = None):
+    def __init__(
+        self,
+        seed: int = DEFAULT_SEED,
+        history_start: dt.date = DEFAULT_HISTORY_START,
+        scale: float = 1.0,
+        last_year: int | None = None,
+    ):
         self.seed = seed
         self.history_start = history_start
         self.scale = scale
@@ -77,15 +94,18 @@ class World:
         last_year = last_year or max(dt.date.today().year, 2026) + 2
         self.calendar = WorkingCalendar(min(history_start.year, P.KEY_EPOCH.year), last_year)
         self.clock = Clock(self.calendar)
-        self.officers = {u.code: officers(random.Random(f"{seed}:officers:{u.code}"),
-                                          OFFICERS_PER_UNIT) for u in self.units}
+        self.officers = {
+            u.code: officers(random.Random(f"{seed}:officers:{u.code}"), OFFICERS_PER_UNIT)
+            for u in self.units
+        }
         self._indexes: OrderedDict[int, Index] = OrderedDict()
         self._lock = threading.Lock()
 
     # --- volumes ---------------------------------------------------------------------------
     def receiving_share(self, unit: Unit, day: dt.date) -> float:
-        table = (P.RECEPTION_SHARE_BEFORE_REORG if day < P.REORG_DATE
-                 else P.RECEPTION_SHARE_AFTER_REORG)
+        table = (
+            P.RECEPTION_SHARE_BEFORE_REORG if day < P.REORG_DATE else P.RECEPTION_SHARE_AFTER_REORG
+        )
         return table.get(unit.code, 0.0) / sum(table.values())
 
     @lru_cache(maxsize=4096)  # noqa: B019 - the world lives as long as the process
@@ -93,8 +113,11 @@ class World:
         """Dossiers the unit receives on each day of the month (index 0 = day 1)."""
         unit = self.units[unit_index]
         first = dt.date(year, month, 1)
-        days = [first + dt.timedelta(days=i) for i in range(31) if
-                (first + dt.timedelta(days=i)).month == month]
+        days = [
+            first + dt.timedelta(days=i)
+            for i in range(31)
+            if (first + dt.timedelta(days=i)).month == month
+        ]
         weights = []
         for day in days:
             if not unit.valid_on(day) or self.receiving_share(unit, day) == 0:
@@ -103,26 +126,41 @@ class World:
                 weights.append(P.WEEKDAY_FACTOR[day.weekday()])
             else:
                 weights.append(P.NON_WORKING_DAY_FACTOR)
-        total = sum(P.WEEKDAY_FACTOR[d.weekday()] if self.clock.working_day(
-            self.clock.unix_day_of_date(d)) else P.NON_WORKING_DAY_FACTOR for d in days)
-        monthly = (P.AREA_MONTHLY_DOSSIERS * self.scale * P.MONTH_FACTOR[month]
-                   * (1 + P.YEARLY_GROWTH) ** ((year - 2024) + (month - 1) / 12))
-        if unit.valid_from == P.REORG_DATE and (year, month) == (P.REORG_DATE.year,
-                                                                   P.REORG_DATE.month):
+        total = sum(
+            P.WEEKDAY_FACTOR[d.weekday()]
+            if self.clock.working_day(self.clock.unix_day_of_date(d))
+            else P.NON_WORKING_DAY_FACTOR
+            for d in days
+        )
+        monthly = (
+            P.AREA_MONTHLY_DOSSIERS
+            * self.scale
+            * P.MONTH_FACTOR[month]
+            * (1 + P.YEARLY_GROWTH) ** ((year - 2024) + (month - 1) / 12)
+        )
+        if unit.valid_from == P.REORG_DATE and (year, month) == (
+            P.REORG_DATE.year,
+            P.REORG_DATE.month,
+        ):
             monthly *= P.REORG_FIRST_MONTH_FACTOR
-        lams = [monthly * w / total * (self.receiving_share(unit, d) if w else 0.0)
-                for w, d in zip(weights, days, strict=True)]
+        lams = [
+            monthly * w / total * (self.receiving_share(unit, d) if w else 0.0)
+            for w, d in zip(weights, days, strict=True)
+        ]
         rng = np.random.default_rng([self.seed, unit_index, year, month])
         return rng.poisson(lams)
 
-    def keys_between(self, first: dt.date, last: dt.date,
-                     unit_indexes: list[int] | None = None) -> Iterator[int]:
+    def keys_between(
+        self, first: dt.date, last: dt.date, unit_indexes: list[int] | None = None
+    ) -> Iterator[int]:
         """Keys of the dossiers submitted on days first..last (inclusive), unit by unit."""
         first = max(first, self.history_start)
         for ui in unit_indexes if unit_indexes is not None else range(len(self.units)):
             unit = self.units[ui]
-            if not any(unit.code in t for t in (P.RECEPTION_SHARE_BEFORE_REORG,
-                                                P.RECEPTION_SHARE_AFTER_REORG)):
+            if not any(
+                unit.code in t
+                for t in (P.RECEPTION_SHARE_BEFORE_REORG, P.RECEPTION_SHARE_AFTER_REORG)
+            ):
                 continue
             day = first.replace(day=1)
             while day <= last:
@@ -136,16 +174,14 @@ class World:
                 day = (day + dt.timedelta(days=32)).replace(day=1)
 
     def expected_count(self, until: dt.date) -> int:
-        months = (until.year - self.history_start.year) * 12 + until.month - \
-            self.history_start.month + 1
+        months = (
+            (until.year - self.history_start.year) * 12 + until.month - self.history_start.month + 1
+        )
         return int(P.AREA_MONTHLY_DOSSIERS * self.scale * months)
 
     # --- dossiers ----------------------------------------------------------------------------
     def life(self, key: int) -> Life:
         return generate_life(self, key)
-
-    def unit_of_key(self, key: int) -> Unit:
-        return self.units[unpack(key)[0]]
 
     # --- the index -------------------------------------------------------------------------
     def index(self, as_of: dt.datetime | int) -> Index:
@@ -169,8 +205,9 @@ class World:
             global _WORKER_WORLD
             _WORKER_WORLD = self
             with multiprocessing.get_context("fork").Pool(processes) as pool:
-                parts = pool.map(_scan_worker, [(c, at) for c in self._month_tasks(last_day)],
-                                 chunksize=1)
+                parts = pool.map(
+                    _scan_worker, [(c, at) for c in self._month_tasks(last_day)], chunksize=1
+                )
         else:
             tasks = [(ui, self.history_start, last_day) for ui in range(len(self.units))]
             parts = [self._scan(self._keys_of_tasks(tasks), at)]
@@ -182,13 +219,20 @@ class World:
         keep = ~changed
         stale_keys = old.keys[changed]
         first_new_day = _local_day(old.as_of)
-        arrivals = (key for key in self.keys_between(first_new_day, _local_day(at))
-                    if _day_of_key(key) > first_new_day
-                    or generate_life(self, key).submitted > old.as_of)
+        arrivals = (
+            key
+            for key in self.keys_between(first_new_day, _local_day(at))
+            if _day_of_key(key) > first_new_day or generate_life(self, key).submitted > old.as_of
+        )
         fresh = self._scan(itertools.chain((int(k) for k in stale_keys), arrivals), at)
-        columns = [np.concatenate([a[keep], b]) for a, b in zip(
-            (old.keys, old.updated, old.accepted_day, old.synced, old.next_change), fresh,
-            strict=True)]
+        columns = [
+            np.concatenate([a[keep], b])
+            for a, b in zip(
+                (old.keys, old.updated, old.accepted_day, old.synced, old.next_change),
+                fresh,
+                strict=True,
+            )
+        ]
         return self._sorted_index(at, columns)
 
     def _sorted_index(self, at: int, columns: list[np.ndarray]) -> Index:
@@ -199,17 +243,28 @@ class World:
         del order
         has_sync = np.flatnonzero(synced >= 0)
         national = has_sync[np.lexsort((keys[has_sync], synced[has_sync]))].astype(np.int32)
-        return Index(at, keys, updated, accepted, synced, next_change, unit_of_keys(keys),
-                     national)
+        return Index(
+            at,
+            keys,
+            updated,
+            accepted,
+            synced,
+            next_change,
+            unit_of_keys(keys),
+            national,
+            synced[national],
+        )
 
     def _month_tasks(self, last_day: dt.date) -> list[list[tuple[int, dt.date, dt.date]]]:
         tasks = []
         month = self.history_start.replace(day=1)
         while month <= last_day:
-            end = min((month + dt.timedelta(days=32)).replace(day=1) - dt.timedelta(days=1),
-                      last_day)
-            tasks.append([(ui, max(month, self.history_start), end)
-                          for ui in range(len(self.units))])
+            end = min(
+                (month + dt.timedelta(days=32)).replace(day=1) - dt.timedelta(days=1), last_day
+            )
+            tasks.append(
+                [(ui, max(month, self.history_start), end) for ui in range(len(self.units))]
+            )
             month = end + dt.timedelta(days=1)
         return tasks
 
@@ -231,9 +286,13 @@ class World:
             s = life.synced_at(at)
             synced.append(-1 if s is None else s)
             next_change.append(life.next_change(at))
-        return (np.array(keys, dtype=np.uint64), np.array(updated, dtype=np.int64),
-                np.array(accepted, dtype=np.int32), np.array(synced, dtype=np.int64),
-                np.array(next_change, dtype=np.int64))
+        return (
+            np.array(keys, dtype=np.uint64),
+            np.array(updated, dtype=np.int64),
+            np.array(accepted, dtype=np.int32),
+            np.array(synced, dtype=np.int64),
+            np.array(next_change, dtype=np.int64),
+        )
 
     # --- for the evaluation endpoints ------------------------------------------------------
     def subtree_codes(self, code: str) -> set[str]:
@@ -246,8 +305,9 @@ class World:
                     frontier.append(unit.code)
         return codes
 
-    def lives_of(self, unit_code: str, as_of: dt.datetime | int,
-                 subtree: bool = False) -> Iterator[Life]:
+    def lives_of(
+        self, unit_code: str, as_of: dt.datetime | int, subtree: bool = False
+    ) -> Iterator[Life]:
         """Lives of the dossiers received by a unit (or its subtree) visible at `as_of`; pair
         with `national.copy(world, life, as_of)` to iterate the national copies."""
         index = self.index(as_of)
