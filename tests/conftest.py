@@ -61,10 +61,19 @@ def run_daily_refresh(env: dict[str, str], as_of: str = AS_OF) -> dg.ExecuteInPr
         )
 
 
+def failures(result: dg.ExecuteInProcessResult) -> str:
+    """The failure messages of a run, for assertion output."""
+    return "\n".join(
+        f"{event.step_key}: {event.event_specific_data.error.message[-1500:]}"
+        for event in result.all_events
+        if event.is_step_failure and event.event_specific_data.error
+    )
+
+
 @pytest.fixture(scope="session")
 def pipeline_run(tmp_path_factory, simulator) -> Iterator[PipelineRun]:
     root = tmp_path_factory.mktemp("pipeline")
     env = pipeline_environment(root, simulator)
     result = run_daily_refresh(env)
-    assert result.success, "the daily_refresh run failed"
+    assert result.success, failures(result)
     yield PipelineRun(result, env, root / "data", root / "warehouse" / "warehouse.duckdb")

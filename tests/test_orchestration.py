@@ -1,0 +1,142 @@
+"""Operations through Dagster's own APIs: the asset graph, the 05:00 schedule, the webserver."""
+
+import datetime as dt
+import os
+import subprocess
+import sys
+import time
+
+import dagster as dg
+import duckdb
+import httpx
+import pytest
+
+from pipeline.runtime import AS_OF_TAG
+from pipeline.simulator.server import free_port
+from pipeline.workcal import VN_TZ
+from tests.conftest import failures, pipeline_environment
+
+REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+
+def test_asset_graph_reads_like_a_map():
+    from pipeline.definitions import defs
+
+    graph = defs.resolve_asset_graph()
+    groups = {key.to_user_string(): graph.get(key).group_name for key in graph.get_all_asset_keys()}
+    assert groups["raw/motcua_dossiers"] == "raw"
+    assert groups["staging/stg_motcua__dossiers"] == "staging"
+    assert groups["intermediate/ind_progress_on_time"] == "intermediate"
+    assert groups["marts/fct_indicator"] == "marts"
+    assert groups["publish/warehouse"] == "publish"
+    # Lineage runs from the source endpoint to the published file.
+    upstream = graph.get(dg.AssetKey(["staging", "stg_motcua__dossiers"])).parent_keys
+    assert dg.AssetKey(["raw", "motcua_dossiers"]) in upstream
+    assert (
+        dg.AssetKey(["marts", "fct_indicator"])
+        in graph.get(dg.AssetKey(["publish", "warehouse"])).parent_keys
+    )
+    # Every DuckDB writer shares the single-writer pool.
+    for key in (["marts", "fct_dossier"], ["publish", "warehouse"]):
+        assert graph.get(dg.AssetKey(key)).pools == {"warehouse_writer"}
+    # dbt tests are asset checks; freshness is checked on raw data and marts.
+    check_names = {check.name for check in graph.asset_check_keys}
+    assert "unique_fct_dossier_dossier_code" in check_names
+    assert any(name.startswith("freshness") for name in check_names)
+
+
+def test_schedule_tick_refreshes_the_warehouse_as_of_its_instant(simulator, tmp_path):
+    """A 05:00 tick through Dagster's schedule API, then its run request executed."""
+    from pipeline.definitions import defs
+    from pipeline.pipeline_env import patched_environ
+
+    env = pipeline_environment(tmp_path, simulator)
+    env.pop("AS_OF")
+    tick = dt.datetime(2026, 11, 20, 5, 0, tzinfo=VN_TZ)
+    with dg.DagsterInstance.ephemeral() as instance, patched_environ(env):
+        schedule = defs.get_schedule_def("daily_refresh_0500")
+        context = dg.build_schedule_context(instance=instance, scheduled_execution_time=tick)
+        requests = schedule.evaluate_tick(context).run_requests
+        assert len(requests) == 1
+        assert dt.datetime.fromisoformat(requests[0].tags[AS_OF_TAG]) == tick
+        result = defs.resolve_job_def(schedule.job_name).execute_in_process(
+            instance=instance, tags=requests[0].tags, raise_on_error=False
+        )
+    assert result.success, failures(result)
+    with duckdb.connect(str(tmp_path / "warehouse" / "warehouse.duckdb"), read_only=True) as con:
+        [(as_of, months)] = con.execute(
+            "select max(as_of), count(distinct period_start) from marts.fct_indicator "
+            "where period_type = 'month'"
+        ).fetchall()
+    assert as_of == tick
+    assert months == 35  # 2024-01 .. 2026-11
+
+
+@pytest.fixture
+def webserver(tmp_path):
+    port = free_port()
+    env = {**os.environ, "DAGSTER_HOME": str(tmp_path), "PYTHONPATH": REPO}
+    (tmp_path / "dagster.yaml").write_text(
+        open(os.path.join(REPO, ".dagster", "dagster.yaml")).read()
+    )
+    process = subprocess.Popen(
+        [
+            os.path.join(os.path.dirname(sys.executable), "dagster-webserver"),
+            "-w",
+            "workspace.yaml",
+            "-h",
+            "127.0.0.1",
+            "-p",
+            str(port),
+        ],
+        cwd=REPO,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 120
+        while time.monotonic() < deadline:
+            try:
+                if httpx.get(f"{url}/server_info", timeout=2).status_code == 200:
+                    break
+            except httpx.TransportError:
+                time.sleep(0.5)
+        else:
+            pytest.fail("the Dagster webserver did not start")
+        yield url
+    finally:
+        process.terminate()
+        process.wait(timeout=30)
+
+
+GRAPH_QUERY = """
+{
+  assetNodes { assetKey { path } groupName hasAssetChecks }
+  schedulesOrError {
+    ... on Schedules { results { name cronSchedule executionTimezone scheduleState { status } } }
+  }
+  sensorsOrError { ... on Sensors { results { name } } }
+}
+"""
+
+
+def test_webserver_serves_the_graph_checks_and_schedule(webserver):
+    deadline = time.monotonic() + 60
+    while True:
+        response = httpx.post(f"{webserver}/graphql", json={"query": GRAPH_QUERY}, timeout=30)
+        data = response.json()["data"]
+        if data["assetNodes"] or time.monotonic() > deadline:
+            break
+        time.sleep(1)
+    nodes = {"/".join(n["assetKey"]["path"]): n for n in data["assetNodes"]}
+    assert nodes["marts/fct_indicator"]["groupName"] == "marts"
+    assert nodes["marts/fct_dossier"]["hasAssetChecks"]
+    assert "raw/motcua_dossiers" in nodes and "publish/warehouse" in nodes
+    [schedule] = data["schedulesOrError"]["results"]
+    assert schedule["cronSchedule"] == "0 5 * * *"
+    assert schedule["executionTimezone"] == "Asia/Ho_Chi_Minh"
+    assert schedule["scheduleState"]["status"] == "RUNNING"
+    sensors = {s["name"] for s in data["sensorsOrError"]["results"]}
+    assert "record_run_failures" in sensors
