@@ -22,7 +22,8 @@ per_unit as (
         period_type,
         period_start,
         count(*) as received,
-        count(case when channel = 2 and (not result_is_document or has_e_result) then 1 end) as qualifying
+        count(case when channel = 2 and (not result_is_document or has_e_result) then 1 end)
+            as qualifying
     from received
     group by unit_code, period_type, period_start
 ),

@@ -22,7 +22,8 @@ per_unit as (
         period_type,
         period_start,
         count(*) as petitions,
-        count(case when not (is_disliked or not is_on_time or re_complaint) then 1 end) as qualifying
+        count(case when not (is_disliked or not is_on_time or re_complaint) then 1 end)
+            as qualifying
     from petitions
     group by unit_code, period_type, period_start
 ),

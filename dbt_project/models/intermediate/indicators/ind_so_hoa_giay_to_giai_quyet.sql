@@ -21,7 +21,11 @@ per_unit as (
         period_type,
         period_start,
         count(*) as received,
-        count(case when has_digitized_component and (not (result_is_document and finished_before_evaluation) or has_result_file) then 1 end) as qualifying
+        count(case
+            when has_digitized_component
+                and (not (result_is_document and finished_before_evaluation) or has_result_file)
+                then 1
+        end) as qualifying
     from received
     group by unit_code, period_type, period_start
 ),
