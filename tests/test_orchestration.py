@@ -113,11 +113,11 @@ def webserver(tmp_path):
 
 GRAPH_QUERY = """
 {
+  repositoriesOrError { ... on RepositoryConnection { nodes {
+    schedules { name cronSchedule executionTimezone scheduleState { status } }
+    sensors { name }
+  } } }
   assetNodes { assetKey { path } groupName hasAssetChecks }
-  schedulesOrError {
-    ... on Schedules { results { name cronSchedule executionTimezone scheduleState { status } } }
-  }
-  sensorsOrError { ... on Sensors { results { name } } }
 }
 """
 
@@ -126,7 +126,9 @@ def test_webserver_serves_the_graph_checks_and_schedule(webserver):
     deadline = time.monotonic() + 60
     while True:
         response = httpx.post(f"{webserver}/graphql", json={"query": GRAPH_QUERY}, timeout=30)
-        data = response.json()["data"]
+        body = response.json()
+        assert not body.get("errors"), body["errors"]
+        data = body["data"]
         if data["assetNodes"] or time.monotonic() > deadline:
             break
         time.sleep(1)
@@ -134,9 +136,10 @@ def test_webserver_serves_the_graph_checks_and_schedule(webserver):
     assert nodes["marts/fct_indicator"]["groupName"] == "marts"
     assert nodes["marts/fct_dossier"]["hasAssetChecks"]
     assert "raw/motcua_dossiers" in nodes and "publish/warehouse" in nodes
-    [schedule] = data["schedulesOrError"]["results"]
+    [repository] = data["repositoriesOrError"]["nodes"]
+    [schedule] = repository["schedules"]
     assert schedule["cronSchedule"] == "0 5 * * *"
     assert schedule["executionTimezone"] == "Asia/Ho_Chi_Minh"
     assert schedule["scheduleState"]["status"] == "RUNNING"
-    sensors = {s["name"] for s in data["sensorsOrError"]["results"]}
+    sensors = {s["name"] for s in repository["sensors"]}
     assert "record_run_failures" in sensors
