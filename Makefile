@@ -37,6 +37,7 @@ demo: setup  ## Simulator + whole pipeline through Dagster + published warehouse
 
 test: setup  ## The whole test suite (pytest, which also runs dbt build with its tests)
 	$(BIN)/ruff check pipeline tests
+	$(BIN)/dagster definitions validate -m pipeline.definitions
 	$(BIN)/python -m pytest -q
 
 refresh: setup  ## One pipeline run against the sources configured in the environment

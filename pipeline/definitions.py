@@ -43,6 +43,7 @@ defs = dg.Definitions(
         *dg.load_assets_from_modules([raw]),
         warehouse.warehouse_models,
         warehouse.published_warehouse,
+        warehouse.dbt_docs,
     ],
     jobs=[daily_refresh],
     schedules=[daily_refresh_schedule],

@@ -91,3 +91,19 @@ def test_rerun_lands_nothing_twice(pipeline_run):
         "select count(*), count(distinct dossier_code) from marts.fct_dossier",
     )
     assert rows == distinct
+
+
+def test_dbt_docs_site_is_published_beside_the_warehouse(pipeline_run):
+    site = pipeline_run.warehouse_path.parent / "docs" / "index.html"
+    html = site.read_text(encoding="utf-8")
+    assert "fct_indicator" in html and "PROGRESS_ON_TIME" in html
+
+
+def test_marts_are_exported_as_parquet(pipeline_run):
+    folder = pipeline_run.warehouse_path.parent / "marts"
+    [(rows,)] = query(pipeline_run.warehouse_path, "select count(*) from marts.fct_indicator")
+    with duckdb.connect() as con:
+        [(exported,)] = con.execute(
+            "select count(*) from read_parquet(?)", [str(folder / "fct_indicator.parquet")]
+        ).fetchall()
+    assert exported == rows > 0

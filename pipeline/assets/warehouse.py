@@ -6,6 +6,7 @@ allows one writer per file.
 
 import json
 import os
+import shutil
 from collections.abc import Mapping
 from typing import Any
 
@@ -95,3 +96,36 @@ def published_warehouse(context: dg.AssetExecutionContext) -> dg.MaterializeResu
             "bytes": published.bytes,
         }
     )
+
+
+@dg.asset(
+    key=["publish", "dbt_docs"],
+    deps=[dg.AssetKey(["publish", "warehouse"])],
+    group_name="publish",
+    kinds={"dbt", "html"},
+    owners=["team:analytics"],
+    pool=WRITER_POOL,
+    description="The dbt documentation site (models, columns, lineage, tests) as one offline "
+    "HTML file beside the published warehouse: <warehouse folder>/docs/index.html.",
+)
+def dbt_docs(context: dg.AssetExecutionContext, dbt: DbtCliResource) -> dg.MaterializeResult:
+    settings = load_settings()
+    os.environ.update(dbt_environment(settings))
+    as_of = run_as_of(context, settings)
+    invocation = dbt.cli(
+        [
+            "docs",
+            "generate",
+            "--static",
+            "--vars",
+            dbt_vars(as_of.isoformat(), settings.history_start.isoformat()),
+        ],
+        manifest=dbt_project.manifest_path,
+        raise_on_error=True,
+    ).wait()
+    target = settings.warehouse_path.parent / "docs" / "index.html"
+    target.parent.mkdir(parents=True, exist_ok=True)
+    tmp = target.with_suffix(".tmp")
+    shutil.copyfile(invocation.target_path / "static_index.html", tmp)
+    os.replace(tmp, target)
+    return dg.MaterializeResult(metadata={"path": dg.MetadataValue.path(str(target))})
