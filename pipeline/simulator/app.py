@@ -19,8 +19,8 @@ from starlette.requests import Request
 from starlette.responses import Response, StreamingResponse
 from starlette.routing import Mount, Route
 
+from pipeline.simulator import evaluation, national
 from pipeline.simulator import faults as F
-from pipeline.simulator import national
 from pipeline.simulator.clock import epoch, iso
 from pipeline.simulator.keys import dossier_id
 from pipeline.simulator.records import dossier_code, dossier_json, nation_code
@@ -393,6 +393,7 @@ def create_app(settings: Settings) -> Starlette:
             routes=[
                 Route("/auth", dvcqg_auth, methods=["POST"]),
                 Route("/integration", dvcqg_integration, methods=["POST"]),
+                *evaluation.routes(sim),
             ],
         ),
         Mount(
@@ -404,6 +405,7 @@ def create_app(settings: Settings) -> Starlette:
                 Route("/faults", get_faults, methods=["GET"]),
                 Route("/stats", stats, methods=["GET", "DELETE"]),
                 Route("/health", health),
+                *evaluation.admin_routes(sim),
             ],
         ),
     ]
