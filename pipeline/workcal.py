@@ -11,7 +11,6 @@ from __future__ import annotations
 import bisect
 import csv
 import datetime as dt
-from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
@@ -100,10 +99,9 @@ class WorkingCalendar:
 
     def add_working_days(self, day: dt.date, n: int) -> dt.date:
         """The n-th working day after `day` (n >= 1), or `day` itself rolled forward for n = 0."""
-        i = bisect.bisect_right(self.working_days, day) - 1 + n
         if n == 0:
             return self.next_working_day(day)
-        return self.working_days[i]
+        return self.working_days[bisect.bisect_right(self.working_days, day) - 1 + n]
 
     @staticmethod
     def _local(ts: dt.datetime) -> dt.datetime:
@@ -190,7 +188,3 @@ def _add_months(ts: dt.datetime, months: int) -> dt.datetime:
     last_day = (next_month - dt.timedelta(days=1)).day
     return ts.replace(year=year, month=month, day=min(ts.day, last_day))
 
-
-def span_years(dates: Iterable[dt.date]) -> tuple[int, int]:
-    years = [d.year for d in dates]
-    return min(years), max(years)
