@@ -2,6 +2,7 @@
 
 import datetime as dt
 import os
+import shutil
 import subprocess
 import sys
 import time
@@ -76,9 +77,7 @@ def test_schedule_tick_refreshes_the_warehouse_as_of_its_instant(simulator, tmp_
 def webserver(tmp_path):
     port = free_port()
     env = {**os.environ, "DAGSTER_HOME": str(tmp_path), "PYTHONPATH": REPO}
-    (tmp_path / "dagster.yaml").write_text(
-        open(os.path.join(REPO, ".dagster", "dagster.yaml")).read()
-    )
+    shutil.copyfile(os.path.join(REPO, ".dagster", "dagster.yaml"), tmp_path / "dagster.yaml")
     process = subprocess.Popen(
         [
             os.path.join(os.path.dirname(sys.executable), "dagster-webserver"),
