@@ -31,6 +31,8 @@ import math
 import multiprocessing
 import os
 import threading
+import time
+import weakref
 from collections import Counter, OrderedDict, defaultdict
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -45,7 +47,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from pipeline.simulator.catalogue import CATALOGUE_START, Procedure
-from pipeline.simulator.clock import DAY, OFFSET, WORK_DAY, local_date
+from pipeline.simulator.clock import DAY, OFFSET, WORK_DAY, iso, local_date
 from pipeline.simulator.national import national_copy, pakn_at
 from pipeline.simulator.profile import PROVINCE_CODE
 from pipeline.simulator.records import Details
@@ -56,11 +58,22 @@ if TYPE_CHECKING:
     from pipeline.simulator.world import World
 
 # --- the portal's published rules (indices.md §1-§6, portal-2024) ------------------------------
-GROUPS = ("transparency", "handling-satisfaction", "dossier-digitized", "dvc-progress-tree",
-          "provide-online-tree", "formality-online-payment-tree")
-GROUP_MAX = {"transparency": 18, "handling-satisfaction": 18, "dossier-digitized": 22,
-             "dvc-progress-tree": 20, "provide-online-tree": 12,
-             "formality-online-payment-tree": 10}
+GROUPS = (
+    "transparency",
+    "handling-satisfaction",
+    "dossier-digitized",
+    "dvc-progress-tree",
+    "provide-online-tree",
+    "formality-online-payment-tree",
+)
+GROUP_MAX = {
+    "transparency": 18,
+    "handling-satisfaction": 18,
+    "dossier-digitized": 22,
+    "dvc-progress-tree": 20,
+    "provide-online-tree": 12,
+    "formality-online-payment-tree": 10,
+}
 # code -> (name on the portal, max score); a max of 0 marks an informational metric
 METRICS = {
     "PUBLISH_ON_TIME": ("Tỷ lệ TTHC công bố đúng hạn", 6),
@@ -72,31 +85,44 @@ METRICS = {
     "PETITION_PROCESSING_ON_TIME": ("Tỷ lệ PAKN xử lý đúng hạn", 6),
     "PETITION_HANDLING_SATISFACTION": ("Tỷ lệ hài lòng trong xử lý PAKN", 6),
     "PETITION_CLASSIFICATION_STAFF": ("Tỷ lệ PAKN về hành vi cán bộ, công chức, viên chức", 0),
-    "ORIGINAL_RESULT_AVAILABLE": ("Tỷ lệ hồ sơ thủ tục hành chính có cấp kết quả giải quyết thủ "
-                                  "tục hành chính điện tử", 6),
+    "ORIGINAL_RESULT_AVAILABLE": (
+        "Tỷ lệ hồ sơ thủ tục hành chính có cấp kết quả giải quyết thủ tục hành chính điện tử",
+        6,
+    ),
     "SO_HOA_GIAY_TO_GIAI_QUYET": ("Tỷ lệ hồ sơ thủ tục hành chính thực hiện số hóa hồ sơ", 4),
     "REUSED_DIGITIZED_DATA": ("Tỷ lệ hồ sơ khai thác, sử dụng lại thông tin, dữ liệu số hóa", 2),
-    "SYNCED_WITH_DVCQG_PERSONAL_STORAGE": ("Tỷ lệ hồ sơ TTHC được số hóa có kết nối, chia sẻ dữ "
-                                           "liệu phục vụ tái sử dụng", 4),
+    "SYNCED_WITH_DVCQG_PERSONAL_STORAGE": (
+        "Tỷ lệ hồ sơ TTHC được số hóa có kết nối, chia sẻ dữ liệu phục vụ tái sử dụng",
+        4,
+    ),
     "CITIZEN_DATA_CONNECTED_DOSSIER": ("Tỷ lệ hồ sơ TTHC có sử dụng thông tin, dữ liệu dân cư", 2),
-    "CITIZEN_DATA_CONNECTED_FORMALITY": ("Tỷ lệ TTHC triển khai kết nối, chia sẻ dữ liệu dân cư "
-                                         "phục vụ GQ TTHC", 2),
-    "ELECTRONIC_CERTIFIED_COPY": ("Tỷ lệ cung cấp dịch vụ chứng thực bản sao điện tử từ bản "
-                                  "chính", 2),
+    "CITIZEN_DATA_CONNECTED_FORMALITY": (
+        "Tỷ lệ TTHC triển khai kết nối, chia sẻ dữ liệu dân cư phục vụ GQ TTHC",
+        2,
+    ),
+    "ELECTRONIC_CERTIFIED_COPY": (
+        "Tỷ lệ cung cấp dịch vụ chứng thực bản sao điện tử từ bản chính",
+        2,
+    ),
 }
 # threshold scoring: points = min(max, max * r / t); every other metric is linear
-THRESHOLDS = {"DOSSIER_RECEIVING_SATISFACTION": Fraction(9, 10),
-              "REUSED_DIGITIZED_DATA": Fraction(8, 10), "ONLINE_TTHC_PROVIDED": Fraction(8, 10),
-              "ONLINE_DOSSIER_SHARE": Fraction(1, 2)}
+THRESHOLDS = {
+    "DOSSIER_RECEIVING_SATISFACTION": Fraction(9, 10),
+    "REUSED_DIGITIZED_DATA": Fraction(8, 10),
+    "ONLINE_TTHC_PROVIDED": Fraction(8, 10),
+    "ONLINE_DOSSIER_SHARE": Fraction(1, 2),
+}
 PAYMENT_SLOPE = Fraction(5, 2)  # PAYMENT B and C: min(2, 2.5 r)
 SOURCES = {
     "transparency": "reporting_766_transparency_* and reporting_dvc_calendar Mongo collections",
     "handling-satisfaction": "reporting_766_satisfaction_petition_months, "
-                             "reporting_766_satisfaction_dossier_periods",
+    "reporting_766_satisfaction_dossier_periods",
     "dossier-digitized": "reporting_digitized_dossiers_daily Mongo collection",
 }
-SYNC_QUALITY = ("TEMP_NATIONAL_REPORT_DENOMINATOR",
-                "Mẫu số BCQG/GRIS đang dùng số tạm, cần thay bằng dữ liệu crawl hệ thống cũ.")
+SYNC_QUALITY = (
+    "TEMP_NATIONAL_REPORT_DENOMINATOR",
+    "Mẫu số BCQG/GRIS đang dùng số tạm, cần thay bằng dữ liệu crawl hệ thống cũ.",
+)
 NO_SYNC_DATA = ("NO_NATIONAL_REPORT_DATA", "Không có dữ liệu báo cáo tổng hợp.")
 # Official-only indicators, drawn per procedure version from a hash (share in 1/1000).
 PUBLISH_ON_TIME_PER_MILLE = 850
@@ -295,8 +321,13 @@ def _instant(value: str) -> int:
     if not value:
         return -1
     day = dt.date(int(value[:4]), int(value[4:6]), int(value[6:8]))
-    return ((day.toordinal() - 719163) * DAY + int(value[8:10]) * 3600 + int(value[10:12]) * 60
-            + int(value[12:14]) - OFFSET)
+    return (
+        (day.toordinal() - 719163) * DAY
+        + int(value[8:10]) * 3600
+        + int(value[10:12]) * 60
+        + int(value[12:14])
+        - OFFSET
+    )
 
 
 def _version(world: World, code: str, day: dt.date) -> Procedure | None:
@@ -336,39 +367,58 @@ def _fact(world: World, key: int, at: int, linked: frozenset[str]):
     finished = first.get("9", first.get("10", -1))
     exits = [first[s] for s in ("7", "8") if s in first]
     terminal = finished if finished >= 0 else min(exits, default=-1)
-    proc = _version(world, copy["MaTTHC"], local_date(received if received >= 0 else
-                                                       _instant(copy["NgayNopHoSo"])))
+    proc = _version(
+        world,
+        copy["MaTTHC"],
+        local_date(received if received >= 0 else _instant(copy["NgayNopHoSo"])),
+    )
     due = _instant(copy["NgayHenTra"])
     statutory = -1
     if due < 0 and received >= 0 and proc is not None:
         cutoff = dt.time(15, 0) if proc.same_day_cutoff else None
-        statutory = world.clock.statutory_due(received, proc.processing_time, proc.time_unit,
-                                              cutoff)
+        statutory = world.clock.statutory_due(
+            received, proc.processing_time, proc.time_unit, cutoff
+        )
     details = Details(world, life)
-    results = [r for r in copy["DanhSachGiayToKetQua"]
-               if r["DuongDanTepTinKetQua"] and r["MaGiayToKetQua"]]
-    pushed = bool(results) and details.result is not None and \
-        details.result["pushedToCitizenStore"]
+    results = [
+        r for r in copy["DanhSachGiayToKetQua"] if r["DuongDanTepTinKetQua"] and r["MaGiayToKetQua"]
+    ]
+    pushed = bool(results) and details.result is not None and details.result["pushedToCitizenStore"]
     files = copy["TaiLieuNop"]
-    rated_badly = life.rating is not None and life.rating[0] <= at and \
-        life.rating[1] == "DISSATISFIED"
-    return (unit, onestop, True, Copy(
-        unit=unit, procedure=copy["MaTTHC"], channel=int(copy["KenhThucHien"] or 1),
-        received=received, due=due, statutory=statutory, terminal=terminal, finished=finished,
-        rounds=tuple((_instant(s["NgayBoSung"]), _instant(s["NgayTiepNhanBoSung"]))
-                     for s in copy["DanhSachHoSoBoSung"]),
-        result_document=bool(proc and proc.result_is_document),
-        citizen_facing=bool(proc and proc.citizen_facing),
-        fee_bearing=bool(proc and proc.fee),
-        fee_lines=any(int(f["Gia"] or 0) > 0 for f in copy["DanhSachLePhi"]),
-        paid_online=copy["DuocThanhToanTrucTuyen"] in ("1", "2"),
-        digitized=any(f["DuocSoHoa"] == "1" for f in files),
-        reused=any(f["DuocTaiSuDung"] in ("1", "2") for f in files),
-        store=pushed or any(f["DuocLayTuKhoDMQG"] == "1" for f in files),
-        e_result=bool(results),
-        citizen_data=copy["TaiKhoanDuocXacThucVoiVNeID"] == "1"
-        or "CSDLQG_DAN_CU" in details.databases,
-        complained=rated_badly or copy["MaHoSo"] in linked))
+    rated_badly = (
+        life.rating is not None and life.rating[0] <= at and life.rating[1] == "DISSATISFIED"
+    )
+    return (
+        unit,
+        onestop,
+        True,
+        Copy(
+            unit=unit,
+            procedure=copy["MaTTHC"],
+            channel=int(copy["KenhThucHien"] or 1),
+            received=received,
+            due=due,
+            statutory=statutory,
+            terminal=terminal,
+            finished=finished,
+            rounds=tuple(
+                (_instant(s["NgayBoSung"]), _instant(s["NgayTiepNhanBoSung"]))
+                for s in copy["DanhSachHoSoBoSung"]
+            ),
+            result_document=bool(proc and proc.result_is_document),
+            citizen_facing=bool(proc and proc.citizen_facing),
+            fee_bearing=bool(proc and proc.fee),
+            fee_lines=any(int(f["Gia"] or 0) > 0 for f in copy["DanhSachLePhi"]),
+            paid_online=copy["DuocThanhToanTrucTuyen"] in ("1", "2"),
+            digitized=any(f["DuocSoHoa"] == "1" for f in files),
+            reused=any(f["DuocTaiSuDung"] in ("1", "2") for f in files),
+            store=pushed or any(f["DuocLayTuKhoDMQG"] == "1" for f in files),
+            e_result=bool(results),
+            citizen_data=copy["TaiKhoanDuocXacThucVoiVNeID"] == "1"
+            or "CSDLQG_DAN_CU" in details.databases,
+            complained=rated_badly or copy["MaHoSo"] in linked,
+        ),
+    )
 
 
 _WORKER: tuple | None = None
@@ -388,7 +438,7 @@ def build_facts(world: World, keys: np.ndarray, at: int) -> Facts:
     if len(key_list) > PARALLEL_THRESHOLD and processes > 1:
         global _WORKER
         _WORKER = (world, at, linked)
-        chunks = [key_list[i:i + FACTS_CHUNK] for i in range(0, len(key_list), FACTS_CHUNK)]
+        chunks = [key_list[i : i + FACTS_CHUNK] for i in range(0, len(key_list), FACTS_CHUNK)]
         try:
             with multiprocessing.get_context("fork").Pool(processes) as pool:
                 rows = [r for part in pool.map(_facts_worker, chunks) for r in part]
@@ -403,13 +453,20 @@ def build_facts(world: World, keys: np.ndarray, at: int) -> Facts:
         unit = world.unit_index.get(v["MaDonVi"])
         if unit is None:
             continue
-        petitions.append(Petition(
-            unit=unit, received=_instant(v["NgayTiepNhan"]), due=_instant(v["HanXuLy"]),
-            answered=_instant(v["NgayTraLoi"]), staff=v["LoaiPAKN"] == "CAN_BO",
-            disliked=int(v["SoLuotKhongThich"]) > int(v["SoLuotThich"]),
-            recomplaint=v["KhieuNaiLai"] == "1"))
+        petitions.append(
+            Petition(
+                unit=unit,
+                received=_instant(v["NgayTiepNhan"]),
+                due=_instant(v["HanXuLy"]),
+                answered=_instant(v["NgayTraLoi"]),
+                staff=v["LoaiPAKN"] == "CAN_BO",
+                disliked=int(v["SoLuotKhongThich"]) > int(v["SoLuotThich"]),
+                recomplaint=v["KhieuNaiLai"] == "1",
+            )
+        )
     return Facts(
-        at=at, copies=copies,
+        at=at,
+        copies=copies,
         c_unit=np.array([c.unit for c in copies], dtype=np.int16),
         c_received=np.array([c.received for c in copies], dtype=np.int64),
         c_terminal=np.array([c.terminal for c in copies], dtype=np.int64),
@@ -417,7 +474,8 @@ def build_facts(world: World, keys: np.ndarray, at: int) -> Facts:
         o_unit=np.array([r[0] for r in rows], dtype=np.int16),
         o_received=np.array([r[1] for r in rows], dtype=np.int64),
         o_synced=np.array([r[2] for r in rows], dtype=bool),
-        petitions=petitions)
+        petitions=petitions,
+    )
 
 
 # --- the indicator rules over facts ---------------------------------------------------------
@@ -460,8 +518,11 @@ def is_late(c: Copy, until: int, clock) -> bool:
         return adjusted > c.due
     if c.statutory < 0:
         return False
-    adjusted_ws = clock.wsec(rounds[-1][0]) if waiting else clock.wsec(end) - sum(
-        clock.wsec(r) - clock.wsec(q) for q, r in done)
+    adjusted_ws = (
+        clock.wsec(rounds[-1][0])
+        if waiting
+        else clock.wsec(end) - sum(clock.wsec(r) - clock.wsec(q) for q, r in done)
+    )
     return adjusted_ws > clock.wsec(c.statutory)
 
 
@@ -474,8 +535,11 @@ def _received(f: Facts, w: Window) -> list[int]:
 
 
 def _handled(f: Facts, w: Window) -> list[int]:
-    return _positions((f.c_received >= 0) & (f.c_received < w.until)
-                      & ((f.c_terminal < 0) | (f.c_terminal >= w.start)))
+    return _positions(
+        (f.c_received >= 0)
+        & (f.c_received < w.until)
+        & ((f.c_terminal < 0) | (f.c_terminal >= w.start))
+    )
 
 
 def _finished(f: Facts, w: Window) -> list[int]:
@@ -501,12 +565,15 @@ def accumulate(group: str, world: World, f: Facts, w: Window) -> dict[int, Acc]:
                 a.n["work_seconds"] += clock.wsec(c.finished) - clock.wsec(c.received)
     if group == "transparency":
         mask = (f.o_received >= w.start) & (f.o_received < w.until)
-        for unit, synced in zip(f.o_unit[mask].tolist(), f.o_synced[mask].tolist(),
-                                strict=True):
+        for unit, synced in zip(f.o_unit[mask].tolist(), f.o_synced[mask].tolist(), strict=True):
             accs[unit].n["onestop"] += 1
             accs[unit].n["synced"] += synced
-    if group in ("transparency", "provide-online-tree", "formality-online-payment-tree",
-                 "dossier-digitized"):
+    if group in (
+        "transparency",
+        "provide-online-tree",
+        "formality-online-payment-tree",
+        "dossier-digitized",
+    ):
         for p in _received(f, w):
             c = copies[p]
             a = accs[c.unit]
@@ -523,8 +590,9 @@ def accumulate(group: str, world: World, f: Facts, w: Window) -> dict[int, Acc]:
             if c.fee_lines:
                 a.sets["fee_line_procedures"].add(c.procedure)
             finished_before = 0 <= c.finished < w.until
-            a.n["so_hoa"] += c.digitized and (not (c.result_document and finished_before)
-                                              or c.e_result)
+            a.n["so_hoa"] += c.digitized and (
+                not (c.result_document and finished_before) or c.e_result
+            )
             a.n["reused"] += c.reused
             a.n["store"] += c.store
             a.n["citizen_data"] += c.citizen_data
@@ -554,8 +622,9 @@ def accumulate(group: str, world: World, f: Facts, w: Window) -> dict[int, Acc]:
 
 def applicable(world: World, codes: set[str], day: dt.date) -> list[Procedure]:
     """Procedure versions valid on `day` that apply to any of the units (one per code)."""
-    return [p for p in world.procedures
-            if p.valid_on(day) and not codes.isdisjoint(p.applied_codes)]
+    return [
+        p for p in world.procedures if p.valid_on(day) and not codes.isdisjoint(p.applied_codes)
+    ]
 
 
 # --- official-only indicators (§1, §6): drawn from the catalogue ------------------------------
@@ -590,11 +659,18 @@ def content_full(world: World, day: dt.date) -> tuple[int, int]:
 
 
 # --- metric entries ---------------------------------------------------------------------------
-def metric(code: str, n: int | None, d: int | None, points: Fraction | None,
-           ratio: Decimal | None) -> dict:
-    return {"code": code, "name": METRICS[code][0], "numerator": n, "denominator": d,
-            "ratio": _num(ratio), "score": _num(None if points is None else _r2(points)),
-            "maxScore": METRICS[code][1]}
+def metric(
+    code: str, n: int | None, d: int | None, points: Fraction | None, ratio: Decimal | None
+) -> dict:
+    return {
+        "code": code,
+        "name": METRICS[code][0],
+        "numerator": n,
+        "denominator": d,
+        "ratio": _num(ratio),
+        "score": _num(None if points is None else _r2(points)),
+        "maxScore": METRICS[code][1],
+    }
 
 
 def rated(code: str, n: int, d: int, zero: Fraction | None = None, zero_ratio=None) -> dict:
@@ -605,8 +681,10 @@ def rated(code: str, n: int, d: int, zero: Fraction | None = None, zero_ratio=No
 
 
 def _total(metrics: list[dict]) -> Decimal:
-    return sum((Decimal(str(m["score"])) for m in metrics if m["score"] is not None
-                and m["maxScore"]), Decimal(0))
+    return sum(
+        (Decimal(str(m["score"])) for m in metrics if m["score"] is not None and m["maxScore"]),
+        Decimal(0),
+    )
 
 
 def transparency_metrics(a: Acc, province: dict) -> list[dict]:
@@ -625,38 +703,53 @@ def satisfaction_metrics(a: Acc) -> list[dict]:
     def share(code, n):
         return metric(code, n, petitions, None, _percent(n, petitions) if petitions else nothing)
 
-    return [share("PETITION_CLASSIFICATION_TTHC", petitions - staff),
-            rated("DOSSIER_RECEIVING_SATISFACTION", a.n["handled"] - a.n["unhappy"],
-                  a.n["handled"], Fraction(0), nothing),
-            rated("PETITION_PROCESSING_ON_TIME", a.n["petitions_on_time"], petitions, six,
-                  nothing),
-            rated("PETITION_HANDLING_SATISFACTION", a.n["petitions_happy"], petitions, six,
-                  nothing),
-            share("PETITION_CLASSIFICATION_STAFF", staff)]
+    return [
+        share("PETITION_CLASSIFICATION_TTHC", petitions - staff),
+        rated(
+            "DOSSIER_RECEIVING_SATISFACTION",
+            a.n["handled"] - a.n["unhappy"],
+            a.n["handled"],
+            Fraction(0),
+            nothing,
+        ),
+        rated("PETITION_PROCESSING_ON_TIME", a.n["petitions_on_time"], petitions, six, nothing),
+        rated("PETITION_HANDLING_SATISFACTION", a.n["petitions_happy"], petitions, six, nothing),
+        share("PETITION_CLASSIFICATION_STAFF", staff),
+    ]
 
 
 def digitized_metrics(a: Acc) -> list[dict]:
     received = a.n["received"]
     cf = len(a.sets["citizen_procedures"])
-    return [rated("ORIGINAL_RESULT_AVAILABLE", a.n["e_results"], a.n["finished_documents"]),
-            rated("SO_HOA_GIAY_TO_GIAI_QUYET", a.n["so_hoa"], received),
-            rated("REUSED_DIGITIZED_DATA", a.n["reused"], received),
-            rated("SYNCED_WITH_DVCQG_PERSONAL_STORAGE", a.n["store"], received),
-            rated("CITIZEN_DATA_CONNECTED_DOSSIER", a.n["citizen_data"], received),
-            rated("CITIZEN_DATA_CONNECTED_FORMALITY", len(a.sets["citizen_data_procedures"]), cf),
-            metric("ELECTRONIC_CERTIFIED_COPY", None, None, Fraction(2), Decimal(100))]
+    return [
+        rated("ORIGINAL_RESULT_AVAILABLE", a.n["e_results"], a.n["finished_documents"]),
+        rated("SO_HOA_GIAY_TO_GIAI_QUYET", a.n["so_hoa"], received),
+        rated("REUSED_DIGITIZED_DATA", a.n["reused"], received),
+        rated("SYNCED_WITH_DVCQG_PERSONAL_STORAGE", a.n["store"], received),
+        rated("CITIZEN_DATA_CONNECTED_DOSSIER", a.n["citizen_data"], received),
+        rated("CITIZEN_DATA_CONNECTED_FORMALITY", len(a.sets["citizen_data_procedures"]), cf),
+        metric("ELECTRONIC_CERTIFIED_COPY", None, None, Fraction(2), Decimal(100)),
+    ]
 
 
 def progress_counters(a: Acc) -> dict:
     handled, late = a.n["handled"], a.n["late"]
     on_time = handled - late
     score = _r2(Fraction(20 * on_time, handled)) if handled else Decimal(0)
-    days = _r2(Fraction(a.n["work_seconds"], a.n["completed"] * WORK_DAY)) \
-        if a.n["completed"] else Decimal(0)
-    return {"totalReceived": handled, "totalOnTime": on_time, "totalOverdue": late,
-            "totalCompleted": a.n["completed"], "avgProcessingDays": _num(days),
-            "ratio": _num(_percent(on_time, handled) if handled else Decimal(0)),
-            "score": _num(score)}
+    days = (
+        _r2(Fraction(a.n["work_seconds"], a.n["completed"] * WORK_DAY))
+        if a.n["completed"]
+        else Decimal(0)
+    )
+    return {
+        "totalReceived": handled,
+        "totalOnTime": on_time,
+        "totalOverdue": late,
+        "totalCompleted": a.n["completed"],
+        "avgProcessingDays": _num(days),
+        "ratio": _num(_percent(on_time, handled) if handled else Decimal(0)),
+        "score": _num(score),
+    }
 
 
 def online_counters(a: Acc, procedures: list[Procedure]) -> dict:
@@ -667,21 +760,31 @@ def online_counters(a: Acc, procedures: list[Procedure]) -> dict:
     received = a.n["received"]
     parts = [
         _r2(_points("ONLINE_TTHC_PROVIDED", full + partial, len(procedures), 2))
-        if procedures else Decimal(0),
+        if procedures
+        else Decimal(0),
         _r2(Fraction(4 * with_dossiers, len(capable))) if capable else Decimal(0),
         _r2(_points("ONLINE_DOSSIER_SHARE", a.n["online_with_result"], received, 6))
-        if received else Decimal(0),
+        if received
+        else Decimal(0),
     ]
     total = sum(parts, Decimal(0))
-    return {"totalScore": _num(total), "totalMaxScore": 12,
-            "ratio": _num(_r2(Fraction(total) * 100 / 12)),
-            "authorityCount": len(procedures), "partialCount": partial, "fullCount": full,
-            "onlineDossierCount": with_dossiers, "onlineServiceTotal": len(capable),
-            "channelOnlineSum": a.n["channel2"], "channelDirectSum": a.n["channel1"],
-            "channelPostalSum": a.n["channel3"], "channelTotalSum": received,
-            "onlineOnTimeSum": a.n["online_on_time"], "onlineOverdueSum": a.n["online_late"],
-            "onlineDossierPct": _num(_percent(with_dossiers, len(capable)) if capable
-                                     else Decimal(0))}
+    return {
+        "totalScore": _num(total),
+        "totalMaxScore": 12,
+        "ratio": _num(_r2(Fraction(total) * 100 / 12)),
+        "authorityCount": len(procedures),
+        "partialCount": partial,
+        "fullCount": full,
+        "onlineDossierCount": with_dossiers,
+        "onlineServiceTotal": len(capable),
+        "channelOnlineSum": a.n["channel2"],
+        "channelDirectSum": a.n["channel1"],
+        "channelPostalSum": a.n["channel3"],
+        "channelTotalSum": received,
+        "onlineOnTimeSum": a.n["online_on_time"],
+        "onlineOverdueSum": a.n["online_late"],
+        "onlineDossierPct": _num(_percent(with_dossiers, len(capable)) if capable else Decimal(0)),
+    }
 
 
 def payment_counters(a: Acc, procedures: list[Procedure]) -> dict:
@@ -692,19 +795,23 @@ def payment_counters(a: Acc, procedures: list[Procedure]) -> dict:
     two = Fraction(2)
     parts = [
         _r2(Fraction(6 * a.n["paid_online"], obligation)) if obligation else Decimal(0),
-        _r2(min(two, PAYMENT_SLOPE * Fraction(paid, len(fee_codes)))) if fee_codes
-        else Decimal(0),
-        _r2(min(two, PAYMENT_SLOPE * Fraction(integrated, len(fee_codes)))) if fee_codes
+        _r2(min(two, PAYMENT_SLOPE * Fraction(paid, len(fee_codes)))) if fee_codes else Decimal(0),
+        _r2(min(two, PAYMENT_SLOPE * Fraction(integrated, len(fee_codes))))
+        if fee_codes
         else Decimal(0),
     ]
     total = sum(parts, Decimal(0))
-    return {"totalMaxScore": 10, "totalScore": _num(total),
-            "totalDossierOnlinePaymentSuccess": a.n["paid_online"],
-            "totalDossierFinancialObligation": obligation,
-            "totalDossierOnlineFormalityPaymentSuccess": paid,
-            "totalFeeDossierFormalityDistinct": len(fee_codes),
-            "totalFeeDossierFormality": integrated, "totalFeeFormality": len(fee_codes),
-            "ratio": _num(_r2(Fraction(total) * 10))}
+    return {
+        "totalMaxScore": 10,
+        "totalScore": _num(total),
+        "totalDossierOnlinePaymentSuccess": a.n["paid_online"],
+        "totalDossierFinancialObligation": obligation,
+        "totalDossierOnlineFormalityPaymentSuccess": paid,
+        "totalFeeDossierFormalityDistinct": len(fee_codes),
+        "totalFeeDossierFormality": integrated,
+        "totalFeeFormality": len(fee_codes),
+        "ratio": _num(_r2(Fraction(total) * 10)),
+    }
 
 
 # --- the service ------------------------------------------------------------------------------
@@ -745,7 +852,8 @@ class Evaluator:
         unit = self.by_department.get(str(body.get("rootDepartmentId", "")))
         if unit is None:
             raise EvaluationError(
-                f"rootDepartmentId không tồn tại: {body.get('rootDepartmentId')!r}")
+                f"rootDepartmentId không tồn tại: {body.get('rootDepartmentId')!r}"
+            )
         return unit
 
     def evaluation(self, group: str, body: dict) -> dict:
@@ -768,19 +876,29 @@ class Evaluator:
         if group.endswith("-tree"):  # the portal lists every child whatever the page size
             return data
         entries = data["evaluation"]
-        chunk = [{**e, "stt": (page - 1) * size + i + 1}
-                 for i, e in enumerate(entries[(page - 1) * size:page * size])]
+        chunk = [
+            {**e, "stt": (page - 1) * size + i + 1}
+            for i, e in enumerate(entries[(page - 1) * size : page * size])
+        ]
         out = {k: (chunk if k == "evaluation" else v) for k, v in data.items()}
-        out["pagination"] = {"total": len(entries), "currentPage": page, "pageSize": size,
-                             "totalPages": (len(entries) + size - 1) // size}
+        out["pagination"] = {
+            "total": len(entries),
+            "currentPage": page,
+            "pageSize": size,
+            "totalPages": (len(entries) + size - 1) // size,
+        }
         return out
 
     # --- computing one (group, period, root) ---------------------------------------------
     def units_of(self, root: Unit, period: Period) -> list[Unit]:
         codes = self.world.subtree_codes(root.code) - {root.code}
-        return [u for u in self.world.units if u.code in codes
-                and u.valid_from <= period.last_day
-                and (u.valid_to is None or u.valid_to >= period.start)]
+        return [
+            u
+            for u in self.world.units
+            if u.code in codes
+            and u.valid_from <= period.last_day
+            and (u.valid_to is None or u.valid_to >= period.start)
+        ]
 
     def compute(self, group: str, facts: Facts, period: Period, root: Unit) -> dict:
         world = self.world
@@ -802,25 +920,38 @@ class Evaluator:
             e["stt"] = i + 1
         if group == "transparency":
             scores = [Decimal(str(e["totalScore"])) for e in body]
-            head["averageScore"] = _num(_r2(Fraction(sum(scores, Decimal(0))) / len(scores))) \
-                if scores else None
-            return {"overview": head, "monthlyChart": [], "evaluation": body,
-                    "source": SOURCES[group]}
+            head["averageScore"] = (
+                _num(_r2(Fraction(sum(scores, Decimal(0))) / len(scores))) if scores else None
+            )
+            return {
+                "overview": head,
+                "monthlyChart": [],
+                "evaluation": body,
+                "source": SOURCES[group],
+            }
         return {"overview": head, "evaluation": body, "source": SOURCES[group]}
 
     def province_values(self, w: Window) -> dict:
         total, publish, update = announcements(self.world, w)
         full, published = content_full(self.world, w.catalogue_day)
-        return {"transparency": [rated("PUBLISH_ON_TIME", publish, total),
-                                 rated("PUBLIC_UPDATE_ON_TIME", update, total),
-                                 rated("PUBLIC_CONTENT_FULL", full, published)]}
+        return {
+            "transparency": [
+                rated("PUBLISH_ON_TIME", publish, total),
+                rated("PUBLIC_UPDATE_ON_TIME", update, total),
+                rated("PUBLIC_CONTENT_FULL", full, published),
+            ]
+        }
 
     def identity(self, unit: Unit) -> dict:
-        return {"departmentId": department_id(unit.code),
-                "departmentName": _display_name(self.world, unit), "departmentCode": unit.code}
+        return {
+            "departmentId": department_id(unit.code),
+            "departmentName": _display_name(self.world, unit),
+            "departmentCode": unit.code,
+        }
 
-    def entry(self, group: str, unit: Unit, a: Acc, codes: set[str], w: Window,
-              province: dict) -> dict:
+    def entry(
+        self, group: str, unit: Unit, a: Acc, codes: set[str], w: Window, province: dict
+    ) -> dict:
         kind, level = TYPES[unit.level]
         if group == "transparency":
             metrics = transparency_metrics(a, province)
@@ -830,13 +961,25 @@ class Evaluator:
             metrics = digitized_metrics(a)
         total = _total(metrics)
         top = GROUP_MAX[group]
-        e = {"stt": 1, **self.identity(unit), "departmentType": kind, "departmentLevel": level,
-             "agencyLevel": f"level_{_depth(self.world, unit) + 1}", "totalScore": _num(total),
-             "totalMaxScore": top, "ratio": _num(_r2(Fraction(total) * 100 / top)),
-             "scoreDelta": None, "metrics": metrics}
+        e = {
+            "stt": 1,
+            **self.identity(unit),
+            "departmentType": kind,
+            "departmentLevel": level,
+            "agencyLevel": f"level_{_depth(self.world, unit) + 1}",
+            "totalScore": _num(total),
+            "totalMaxScore": top,
+            "ratio": _num(_r2(Fraction(total) * 100 / top)),
+            "scoreDelta": None,
+            "metrics": metrics,
+        }
         if group == "handling-satisfaction":
-            e.update(totalPetitions=a.n["petitions"], classifiedPetitions=a.n["petitions"],
-                     totalDossiers=a.n["handled"], averageScore=None)
+            e.update(
+                totalPetitions=a.n["petitions"],
+                classifiedPetitions=a.n["petitions"],
+                totalDossiers=a.n["handled"],
+                averageScore=None,
+            )
         return e
 
     def tree(self, group, root, total, subtree, rows, w, facts, period) -> dict:
@@ -848,43 +991,91 @@ class Evaluator:
 
         if group == "dvc-progress-tree":
             p = progress_counters(total)
-            parent = {**self.identity(root), **{k: p[k] for k in (
-                "totalReceived", "totalOnTime", "totalCompleted", "avgProcessingDays",
-                "ratio")}, "totalScore": p["score"], "totalMaxScore": 20}
+            parent = {
+                **self.identity(root),
+                **{
+                    k: p[k]
+                    for k in (
+                        "totalReceived",
+                        "totalOnTime",
+                        "totalCompleted",
+                        "avgProcessingDays",
+                        "ratio",
+                    )
+                },
+                "totalScore": p["score"],
+                "totalMaxScore": 20,
+            }
             children = []
             for u, a, _ in rows:
                 c = progress_counters(a)
-                children.append({**self.identity(u), "level": level[u.code], **{k: c[k] for k in (
-                    "totalReceived", "totalOnTime", "totalOverdue", "avgProcessingDays",
-                    "ratio", "score")}, "maxScore": 20, "scoreDelta": None})
+                children.append(
+                    {
+                        **self.identity(u),
+                        "level": level[u.code],
+                        **{
+                            k: c[k]
+                            for k in (
+                                "totalReceived",
+                                "totalOnTime",
+                                "totalOverdue",
+                                "avgProcessingDays",
+                                "ratio",
+                                "score",
+                            )
+                        },
+                        "maxScore": 20,
+                        "scoreDelta": None,
+                    }
+                )
             chart = []
             for month, values in self.monthly(group, facts, period, subtree):
                 pct = values["ratio"] if values["totalReceived"] else 0
-                late = _percent(values["totalOverdue"], values["totalReceived"]) \
-                    if values["totalReceived"] else 0
+                late = (
+                    _percent(values["totalOverdue"], values["totalReceived"])
+                    if values["totalReceived"]
+                    else 0
+                )
                 chart.append({"month": month, "onTimePct": pct, "overduePct": _num(late)})
             return {"parent": parent, "children": children, "monthlyChart": chart}
         if group == "provide-online-tree":
             o = online_counters(total, procedures(subtree))
-            parent = {**self.identity(root), **{k: v for k, v in o.items()
-                                                if k != "onlineDossierPct"}}
+            parent = {
+                **self.identity(root),
+                **{k: v for k, v in o.items() if k != "onlineDossierPct"},
+            }
             children = []
             for u, a, codes in rows:
                 c = online_counters(a, procedures(codes))
-                children.append({**self.identity(u), "level": level[u.code],
-                                 "totalScore": c["totalScore"], "totalMaxScore": 12,
-                                 "ratio": c["ratio"], "scoreDelta": None})
-            chart = [{"label": month, "onlineDossierPct": values["onlineDossierPct"]}
-                     for month, values in self.monthly(group, facts, period, subtree)]
+                children.append(
+                    {
+                        **self.identity(u),
+                        "level": level[u.code],
+                        "totalScore": c["totalScore"],
+                        "totalMaxScore": 12,
+                        "ratio": c["ratio"],
+                        "scoreDelta": None,
+                    }
+                )
+            chart = [
+                {"label": month, "onlineDossierPct": values["onlineDossierPct"]}
+                for month, values in self.monthly(group, facts, period, subtree)
+            ]
             return {"parent": parent, "children": children, "monthlyChart": chart}
         parent = {**self.identity(root), **payment_counters(total, procedures(subtree))}
         children = []
         for u, a, codes in rows:
             c = payment_counters(a, procedures(codes))
-            children.append({**self.identity(u), "level": level[u.code],
-                             "totalMaxScore": 10, "ratio": c["ratio"],
-                             **{k: v for k, v in c.items() if k not in ("totalMaxScore", "ratio")},
-                             "scoreDelta": None})
+            children.append(
+                {
+                    **self.identity(u),
+                    "level": level[u.code],
+                    "totalMaxScore": 10,
+                    "ratio": c["ratio"],
+                    **{k: v for k, v in c.items() if k not in ("totalMaxScore", "ratio")},
+                    "scoreDelta": None,
+                }
+            )
         return {"parent": parent, "children": children}
 
     def monthly(self, group: str, facts: Facts, period: Period, subtree: set[str]):
@@ -904,11 +1095,11 @@ class Evaluator:
                 if group == "dvc-progress-tree":
                     values = progress_counters(total)
                 else:
-                    values = online_counters(total, applicable(self.world, subtree,
-                                                               w.catalogue_day))
+                    values = online_counters(
+                        total, applicable(self.world, subtree, w.catalogue_day)
+                    )
             if values is None:
-                values = {"totalReceived": 0, "totalOverdue": 0, "ratio": 0,
-                          "onlineDossierPct": 0}
+                values = {"totalReceived": 0, "totalOverdue": 0, "ratio": 0, "onlineDossierPct": 0}
             yield f"{month:02d}", values
 
     # --- procedures ------------------------------------------------------------------------
@@ -924,16 +1115,29 @@ class Evaluator:
             shown = current or versions[-1]
             if query and query not in code.lower() and query not in shown.name.lower():
                 continue
-            items.append({
-                "id": formality_id(code), "code": code, "name": shown.name,
-                "state": "UPDATED" if current else "INACTIVE", "departmentId": publisher,
-                "publishingDepartmentIds": [publisher],
-                "appliedDepartmentIds": [department_id(c) for c in current.applied_codes]
-                if current else []})
-        chunk = items[(page - 1) * size:page * size]
-        return {"items": chunk, "pagination": {
-            "total": len(items), "currentPage": page, "pageSize": size,
-            "totalPages": (len(items) + size - 1) // size}}
+            items.append(
+                {
+                    "id": formality_id(code),
+                    "code": code,
+                    "name": shown.name,
+                    "state": "UPDATED" if current else "INACTIVE",
+                    "departmentId": publisher,
+                    "publishingDepartmentIds": [publisher],
+                    "appliedDepartmentIds": [department_id(c) for c in current.applied_codes]
+                    if current
+                    else [],
+                }
+            )
+        chunk = items[(page - 1) * size : page * size]
+        return {
+            "items": chunk,
+            "pagination": {
+                "total": len(items),
+                "currentPage": page,
+                "pageSize": size,
+                "totalPages": (len(items) + size - 1) // size,
+            },
+        }
 
 
 # --- HTTP -------------------------------------------------------------------------------------
@@ -950,9 +1154,19 @@ async def _body(request: Request) -> dict:
     return body if isinstance(body, dict) else {}
 
 
+_EVALUATORS: weakref.WeakKeyDictionary[Simulator, Evaluator] = weakref.WeakKeyDictionary()
+
+
+def evaluator_of(sim: Simulator) -> Evaluator:
+    """The one evaluator (and cache) of a simulator, shared by the portal and admin routes."""
+    if sim not in _EVALUATORS:
+        _EVALUATORS[sim] = Evaluator(sim)
+    return _EVALUATORS[sim]
+
+
 def routes(sim: Simulator) -> list[Route]:
     """The evaluation surface, to mount under `/dvcqg`."""
-    evaluator = Evaluator(sim)
+    evaluator = evaluator_of(sim)
 
     async def answer(request: Request, work) -> Response:
         body = await _body(request)
@@ -971,17 +1185,38 @@ def routes(sim: Simulator) -> list[Route]:
     async def formalities(request: Request) -> Response:
         return await answer(request, evaluator.formalities)
 
-    return [Route("/api/v1/reporting/evaluation/{group}", evaluation, methods=["POST"]),
-            Route("/api/v1/reporting/formalities", formalities, methods=["POST"])]
+    return [
+        Route("/api/v1/reporting/evaluation/{group}", evaluation, methods=["POST"]),
+        Route("/api/v1/reporting/formalities", formalities, methods=["POST"]),
+    ]
 
 
 def admin_routes(sim: Simulator) -> list[Route]:
-    """`GET /_sim/dvcqg-departments`: the departmentId ↔ unit code seed rows."""
+    """Under `/_sim`: `GET /dvcqg-departments` (the departmentId ↔ unit code seed rows) and
+    `POST /evaluation-warmup` (build the facts of the current AS_OF now rather than on the
+    first evaluation request: a province-size world takes a minute)."""
 
     async def departments(_request: Request) -> Response:
         return _reply(department_rows(sim.world), 200)
 
-    return [Route("/dvcqg-departments", departments)]
+    async def warmup(_request: Request) -> Response:
+        started = time.monotonic()
+        facts = await run_in_threadpool(evaluator_of(sim).facts)
+        return _reply(
+            {
+                "asOf": iso(facts.at),
+                "copies": len(facts.copies),
+                "dossiers": len(facts.o_unit),
+                "petitions": len(facts.petitions),
+                "seconds": round(time.monotonic() - started, 3),
+            },
+            200,
+        )
+
+    return [
+        Route("/dvcqg-departments", departments),
+        Route("/evaluation-warmup", warmup, methods=["POST"]),
+    ]
 
 
 if __name__ == "__main__":  # python -m pipeline.simulator.evaluation > dvcqg_department.csv

@@ -340,14 +340,13 @@ def test_department_ids_are_served_for_the_seed(sim):
     assert {r["unit_code"]: r["department_id"] for r in rows}[ROOT_CODE] == ROOT
 
 
-def test_official_counts_come_from_the_national_copies(sim):
-    """Channel sums count national copies received in the month; DOSSIER_SYNC's numerator
-    counts one-stop receptions of the month that have a national copy."""
+def integration_rows(sim, service: str) -> list[dict]:
+    """Every record of an integration service for the root (sources.md B.1)."""
     session = httpx.post(
         f"{sim.dvcqg_base_url}/auth",
         json={"username": sim.dvcqg_username, "password": sim.dvcqg_password},
     ).json()["session"]
-    copies, page = [], 1
+    rows, page = [], 1
     while True:
         body = httpx.post(
             f"{sim.dvcqg_base_url}/integration",
@@ -355,23 +354,38 @@ def test_official_counts_come_from_the_national_copies(sim):
             json={
                 "session": session,
                 "madonvi": ROOT_CODE,
-                "service": "LayDanhSachHoSoDongBo",
+                "service": service,
                 "trang": page,
                 "soBanGhi": 500,
             },
         ).json()
-        copies += body["result"]
+        rows += body["result"]
         if page * 500 >= body["tongSoBanGhi"]:
-            break
+            return rows
         page += 1
+
+
+def test_official_counts_come_from_the_national_copies(sim):
+    """Channel sums count national copies received in the month; DOSSIER_SYNC's numerator
+    counts one-stop receptions of the month that have a national copy; petitions are the
+    PAKN received in the year."""
     august = [
         c
-        for c in copies
+        for c in integration_rows(sim, "LayDanhSachHoSoDongBo")
         if c["NgayTiepNhan"].startswith("202608") and c["TrangThaiHoSo"] not in ("1", "3")
     ]
     parent = data_of(evaluate(sim, "provide-online-tree", **month_body(2026, 8)))["parent"]
     assert parent["channelTotalSum"] == len(august) > 0
     assert parent["channelOnlineSum"] == sum(c["KenhThucHien"] == "2" for c in august)
+
+    petitions = [
+        p for p in integration_rows(sim, "LayDanhSachPAKN") if p["NgayTiepNhan"][:4] == "2026"
+    ]
+    year = {"rootDepartmentId": ROOT, "fromDate": "2026-01-01", "toDate": "2026-12-31"}
+    overview = data_of(evaluate(sim, "handling-satisfaction", **year))["overview"]
+    assert overview["totalPetitions"] == len(petitions) > 0
+    staff = next(m for m in overview["metrics"] if m["code"] == "PETITION_CLASSIFICATION_STAFF")
+    assert staff["numerator"] == sum(p["LoaiPAKN"] == "CAN_BO" for p in petitions)
 
     token = httpx.post(
         sim.token_url,
@@ -403,6 +417,12 @@ def test_official_counts_come_from_the_national_copies(sim):
     sync = next(m for m in overview["metrics"] if m["code"] == "DOSSIER_SYNC")
     assert sync["numerator"] == sum(d["nationCode"] is not None for d in received)
     assert sync["denominator"] >= len(received)
+
+
+def test_warmup_builds_the_facts_of_the_current_as_of(sim):
+    body = httpx.post(sim.admin("evaluation-warmup"), timeout=300).json()
+    assert body["asOf"].startswith("2026-11-20T08:00:00")
+    assert 0 < body["copies"] <= body["dossiers"]
 
 
 def test_requests_the_portal_refuses(sim):
