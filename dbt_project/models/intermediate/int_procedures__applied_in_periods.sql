@@ -1,6 +1,7 @@
 -- Applicable procedures (indices.md §3): the procedure versions valid on each period's
 -- catalogue date, min(period_end, AS_OF date), one row per applying unit (appliedAgencyCodes),
--- period and procedure code. A roll-up's applicable procedures are those of any of its units.
+-- period and procedure code. A roll-up's applicable procedures are those of any of its units
+-- (`int_procedures__used_in_periods`).
 with
 
 versions as (

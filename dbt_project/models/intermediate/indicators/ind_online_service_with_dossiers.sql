@@ -1,69 +1,28 @@
--- ONLINE_SERVICE_WITH_DOSSIERS (indices.md §3 B, dịch vụ công trực tuyến phát sinh hồ sơ): applicable
--- online-capable procedures (FULL or PARTIAL on the catalogue date) with at least one dossier
--- received online (channel 2) in the period by a unit of the roll-up ÷ applicable
+-- ONLINE_SERVICE_WITH_DOSSIERS (indices.md §3 B, dịch vụ công trực tuyến phát sinh hồ sơ):
+-- applicable online-capable procedures (FULL or PARTIAL on the catalogue date) with at least one
+-- dossier received online (channel 2) in the period by a unit of the roll-up ÷ applicable
 -- online-capable procedures.
 with
 
-applicable as (
-    select * from {{ ref('int_procedures__applied_in_periods') }}
+procedures as (
+    select * from {{ ref('int_procedures__used_in_periods') }}
     where is_online_capable
-),
-
-received as (
-    select * from {{ ref('int_dossiers__received_in_periods') }}
-    where channel = 2
-),
-
-rollups as (
-    select * from {{ ref('int_unit_rollups') }}
 ),
 
 spine as (
     select * from {{ ref('int_unit_periods') }}
 ),
 
-applicable_in_rollups as (
-    select distinct
-        rollups.rollup,
-        rollups.unit_code,
-        applicable.period_type,
-        applicable.period_start,
-        applicable.procedure_code
-    from applicable
-    inner join rollups on rollups.member_unit_code = applicable.unit_code
-),
-
-used_in_rollups as (
-    select distinct
-        rollups.rollup,
-        rollups.unit_code,
-        received.period_type,
-        received.period_start,
-        received.procedure_code
-    from received
-    inner join rollups on rollups.member_unit_code = received.unit_code
-),
-
 counted as (
     select
-        applicable_in_rollups.rollup,
-        applicable_in_rollups.unit_code,
-        applicable_in_rollups.period_type,
-        applicable_in_rollups.period_start,
-        count(used_in_rollups.procedure_code) as numerator,
+        rollup,
+        unit_code,
+        period_type,
+        period_start,
+        count(case when has_online_dossier then 1 end) as numerator,
         count(*) as denominator
-    from applicable_in_rollups
-    left join used_in_rollups
-        on used_in_rollups.rollup = applicable_in_rollups.rollup
-        and used_in_rollups.unit_code = applicable_in_rollups.unit_code
-        and used_in_rollups.period_type = applicable_in_rollups.period_type
-        and used_in_rollups.period_start = applicable_in_rollups.period_start
-        and used_in_rollups.procedure_code = applicable_in_rollups.procedure_code
-    group by
-        applicable_in_rollups.rollup,
-        applicable_in_rollups.unit_code,
-        applicable_in_rollups.period_type,
-        applicable_in_rollups.period_start
+    from procedures
+    group by rollup, unit_code, period_type, period_start
 )
 
 select

@@ -3,35 +3,12 @@
 -- with an online service (FULL or PARTIAL) ÷ applicable procedures.
 with
 
-applicable as (
-    select * from {{ ref('int_procedures__applied_in_periods') }}
-),
-
-rollups as (
-    select * from {{ ref('int_unit_rollups') }}
+procedures as (
+    select * from {{ ref('int_procedures__used_in_periods') }}
 ),
 
 spine as (
     select * from {{ ref('int_unit_periods') }}
-),
-
--- A code applied by several units of the roll-up counts once, online if any version says so.
-applicable_in_rollups as (
-    select
-        rollups.rollup,
-        rollups.unit_code,
-        applicable.period_type,
-        applicable.period_start,
-        applicable.procedure_code,
-        bool_or(applicable.is_online_capable) as is_online_capable
-    from applicable
-    inner join rollups on rollups.member_unit_code = applicable.unit_code
-    group by
-        rollups.rollup,
-        rollups.unit_code,
-        applicable.period_type,
-        applicable.period_start,
-        applicable.procedure_code
 ),
 
 counted as (
@@ -42,7 +19,7 @@ counted as (
         period_start,
         count(case when is_online_capable then 1 end) as numerator,
         count(*) as denominator
-    from applicable_in_rollups
+    from procedures
     group by rollup, unit_code, period_type, period_start
 )
 
