@@ -57,6 +57,8 @@ class MotcuaSettings(SourceCredentials):
 @dataclass(frozen=True)
 class DvcqgSettings(SourceCredentials):
     madonvi: str = ""
+    # The portal's own id of the root department (evaluation API); empty: not extracted.
+    root_department_id: str = ""
 
 
 @dataclass(frozen=True)
@@ -66,6 +68,8 @@ class Settings:
     history_start: dt.date
     as_of_override: dt.datetime | None
     pii_hash_key: bytes = field(repr=False)
+    # Share of rejected records above which a landing fails (sources.md D).
+    max_reject_rate: float = 0.05
 
     @property
     def raw_dir(self) -> Path:
@@ -106,7 +110,19 @@ def load_settings() -> Settings:
         history_start=start,
         as_of_override=parse_instant(as_of) if as_of else None,
         pii_hash_key=key.encode("utf-8"),
+        max_reject_rate=_rate("MAX_REJECT_RATE", "0.05"),
     )
+
+
+def _rate(name: str, default: str) -> float:
+    value = _env(name, default)
+    try:
+        rate = float(value)
+    except ValueError as exc:
+        raise ConfigError(f"{name} is not a number: {value!r}") from exc
+    if not 0.0 <= rate <= 1.0:
+        raise ConfigError(f"{name} must be within [0, 1], got {rate}")
+    return rate
 
 
 def _required(name: str) -> str:
@@ -136,4 +152,5 @@ def load_dvcqg_settings() -> DvcqgSettings:
         username=_required("DVCQG_USERNAME"),
         password=_required("DVCQG_PASSWORD"),
         madonvi=_env("DVCQG_MADONVI", "000.00.00.H31"),
+        root_department_id=_env("DVCQG_ROOT_DEPARTMENT_ID", ""),
     )

@@ -14,8 +14,16 @@ from pipeline.runtime import AS_OF_TAG
 
 daily_refresh = dg.define_asset_job(
     "daily_refresh",
-    selection=dg.AssetSelection.all(),
+    selection=dg.AssetSelection.all() - dg.AssetSelection.assets(raw.motcua_dossiers_backfill),
     description="Incremental extraction, dbt build and tests, publication of the warehouse.",
+    executor_def=dg.in_process_executor,
+)
+
+motcua_backfill = dg.define_asset_job(
+    "motcua_backfill",
+    selection=dg.AssetSelection.assets(raw.motcua_dossiers_backfill),
+    partitions_def=raw.reception_months,
+    description="Initial load and repairs: dossiers by reception month (one run per month).",
     executor_def=dg.in_process_executor,
 )
 
@@ -45,7 +53,7 @@ defs = dg.Definitions(
         warehouse.published_warehouse,
         warehouse.dbt_docs,
     ],
-    jobs=[daily_refresh],
+    jobs=[daily_refresh, motcua_backfill],
     schedules=[daily_refresh_schedule],
     asset_checks=operations.freshness_checks,
     sensors=[operations.freshness_sensor, operations.record_run_failures],

@@ -1,39 +1,75 @@
-"""Raw-zone assets: the working-day calendar and the one-stop system's records (sources.md A)."""
+"""Raw-zone assets: the working-day calendar, the one-stop system (sources.md A) and the national
+portal (sources.md B), landed as append-only Hive-partitioned Parquet under `DATA_DIR/raw`.
+
+Dossiers: one dataset, two writers. `raw/motcua_dossiers` is the daily incremental crawl (by
+`updatedDate` from the watermark) and the asset the dbt source `motcua_dossiers` is keyed to.
+`raw/motcua_dossiers_backfill` is monthly-partitioned by reception month (`accepted-from/to`)
+for the initial load and repairs; it appends to the same dataset and is declared upstream of
+`raw/motcua_dossiers`, so a backfilled month marks the dataset, and through it the warehouse,
+as needing a refresh. It is kept out of the daily job (its runs are per month); staging keeps
+the latest version of every dossier, so any mix of daily runs and backfills lands each once.
+"""
 
 import datetime as dt
 
 import dagster as dg
 import pyarrow as pa
 
-from pipeline.config import load_motcua_settings, load_settings
-from pipeline.landing.motcua import LandingResult, MotcuaLanding
+from pipeline.config import load_dvcqg_settings, load_motcua_settings, load_settings
+from pipeline.landing.audit import LandingResult
+from pipeline.landing.dvcqg import DvcqgLanding
+from pipeline.landing.motcua import MotcuaLanding
 from pipeline.landing.schemas import WORKING_CALENDAR_SCHEMA
 from pipeline.landing.writer import write_atomic
 from pipeline.runtime import run_as_of
+from pipeline.sources.dvcqg import DvcqgClient
 from pipeline.sources.motcua import MotcuaClient
 from pipeline.workcal import calendar_days
 
-MAX_REJECT_RATE = 0.05
-
 RAW = {"group_name": "raw", "owners": ["team:data-platform"]}
+# Static (partition sets are part of the definitions); matches the default HISTORY_START.
+BACKFILL_START = "2024-01-01"
+reception_months = dg.MonthlyPartitionsDefinition(
+    start_date=BACKFILL_START, timezone="Asia/Ho_Chi_Minh", end_offset=1
+)
 
 
-def _metadata(result: LandingResult) -> dict:
-    return {
+def landing_metadata(result: LandingResult, retries: dict[str, int] | None = None) -> dict:
+    """Counts of one landing for the run's metadata (never a payload, never a secret)."""
+    metadata = {
         "records_read": result.records_read,
         "records_landed": result.records_landed,
         "records_rejected": result.records_rejected,
         "reject_rate": dg.MetadataValue.float(result.reject_rate),
+        "rejects_by_reason": dg.MetadataValue.json(result.reject_reasons),
+        "pages": result.pages,
         "requests": result.requests,
+        "retries": dg.MetadataValue.json(dict(retries or {})),
         "watermark_from": str(result.watermark_from) if result.watermark_from else None,
         "watermark_to": str(result.watermark_to) if result.watermark_to else None,
     }
+    if result.note:
+        metadata["note"] = result.note
+    return metadata
 
 
-def _landing(context: dg.AssetExecutionContext) -> tuple[MotcuaLanding, MotcuaClient]:
-    settings = load_settings()
+def _report(context: dg.AssetExecutionContext, result: LandingResult, client) -> dict:
+    context.log.info(
+        f"{result.asset}: landed {result.records_landed} of {result.records_read} records read "
+        f"({result.records_rejected} rejected) in {result.pages} pages / {result.requests} "
+        f"requests" + (f"; {result.note}" if result.note else "")
+    )
+    return landing_metadata(result, client.retry.waits)
+
+
+def _motcua(context: dg.AssetExecutionContext) -> tuple[MotcuaLanding, MotcuaClient]:
     client = MotcuaClient(load_motcua_settings())
-    return MotcuaLanding(settings, client, context.run_id, MAX_REJECT_RATE), client
+    return MotcuaLanding(load_settings(), client, context.run_id), client
+
+
+def _dvcqg(context: dg.AssetExecutionContext) -> tuple[DvcqgLanding, DvcqgClient]:
+    client = DvcqgClient(load_dvcqg_settings())
+    return DvcqgLanding(load_settings(), client, context.run_id), client
 
 
 @dg.asset(
@@ -71,10 +107,10 @@ def working_calendar(context: dg.AssetExecutionContext) -> dg.MaterializeResult:
     **RAW,
 )
 def motcua_agencies(context: dg.AssetExecutionContext) -> dg.MaterializeResult:
-    landing, client = _landing(context)
+    landing, client = _motcua(context)
     with client:
         result = landing.land_agencies()
-    return dg.MaterializeResult(metadata=_metadata(result))
+    return dg.MaterializeResult(metadata=_report(context, result, client))
 
 
 @dg.asset(
@@ -84,25 +120,97 @@ def motcua_agencies(context: dg.AssetExecutionContext) -> dg.MaterializeResult:
     **RAW,
 )
 def motcua_procedures(context: dg.AssetExecutionContext) -> dg.MaterializeResult:
-    landing, client = _landing(context)
+    landing, client = _motcua(context)
     with client:
         result = landing.land_procedures()
-    return dg.MaterializeResult(metadata=_metadata(result))
+    return dg.MaterializeResult(metadata=_report(context, result, client))
+
+
+@dg.asset(
+    key=["raw", "motcua_dossiers_backfill"],
+    kinds={"python", "parquet"},
+    partitions_def=reception_months,
+    description="Dossiers accepted in the partition's month(s) (sources.md A.4, accepted-from/"
+    "to), appended to the dossier dataset of raw/motcua_dossiers: initial load and repairs.",
+    **RAW,
+)
+def motcua_dossiers_backfill(context: dg.AssetExecutionContext) -> dg.MaterializeResult:
+    window = context.partition_time_window
+    first, last = window.start.date(), window.end.date() - dt.timedelta(days=1)
+    landing, client = _motcua(context)
+    with client:
+        result = landing.land_dossiers_accepted(first, last)
+    return dg.MaterializeResult(metadata=_report(context, result, client))
 
 
 @dg.asset(
     key=["raw", "motcua_dossiers"],
     kinds={"python", "parquet"},
+    deps=[motcua_dossiers_backfill],
     description="Dossiers changed since the last watermark (sources.md A.4; first run: since "
-    "HISTORY_START), validated, personal data hashed, landed by reception month.",
+    "HISTORY_START), validated, personal data hashed, landed by reception month. Also holds "
+    "what raw/motcua_dossiers_backfill appended.",
     **RAW,
 )
 def motcua_dossiers(context: dg.AssetExecutionContext) -> dg.MaterializeResult:
-    landing, client = _landing(context)
+    landing, client = _motcua(context)
     with client:
-        result = landing.land_dossiers_incremental()
-    context.log.info(
-        f"landed {result.records_landed} dossiers from {result.records_read} read "
-        f"({result.records_rejected} rejected) in {result.requests} requests"
-    )
-    return dg.MaterializeResult(metadata=_metadata(result))
+        result = landing.land_dossiers_incremental(run_as_of(context, landing.settings))
+    return dg.MaterializeResult(metadata=_report(context, result, client))
+
+
+@dg.asset(
+    key=["raw", "dvcqg_dossier_copies"],
+    kinds={"python", "parquet"},
+    description="National synced copies of the dossiers (sources.md B.1 LayDanhSachHoSoDongBo, "
+    "DongBoHoSoMC) changed since the watermark on NgayDongBo; applicant hashed, free text "
+    "reduced to its length.",
+    **RAW,
+)
+def dvcqg_dossier_copies(context: dg.AssetExecutionContext) -> dg.MaterializeResult:
+    landing, client = _dvcqg(context)
+    with client:
+        result = landing.land_dossier_copies(run_as_of(context, landing.settings))
+    return dg.MaterializeResult(metadata=_report(context, result, client))
+
+
+@dg.asset(
+    key=["raw", "dvcqg_petitions"],
+    kinds={"python", "parquet"},
+    description="Feedback and petitions, PAKN (sources.md B.1 LayDanhSachPAKN), changed since "
+    "the watermark on NgayCapNhat.",
+    **RAW,
+)
+def dvcqg_petitions(context: dg.AssetExecutionContext) -> dg.MaterializeResult:
+    landing, client = _dvcqg(context)
+    with client:
+        result = landing.land_petitions(run_as_of(context, landing.settings))
+    return dg.MaterializeResult(metadata=_report(context, result, client))
+
+
+@dg.asset(
+    key=["raw", "dvcqg_evaluation"],
+    kinds={"python", "parquet"},
+    description="Official scores of the national evaluation API (sources.md B.2), six groups, "
+    "every month / quarter / year due; requires DVCQG_ROOT_DEPARTMENT_ID.",
+    **RAW,
+)
+def dvcqg_evaluation(context: dg.AssetExecutionContext) -> dg.MaterializeResult:
+    landing, client = _dvcqg(context)
+    with client:
+        result = landing.land_evaluation(run_as_of(context, landing.settings))
+    return dg.MaterializeResult(metadata=_report(context, result, client))
+
+
+@dg.asset(
+    key=["raw", "dvcqg_formalities"],
+    kinds={"python", "parquet"},
+    description="Snapshot of the national procedure list (sources.md B.2 /reporting/"
+    "formalities); requires DVCQG_ROOT_DEPARTMENT_ID.",
+    **RAW,
+)
+def dvcqg_formalities(context: dg.AssetExecutionContext) -> dg.MaterializeResult:
+    landing, client = _dvcqg(context)
+    with client:
+        result = landing.land_formalities()
+    return dg.MaterializeResult(metadata=_report(context, result, client))

@@ -1,78 +1,51 @@
-"""Landing of the one-stop system's agencies and dossiers into the raw zone.
+"""Landing of the one-stop system's agencies, procedures and dossiers into the raw zone.
 
 Each record is validated against the typed models; a record that fails goes to
 `raw/audit/rejects` with its reason and a redacted payload. A record seen twice in one crawl
-lands once (its latest version). The watermark moves only after the data has landed.
+lands once (its latest version). Dossiers land under `reception_month=YYYY-MM/<run>.parquet`
+whether they come from the daily incremental crawl (by `updatedDate` from the watermark) or a
+backfill of reception months (by `acceptedDate`); staging keeps the latest version of each
+dossier, so re-running a day, a month or a whole backfill never duplicates one downstream. The
+watermark moves only after the data has landed.
 """
 
 from __future__ import annotations
 
 import csv
 import datetime as dt
-import json
 from collections.abc import Iterable
-from dataclasses import dataclass, field
 
 import pyarrow as pa
 from pydantic import ValidationError
 
 from pipeline.config import REPO_ROOT, Settings
+from pipeline.landing.audit import (
+    LandingResult,
+    conclude,
+    first_error,
+    now,
+    with_landing_columns,
+)
 from pipeline.landing.pii import PiiHasher
 from pipeline.landing.schemas import (
     AGENCY_SCHEMA,
     DOSSIER_SCHEMA,
-    LOAD_LOG_SCHEMA,
     PROCEDURE_SCHEMA,
-    REJECT_SCHEMA,
     agency_row,
     dossier_row,
     procedure_row,
 )
-from pipeline.landing.state import WatermarkStore
+from pipeline.landing.state import WATERMARK_OVERLAP, WatermarkStore, tail_start
 from pipeline.landing.writer import write_atomic, write_partitioned
 from pipeline.sources.motcua import MotcuaClient
 from pipeline.sources.motcua_records import Agency, Dossier, Procedure
+from pipeline.workcal import VN_TZ
 
 SOURCE = "motcua"
 DOSSIER_WATERMARK = "motcua_dossiers"
-# Records can move while a crawl pages through them; the next run re-reads this much before
-# the watermark so nothing that moved is missed. Reruns never duplicate (keyed downstream).
-WATERMARK_OVERLAP = dt.timedelta(minutes=30)
-PERSONAL_KEYS = {
-    "applicant",
-    "officer",
-    "note",
-    "fullname",
-    "identityNumber",
-    "phoneNumber",
-    "email",
-    "address",
-}
+DOSSIER_KEYS = ("id", "code")
 STATUS_SEED = REPO_ROOT / "dbt_project" / "seeds" / "motcua_status_map.csv"
-
-
-class RejectRateExceeded(RuntimeError):
-    """Too many records were rejected for the run to be trusted."""
-
-
-@dataclass
-class LandingResult:
-    asset: str
-    started_at: dt.datetime
-    records_read: int = 0
-    records_landed: int = 0
-    rejects: list[dict] = field(default_factory=list)
-    watermark_from: dt.datetime | None = None
-    watermark_to: dt.datetime | None = None
-    requests: int = 0
-
-    @property
-    def records_rejected(self) -> int:
-        return len(self.rejects)
-
-    @property
-    def reject_rate(self) -> float:
-        return self.records_rejected / self.records_read if self.records_read else 0.0
+DOSSIER_LANDING_SCHEMA = DOSSIER_SCHEMA.append(pa.field("reception_month", pa.string()))
 
 
 def known_status_ids() -> frozenset[int]:
@@ -80,61 +53,21 @@ def known_status_ids() -> frozenset[int]:
         return frozenset(int(row["vendor_status_id"]) for row in csv.DictReader(fh))
 
 
-def redact(payload: object) -> object:
-    """The payload with personal data and free text removed, for `audit.rejects`."""
-    if isinstance(payload, dict):
-        return {k: ("<redacted>" if k in PERSONAL_KEYS else redact(v)) for k, v in payload.items()}
-    if isinstance(payload, list):
-        return [redact(v) for v in payload]
-    return payload
-
-
-def _source_key(payload: object) -> str:
-    if isinstance(payload, dict):
-        for key in ("id", "code"):
-            if isinstance(payload.get(key), str) and payload[key]:
-                return payload[key][:64]
-    return "<no key>"
-
-
-def _reject(payload: object, reason: str) -> dict:
-    return {
-        "source": SOURCE,
-        "source_key": _source_key(payload),
-        "reason": reason[:500],
-        "payload_redacted": json.dumps(redact(payload), ensure_ascii=False, default=str)[:20000],
-    }
-
-
-def _first_error(exc: ValidationError) -> str:
-    first = exc.errors()[0]
-    where = ".".join(str(p) for p in first["loc"]) or "record"
-    return f"invalid {where}: {first['msg']}"
-
-
-def _landing_columns(rows: list[dict], run_id: str, extracted_at: dt.datetime) -> list[dict]:
-    for row in rows:
-        row["_run_id"] = run_id
-        row["_extracted_at"] = extracted_at
-    return rows
-
-
 def validate_dossiers(
     pages: Iterable[list[object]], statuses: frozenset[int], result: LandingResult
 ) -> dict[str, Dossier]:
     """Latest valid version of every dossier seen; invalid ones recorded as rejects."""
     latest: dict[str, Dossier] = {}
-    for page in pages:
+    for page in result.counted(pages):
         for payload in page:
-            result.records_read += 1
             try:
                 dossier = Dossier.model_validate(payload)
             except ValidationError as exc:
-                result.rejects.append(_reject(payload, _first_error(exc)))
+                result.reject(payload, first_error(exc), DOSSIER_KEYS)
                 continue
             if dossier.dossier_status.id not in statuses:
-                result.rejects.append(
-                    _reject(payload, f"unknown dossierStatus.id {dossier.dossier_status.id}")
+                result.reject(
+                    payload, f"unknown dossierStatus.id: {dossier.dossier_status.id}", DOSSIER_KEYS
                 )
                 continue
             current = latest.get(dossier.id)
@@ -144,18 +77,25 @@ def validate_dossiers(
 
 
 def reception_month(dossier: Dossier) -> str:
+    """The Hive partition of a dossier: month of acceptance (else submission, else update)."""
     ts = dossier.accepted_date or dossier.submitted_date or dossier.updated_date
-    return ts.astimezone(dt.timezone(dt.timedelta(hours=7))).strftime("%Y-%m")
+    return ts.astimezone(VN_TZ).strftime("%Y-%m")
 
 
 class MotcuaLanding:
     def __init__(
-        self, settings: Settings, client: MotcuaClient, run_id: str, max_reject_rate: float
+        self,
+        settings: Settings,
+        client: MotcuaClient,
+        run_id: str,
+        max_reject_rate: float | None = None,
     ):
         self.settings = settings
         self.client = client
         self.run_id = run_id
-        self.max_reject_rate = max_reject_rate
+        self.max_reject_rate = (
+            settings.max_reject_rate if max_reject_rate is None else max_reject_rate
+        )
         self.hasher = PiiHasher(settings.pii_hash_key)
         self.watermarks = WatermarkStore(settings.state_dir)
 
@@ -172,85 +112,86 @@ class MotcuaLanding:
         )
 
     def _land_snapshot(self, name, payloads, model, to_row, schema) -> LandingResult:
-        result = LandingResult(f"motcua_{name}", _now())
+        result = LandingResult(
+            requests_before=self.client.requests,
+            source=SOURCE,
+            asset=f"motcua_{name}",
+            started_at=now(),
+        )
         rows = []
         for payload in payloads:
             result.records_read += 1
             try:
                 rows.append(to_row(model.model_validate(payload)))
             except ValidationError as exc:
-                result.rejects.append(_reject(payload, _first_error(exc)))
-        rows = _landing_columns(rows, self.run_id, result.started_at)
-        table = pa.Table.from_pylist(rows, schema=schema)
-        write_atomic(table, self.settings.raw_dir / SOURCE / name / f"{self.run_id}.parquet")
-        result.records_landed = table.num_rows
-        return self._finish(result)
+                result.reject(payload, first_error(exc), ("id", "code"))
 
-    def land_dossiers_incremental(self) -> LandingResult:
+        def land() -> int:
+            table = pa.Table.from_pylist(
+                with_landing_columns(rows, self.run_id, result.started_at), schema=schema
+            )
+            write_atomic(table, self.settings.raw_dir / SOURCE / name / f"{self.run_id}.parquet")
+            return table.num_rows
+
+        return self._conclude(result, land)
+
+    def land_dossiers_incremental(self, as_of: dt.datetime | None = None) -> LandingResult:
         """Everything updated since the watermark (first run: since HISTORY_START)."""
         previous = self.watermarks.get(DOSSIER_WATERMARK)
         start = (
             previous - WATERMARK_OVERLAP
             if previous
-            else dt.datetime.combine(self.settings.history_start, dt.time(), tzinfo=dt.UTC)
+            else dt.datetime.combine(self.settings.history_start, dt.time(), tzinfo=VN_TZ)
         )
-        result = LandingResult("motcua_dossiers", _now(), watermark_from=start)
-        latest = validate_dossiers(self.client.dossiers_updated(start), known_status_ids(), result)
-        self._write_dossiers(latest.values(), result)
+        result = LandingResult(
+            requests_before=self.client.requests,
+            source=SOURCE,
+            asset="motcua_dossiers",
+            started_at=now(),
+            watermark_from=start,
+        )
+        pages = self.client.dossiers_updated(start, tail_start(as_of))
+        latest = validate_dossiers(pages, known_status_ids(), result)
         result.watermark_to = max(
             (d.updated_date for d in latest.values()), default=previous or start
         )
-        finished = self._finish(result)
+        self._conclude(result, lambda: self._write_dossiers(latest.values(), result))
         self.watermarks.set(DOSSIER_WATERMARK, result.watermark_to)
-        return finished
+        return result
 
-    def _write_dossiers(self, dossiers: Iterable[Dossier], result: LandingResult) -> None:
+    def land_dossiers_accepted(self, first: dt.date, last: dt.date) -> LandingResult:
+        """Dossiers accepted on [first, last] (backfill and repairs; the watermark is kept)."""
+        result = LandingResult(
+            requests_before=self.client.requests,
+            source=SOURCE,
+            asset="motcua_dossiers_backfill",
+            started_at=now(),
+            partition=f"{first:%Y-%m-%d}_{last:%Y-%m-%d}",
+        )
+        pages = self.client.dossiers_accepted(first, last)
+        latest = validate_dossiers(pages, known_status_ids(), result)
+        return self._conclude(result, lambda: self._write_dossiers(latest.values(), result))
+
+    def _write_dossiers(self, dossiers: Iterable[Dossier], result: LandingResult) -> int:
         rows = []
         for dossier in dossiers:
             row = dossier_row(dossier, self.hasher)
             row["reception_month"] = reception_month(dossier)
             rows.append(row)
-        rows = _landing_columns(rows, self.run_id, result.started_at)
-        schema = DOSSIER_SCHEMA.append(pa.field("reception_month", pa.string()))
-        table = pa.Table.from_pylist(rows, schema=schema)
+        rows = with_landing_columns(rows, self.run_id, result.started_at)
+        table = pa.Table.from_pylist(rows, schema=DOSSIER_LANDING_SCHEMA)
         write_partitioned(
             table, self.settings.raw_dir / SOURCE / "dossiers", "reception_month", self.run_id
         )
-        result.records_landed = table.num_rows
+        return table.num_rows
 
-    def _finish(self, result: LandingResult) -> LandingResult:
-        """Write rejects and the load-log line; fail when the reject rate is too high."""
-        result.requests = self.client.requests
-        audit = self.settings.raw_dir / "audit"
-        rejects = _landing_columns(result.rejects, self.run_id, result.started_at)
-        write_atomic(
-            pa.Table.from_pylist(rejects, schema=REJECT_SCHEMA),
-            audit / "rejects" / f"{result.asset}-{self.run_id}.parquet",
+    def _conclude(self, result: LandingResult, land) -> LandingResult:
+        result.requests = self.client.requests - result.requests_before
+        conclude(
+            result,
+            raw_dir=self.settings.raw_dir,
+            run_id=self.run_id,
+            max_reject_rate=self.max_reject_rate,
+            land=land,
         )
-        log_row = {
-            "run_id": self.run_id,
-            "source": SOURCE,
-            "asset": result.asset,
-            "started_at": result.started_at,
-            "finished_at": _now(),
-            "records_read": result.records_read,
-            "records_landed": result.records_landed,
-            "records_rejected": result.records_rejected,
-            "watermark_from": result.watermark_from,
-            "watermark_to": result.watermark_to,
-        }
-        write_atomic(
-            pa.Table.from_pylist([log_row], schema=LOAD_LOG_SCHEMA),
-            audit / "load_log" / f"{result.asset}-{self.run_id}.parquet",
-        )
-        if result.reject_rate > self.max_reject_rate:
-            raise RejectRateExceeded(
-                f"{result.asset}: {result.records_rejected} of {result.records_read} records "
-                f"rejected ({result.reject_rate:.1%} > {self.max_reject_rate:.1%}); "
-                "see audit.rejects"
-            )
         return result
-
-
-def _now() -> dt.datetime:
-    return dt.datetime.now(dt.UTC)

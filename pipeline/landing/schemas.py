@@ -11,7 +11,7 @@ import json
 
 import pyarrow as pa
 
-from pipeline.landing.pii import PiiHasher
+from pipeline.landing.pii import REDACTED, PiiHasher, redact, text_length
 from pipeline.sources.motcua_records import Agency, Dossier, Procedure
 
 TS = pa.timestamp("us", tz="UTC")
@@ -173,13 +173,15 @@ WORKING_CALENDAR_SCHEMA = pa.schema(
 )
 
 
-def _extra_json(*records, redacted=()) -> str | None:
-    """Unknown fields as JSON; under `redacted` prefixes (personal data) only their names."""
+def extra_json(*records, redacted=()) -> str | None:
+    """Unknown fields (of records, or plain dicts) as JSON, personal-looking ones redacted;
+    under `redacted` prefixes (objects that are personal data as a whole) only their names."""
     extra = {}
     for prefix, record in records:
-        if record is not None and record.extra:
-            for key, value in record.extra.items():
-                extra[f"{prefix}{key}"] = "<redacted>" if prefix in redacted else value
+        fields = record if isinstance(record, dict) else getattr(record, "extra", None)
+        if fields:
+            for key, value in redact(fields).items():
+                extra[f"{prefix}{key}"] = REDACTED if prefix in redacted else value
     return json.dumps(extra, ensure_ascii=False, sort_keys=True, default=str) if extra else None
 
 
@@ -194,7 +196,7 @@ def agency_row(agency: Agency) -> dict:
         "valid_from": agency.valid_from,
         "valid_to": agency.valid_to,
         "successor_code": agency.successor_code,
-        "extra_json": _extra_json(("", agency)),
+        "extra_json": extra_json(("", agency)),
     }
 
 
@@ -217,7 +219,7 @@ def procedure_row(procedure: Procedure) -> dict:
         "applied_agency_codes": procedure.applied_agency_codes,
         "valid_from": procedure.valid_from,
         "valid_to": procedure.valid_to,
-        "extra_json": _extra_json(("", procedure)),
+        "extra_json": extra_json(("", procedure)),
     }
 
 
@@ -298,14 +300,14 @@ def dossier_row(dossier: Dossier, hasher: PiiHasher) -> dict:
                 "from_agency_code": h.from_agency_code,
                 "to_agency_code": h.to_agency_code,
                 "officer_key": hasher(h.officer),
-                "has_note": bool(h.note and h.note.strip()),
-                "note_length": len(h.note.strip()) if h.note else 0,
+                "has_note": text_length(h.note) > 0,
+                "note_length": text_length(h.note),
                 "document_no": h.document_no,
                 "new_appointment_at": h.new_appointment_date,
             }
             for h in dossier.history
         ],
-        "extra_json": _extra_json(
+        "extra_json": extra_json(
             ("", dossier),
             ("applicant.", dossier.applicant),
             ("dossierStatus.", dossier.dossier_status),

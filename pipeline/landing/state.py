@@ -1,4 +1,5 @@
-"""Extraction watermarks, persisted atomically in `DATA_DIR/state/` after a successful landing."""
+"""Extraction watermarks, persisted atomically in `DATA_DIR/state/` after a successful landing,
+and the two constants every incremental crawl uses with them."""
 
 from __future__ import annotations
 
@@ -6,6 +7,20 @@ import datetime as dt
 import json
 import os
 from pathlib import Path
+
+# Records can change while a crawl pages through them, and a source may commit a change with
+# an instant slightly before the crawl's last one; the next run re-reads this much before the
+# watermark so nothing is missed. Reruns never duplicate (the latest version wins downstream).
+WATERMARK_OVERLAP = dt.timedelta(minutes=30)
+# The span before (evaluation instant − this margin) is crawled in parallel windows; records
+# that change during the crawl move after the source's clock, into the sequential tail.
+TAIL_MARGIN = dt.timedelta(days=1)
+
+
+def tail_start(as_of: dt.datetime | None) -> dt.datetime:
+    """Where the sequential tail of a crawl starts: never after the source's clock."""
+    current = dt.datetime.now(dt.UTC)
+    return (current if as_of is None else min(as_of, current)) - TAIL_MARGIN
 
 
 class WatermarkStore:

@@ -1,13 +1,17 @@
-"""HTTP plumbing shared by both connectors: bounded retries, backoff with jitter, Retry-After.
+"""HTTP plumbing shared by the connectors: bounded retries, backoff with jitter, Retry-After.
 
 A source that stays down raises `SourceUnavailable` with a clear message; nothing downstream
-sees a partial success.
+sees a partial success. A source that answers but refuses the request (4xx other than the
+retryable ones, an error envelope) raises `SourceError`: retrying would not help.
 """
 
 from __future__ import annotations
 
 import json
 import logging
+import threading
+import time
+from collections import Counter
 from collections.abc import Callable
 from typing import Any
 
@@ -23,14 +27,20 @@ from tenacity import (
 log = logging.getLogger(__name__)
 
 RETRYABLE_STATUS = {408, 425, 429, 500, 502, 503, 504}
+# A portal asking for longer than this is treated as down for this attempt, not waited on.
+MAX_RETRY_AFTER = 120.0
 
 
-class SourceUnavailable(RuntimeError):
+class SourceError(RuntimeError):
+    """The source answered, but not with what the connector asked for."""
+
+
+class SourceUnavailable(SourceError):
     """The source kept failing after every retry."""
 
 
 class TransientSourceError(Exception):
-    """A failure worth retrying: 5xx, 429, timeout, reset connection, truncated body."""
+    """A failure worth retrying: 5xx, 429, timeout, reset connection, truncated body, session."""
 
     def __init__(self, message: str, retry_after: float | None = None):
         super().__init__(message)
@@ -49,42 +59,76 @@ def _retry_after_seconds(response: httpx.Response) -> float | None:
 
 def parse_json(response: httpx.Response) -> Any:
     """The body as JSON; a truncated or garbled body is transient (the next try may be whole)."""
+    path = response.request.url.path
     if response.status_code in RETRYABLE_STATUS:
         raise TransientSourceError(
-            f"HTTP {response.status_code} from {response.request.url.path}",
+            f"HTTP {response.status_code} from {path}",
             retry_after=_retry_after_seconds(response),
         )
-    response.raise_for_status()
+    if response.status_code >= 400:
+        raise SourceError(f"HTTP {response.status_code} from {path}")
     try:
         return response.json()
     except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-        raise TransientSourceError(
-            f"unreadable JSON from {response.request.url.path}: {exc}"
-        ) from exc
+        raise TransientSourceError(f"unreadable JSON from {path}: {exc}") from exc
+
+
+def http_client(timeout: float, connections: int) -> httpx.Client:
+    """One pooled client per connector: connections are reused across pages and threads."""
+    return httpx.Client(
+        timeout=timeout,
+        limits=httpx.Limits(max_connections=connections, max_keepalive_connections=connections),
+    )
 
 
 class RetryPolicy:
-    """Exponential backoff with jitter, bounded in attempts; honours `Retry-After`."""
+    """Exponential backoff with jitter, bounded in attempts; honours `Retry-After`.
 
-    def __init__(self, attempts: int = 6, initial: float = 0.2, maximum: float = 10.0):
+    `waits` counts the pauses taken, by cause (`retry-after` or `backoff`), so a run can show
+    (and a test can check) that a portal's `Retry-After` was obeyed without timing anything.
+    """
+
+    def __init__(
+        self,
+        attempts: int = 6,
+        initial: float = 0.5,
+        maximum: float = 30.0,
+        sleep: Callable[[float], None] = time.sleep,
+    ):
         self.attempts = attempts
-        self._backoff = wait_exponential_jitter(initial=initial, max=maximum)
-        self.maximum = maximum
+        self._backoff = wait_exponential_jitter(multiplier=initial, max=maximum, jitter=initial)
+        self._sleep = sleep
+        self.waits: Counter[str] = Counter()
+        self.retry_after_seconds: list[float] = []
+        self._lock = threading.Lock()
 
     def _wait(self, state: RetryCallState) -> float:
         exc = state.outcome.exception() if state.outcome else None
         if isinstance(exc, TransientSourceError) and exc.retry_after is not None:
-            return min(exc.retry_after, 60.0)
+            seconds = min(exc.retry_after, MAX_RETRY_AFTER)
+            with self._lock:
+                self.waits["retry-after"] += 1
+                self.retry_after_seconds.append(seconds)
+            return seconds
+        with self._lock:
+            self.waits["backoff"] += 1
         return self._backoff(state)
 
     def call(self, source: str, fn: Callable[[], Any]) -> Any:
         def _log(state: RetryCallState) -> None:
             exc = state.outcome.exception() if state.outcome else None
-            log.warning("%s: attempt %d failed (%s); retrying", source, state.attempt_number, exc)
+            log.warning(
+                "%s: attempt %d failed (%s: %s); retrying",
+                source,
+                state.attempt_number,
+                type(exc).__name__,
+                exc,
+            )
 
         retrying = Retrying(
             stop=stop_after_attempt(self.attempts),
             wait=self._wait,
+            sleep=self._sleep,
             retry=retry_if_exception_type((TransientSourceError, httpx.TransportError)),
             before_sleep=_log,
             reraise=True,
@@ -93,5 +137,6 @@ class RetryPolicy:
             return retrying(fn)
         except (TransientSourceError, httpx.TransportError) as exc:
             raise SourceUnavailable(
-                f"{source} is unavailable after {self.attempts} attempts: {exc}"
+                f"{source} is unavailable after {self.attempts} attempts "
+                f"(last error: {type(exc).__name__}: {exc})"
             ) from exc

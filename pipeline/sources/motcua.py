@@ -1,9 +1,8 @@
 """Client of the provincial one-stop system (sources.md A): token, agencies, procedures, dossiers.
 
-Dossiers are read in `updatedDate` order by keyset paging: each request starts at the last
-`updatedDate` seen, so records that move while we page (their `updatedDate` grows) are met
-again later instead of shifting others out of view. Records seen twice are deduplicated by the
-caller's key.
+Dossiers are read in `updatedDate` order by keyset paging (see `crawl.py`), so records that
+move while we page are met again later instead of being skipped. Records seen twice are
+deduplicated by the caller's key.
 """
 
 from __future__ import annotations
@@ -14,19 +13,37 @@ import threading
 import time
 from collections.abc import Iterator
 
-import httpx
-
 from pipeline.config import MotcuaSettings
-from pipeline.sources.http import RetryPolicy, TransientSourceError, parse_json
+from pipeline.sources.crawl import KeysetCrawler, Page
+from pipeline.sources.http import (
+    RetryPolicy,
+    SourceError,
+    TransientSourceError,
+    http_client,
+    parse_json,
+)
 
 log = logging.getLogger(__name__)
 
 MAX_PAGE_SIZE = 500
+DOSSIER_PATH = "/pa/dossier/search"
+MILLISECOND = dt.timedelta(milliseconds=1)
 
 
 def format_instant(ts: dt.datetime) -> str:
     """ISO timestamp with offset; httpx percent-encodes the `+` of the offset."""
     return ts.isoformat(timespec="milliseconds")
+
+
+def updated_of(record: object) -> dt.datetime | None:
+    """The record's `updatedDate`, None when absent or garbled (the record will be rejected)."""
+    if not isinstance(record, dict):
+        return None
+    try:
+        ts = dt.datetime.fromisoformat(str(record.get("updatedDate")))
+    except ValueError:
+        return None
+    return ts if ts.tzinfo else None
 
 
 class MotcuaClient:
@@ -37,17 +54,17 @@ class MotcuaClient:
         timeout: float = 30.0,
         retry: RetryPolicy | None = None,
         page_size: int = MAX_PAGE_SIZE,
+        workers: int = 4,
     ):
         self.settings = settings
         self.retry = retry or RetryPolicy()
         self.page_size = min(page_size, MAX_PAGE_SIZE)
+        self.workers = workers
         self.requests = 0
         self._token: str | None = None
         self._token_expires = 0.0
         self._lock = threading.Lock()
-        self._http = httpx.Client(
-            timeout=timeout, limits=httpx.Limits(max_connections=8, max_keepalive_connections=8)
-        )
+        self._http = http_client(timeout, connections=max(workers, 2))
 
     def close(self) -> None:
         self._http.close()
@@ -70,39 +87,43 @@ class MotcuaClient:
                 },
             )
             if response.status_code in (400, 401, 403):
-                raise PermissionError(
-                    f"one-stop system refused the credentials of {self.settings.username!r} "
-                    f"(HTTP {response.status_code})"
+                raise SourceError(
+                    "one-stop system refused the configured credentials "
+                    f"(HTTP {response.status_code}); check MOTCUA_USERNAME / MOTCUA_PASSWORD"
                 )
             return parse_json(response)
 
         body = self.retry.call("one-stop token", attempt)
+        if not isinstance(body, dict) or not body.get("access_token"):
+            raise SourceError("one-stop token endpoint answered without an access_token")
         self._token_expires = time.monotonic() + float(body.get("expires_in", 300)) - 15
         return body["access_token"]
 
-    def _bearer(self, *, renew: bool = False) -> str:
+    def _bearer(self, *, stale: str | None = None) -> str:
+        """The current token; a new one when it expired or when `stale` was just refused."""
         with self._lock:
-            if renew or self._token is None or time.monotonic() >= self._token_expires:
+            expired = time.monotonic() >= self._token_expires
+            if self._token is None or expired or (stale is not None and stale == self._token):
                 self._token = self._fetch_token()
             return self._token
 
     def get(self, path: str, params: dict | None = None) -> object:
-        """GET a JSON resource, renewing the token once on 401 and retrying transient faults."""
+        """GET a JSON resource, renewing the token on 401 and retrying transient faults."""
         url = f"{self.settings.base_url}{path}"
 
         def attempt() -> object:
-            self.requests += 1
-            response = self._http.get(url, params=params, headers=self._auth())
+            with self._lock:
+                self.requests += 1
+            token = self._bearer()
+            response = self._http.get(url, params=params, headers=_auth(token))
             if response.status_code == 401:
-                response = self._http.get(url, params=params, headers=self._auth(renew=True))
+                token = self._bearer(stale=token)
+                response = self._http.get(url, params=params, headers=_auth(token))
                 if response.status_code == 401:
-                    raise TransientSourceError("token refused twice")
+                    raise TransientSourceError(f"token refused twice on {path}")
             return parse_json(response)
 
         return self.retry.call(f"one-stop GET {path}", attempt)
-
-    def _auth(self, *, renew: bool = False) -> dict[str, str]:
-        return {"Authorization": f"Bearer {self._bearer(renew=renew)}"}
 
     def agencies(self, root_id: str | None = None) -> Iterator[dict]:
         """Every agency below the root (expired ones included), walked breadth-first."""
@@ -122,88 +143,56 @@ class MotcuaClient:
     def procedures(self) -> Iterator[dict]:
         page = 0
         while True:
-            body = self.get("/pa/procedure/search", {"page": page, "size": self.page_size})
-            yield from body.get("content", [])
-            if body.get("last", True):
+            body = _spring_page(
+                self.get("/pa/procedure/search", {"page": page, "size": self.page_size})
+            )
+            yield from body.records
+            if body.last:
                 return
             page += 1
 
     def dossiers_updated(
-        self, updated_from: dt.datetime, updated_to: dt.datetime | None = None
+        self, updated_from: dt.datetime, tail_from: dt.datetime | None = None
     ) -> Iterator[list[dict]]:
-        """Pages of dossiers with `updatedDate` in [updated_from, updated_to), oldest first."""
-        cursor = updated_from
-        while True:
-            params = {
-                "page": 0,
-                "size": self.page_size,
-                "sort": "updatedDate,asc",
-                "updated-from": format_instant(cursor),
-            }
-            if updated_to is not None:
-                params["updated-to"] = format_instant(updated_to)
-            body = self.get("/pa/dossier/search", params)
-            content = body.get("content", [])
-            if content:
-                yield content
-            if body.get("last", True) or not content:
-                return
-            last = _updated_of(content[-1])
-            if last is None or last <= cursor:
-                # A whole page shares one updatedDate: page through that instant by offset.
-                yield from self._pages_at_instant(cursor)
-                cursor = cursor + dt.timedelta(milliseconds=1)
-            else:
-                cursor = last
+        """Pages of every dossier with `updatedDate` ≥ `updated_from`.
 
-    def _pages_at_instant(self, instant: dt.datetime) -> Iterator[list[dict]]:
-        page = 1
-        while True:
-            body = self.get(
-                "/pa/dossier/search",
-                {
-                    "page": page,
-                    "size": self.page_size,
-                    "sort": "updatedDate,asc",
-                    "updated-from": format_instant(instant),
-                    "updated-to": format_instant(instant + dt.timedelta(milliseconds=1)),
-                },
-            )
-            content = body.get("content", [])
-            if content:
-                yield content
-            if body.get("last", True) or not content:
-                return
-            page += 1
+        `tail_from` (not later than the source's clock) lets the span before it be read in
+        parallel windows; None reads everything in one sequential keyset pass.
+        """
+        return self._crawler({}).crawl(updated_from, tail_from or updated_from)
 
     def dossiers_accepted(
         self, accepted_from: dt.date, accepted_to: dt.date
     ) -> Iterator[list[dict]]:
         """Pages of dossiers accepted on [accepted_from, accepted_to] (backfill, repairs)."""
-        page = 0
-        while True:
-            body = self.get(
-                "/pa/dossier/search",
-                {
-                    "page": page,
-                    "size": self.page_size,
-                    "sort": "updatedDate,asc",
-                    "accepted-from": accepted_from.isoformat(),
-                    "accepted-to": accepted_to.isoformat(),
-                },
-            )
-            content = body.get("content", [])
-            if content:
-                yield content
-            if body.get("last", True) or not content:
-                return
-            page += 1
+        filters = {
+            "accepted-from": accepted_from.isoformat(),
+            "accepted-to": accepted_to.isoformat(),
+        }
+        start = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
+        return self._crawler(filters).crawl(start, start)
+
+    def _crawler(self, filters: dict[str, str]) -> KeysetCrawler:
+        def fetch(lo: dt.datetime, hi: dt.datetime | None, page: int) -> Page:
+            params = {
+                **filters,
+                "page": page,
+                "size": self.page_size,
+                "sort": "updatedDate,asc",
+                "updated-from": format_instant(lo),
+            }
+            if hi is not None:
+                params["updated-to"] = format_instant(hi)
+            return _spring_page(self.get(DOSSIER_PATH, params))
+
+        return KeysetCrawler(fetch, updated_of, MILLISECOND, self.workers)
 
 
-def _updated_of(record: object) -> dt.datetime | None:
-    if not isinstance(record, dict):
-        return None
-    try:
-        return dt.datetime.fromisoformat(str(record.get("updatedDate")))
-    except ValueError:
-        return None
+def _auth(token: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {token}"}
+
+
+def _spring_page(body: object) -> Page:
+    if not isinstance(body, dict) or not isinstance(body.get("content"), list):
+        raise SourceError("one-stop page without a `content` list")
+    return Page(body["content"], bool(body.get("last", True)))

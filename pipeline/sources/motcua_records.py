@@ -7,9 +7,25 @@ Fields the models do not know are kept verbatim in `extra` (schema drift is visi
 from __future__ import annotations
 
 import datetime as dt
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StrictBool
+from pydantic import AwareDatetime, BaseModel, BeforeValidator, ConfigDict, Field, StrictBool
+
+
+def _iso_instant(value: object) -> object:
+    """ISO-8601 text with an offset only: pydantic alone would read a digit string such as
+    `20251302083000` as a Unix timestamp and invent a date."""
+    if value is None or isinstance(value, dt.datetime):
+        return value
+    if not isinstance(value, str):
+        raise ValueError(f"not an ISO timestamp: {value!r}")
+    try:
+        return dt.datetime.fromisoformat(value)
+    except ValueError as exc:
+        raise ValueError(f"not an ISO timestamp: {value!r}") from exc
+
+
+Instant = Annotated[AwareDatetime, BeforeValidator(_iso_instant)]
 
 
 class _Record(BaseModel):
@@ -51,7 +67,7 @@ class Fee(_Record):
     amount: int
     status: Literal["UNPAID", "PAID", "REFUNDED", "EXEMPT"]
     method: Literal["ONLINE_NATIONAL", "ONLINE_PROVINCIAL", "CASH", "TRANSFER"] | None = None
-    paid_date: AwareDatetime | None = Field(None, alias="paidDate")
+    paid_date: Instant | None = Field(None, alias="paidDate")
     receipt_no: str | None = Field(None, alias="receiptNo")
 
 
@@ -71,13 +87,13 @@ class File(_Record):
 
 class Rating(_Record):
     value: Literal["VERY_SATISFIED", "SATISFIED", "DISSATISFIED"]
-    rated_at: AwareDatetime | None = Field(None, alias="ratedAt")
+    rated_at: Instant | None = Field(None, alias="ratedAt")
     channel: str | None = None
 
 
 class HistoryStep(_Record):
     seq: int
-    at: AwareDatetime
+    at: Instant
     action: str
     status_id: int | None = Field(None, alias="statusId")
     from_agency_code: str | None = Field(None, alias="fromAgencyCode")
@@ -85,7 +101,7 @@ class HistoryStep(_Record):
     officer: str | None = None
     note: str | None = None
     document_no: str | None = Field(None, alias="documentNo")
-    new_appointment_date: AwareDatetime | None = Field(None, alias="newAppointmentDate")
+    new_appointment_date: Instant | None = Field(None, alias="newAppointmentDate")
 
 
 class Dossier(_Record):
@@ -97,12 +113,14 @@ class Dossier(_Record):
     apply_method: ApplyMethod | None = Field(None, alias="applyMethod")
     result_delivery: Literal["COUNTER", "POST"] | None = Field(None, alias="resultDelivery")
     applicant: Applicant | None = None
-    submitted_date: AwareDatetime | None = Field(None, alias="submittedDate")
-    accepted_date: AwareDatetime | None = Field(None, alias="acceptedDate")
-    appointment_date: AwareDatetime | None = Field(None, alias="appointmentDate")
-    completed_date: AwareDatetime | None = Field(None, alias="completedDate")
-    returned_date: AwareDatetime | None = Field(None, alias="returnedDate")
-    updated_date: AwareDatetime = Field(alias="updatedDate")
+    # The timestamps are part of every dossier object (null when not reached): a missing key
+    # is a malformed record, not an absent date.
+    submitted_date: Instant | None = Field(alias="submittedDate")
+    accepted_date: Instant | None = Field(alias="acceptedDate")
+    appointment_date: Instant | None = Field(alias="appointmentDate")
+    completed_date: Instant | None = Field(alias="completedDate")
+    returned_date: Instant | None = Field(alias="returnedDate")
+    updated_date: Instant = Field(alias="updatedDate")
     dossier_status: DossierStatus = Field(alias="dossierStatus")
     vneid_authenticated: StrictBool = Field(False, alias="vneidAuthenticated")
     connected_databases: list[str] = Field(default_factory=list, alias="connectedDatabases")

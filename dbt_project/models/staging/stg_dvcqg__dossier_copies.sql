@@ -1,17 +1,36 @@
--- PLACEHOLDER (issue 5, indicators): typed and empty until the national-portal connector's
--- staging model replaces this file. One row per national copy (DongBoHoSoMC, sources.md B.1).
-select
-    cast(null as varchar) as national_code,
-    cast(null as varchar) as unit_code,
-    cast(null as varchar) as procedure_code,
-    cast(null as integer) as channel,
-    cast(null as timestamptz) as received_at,
-    cast(null as timestamptz) as due_at,
-    cast(null as timestamptz) as finished_at,
-    cast(null as timestamptz) as returned_at,
-    cast(null as integer) as national_status,
-    cast(null as timestamptz) as synced_at,
-    cast(null as integer) as fee_line_count,
-    cast(null as integer) as online_payment_kind,
-    cast(null as boolean) as has_digitized_component
-where false
+-- National synced copies of the dossiers (DongBoHoSoMC, sources.md B.1): the latest landed
+-- version of each copy (by NgayDongBo). Dates were parsed at landing from `yyyyMMddHHmmss`
+-- Vietnam time; the applicant was hashed and free text reduced to its length there.
+with
+
+source as (
+    select * from {{ source('raw', 'dvcqg_dossier_copies') }}
+),
+
+latest as (
+    select *
+    from source
+    qualify row_number() over (
+        partition by national_code order by synced_at desc, _extracted_at desc, _run_id desc
+    ) = 1
+),
+
+renamed as (
+    select
+        national_code,
+        unit_code,
+        procedure_code,
+        cast(channel as integer) as channel,
+        received_at,
+        due_at,
+        finished_at,
+        returned_at,
+        cast(status as integer) as national_status,
+        synced_at,
+        cast(coalesce(len(fees), 0) as integer) as fee_line_count,
+        cast(online_payment_kind as integer) as online_payment_kind,
+        coalesce(has_digitized_component, false) as has_digitized_component
+    from latest
+)
+
+select * from renamed

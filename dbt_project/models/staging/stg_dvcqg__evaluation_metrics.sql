@@ -1,15 +1,141 @@
--- PLACEHOLDER (issue 5, indicators): typed and empty until the national-portal connector's
--- staging model replaces this file. One row per official metric (sources.md B.2).
+-- Official scores of the national evaluation API (sources.md B.2), one row per unit (or root),
+-- period and indicator, from the latest extraction of each group, unit and period.
+-- Metric-list groups (transparency, handling-satisfaction, dossier-digitized) publish every
+-- metric with numerator, denominator, ratio (percent) and score. Tree groups publish counters
+-- only: `tree_counters` maps them to each indicator's numerator and denominator (indices.md
+-- §2-§4); the group's score is the indicator's only for one-indicator groups (progress). A
+-- tree entry without counters (provide-online-tree children) yields no row.
+with
+
+source as (
+    select * from {{ source('raw', 'dvcqg_evaluation') }}
+),
+
+latest as (
+    select *
+    from source
+    qualify row_number() over (
+        partition by portal_group, period_type, period_start, department_id
+        order by _extracted_at desc, _run_id desc
+    ) = 1
+),
+
+published_metrics as (
+    select
+        latest.*,
+        unnest(latest.metrics) as metric
+    from latest
+),
+
+metric_rows as (
+    select
+        department_code as unit_code,
+        department_id,
+        is_root,
+        period_type,
+        cast(period_start as date) as period_start,
+        metric.code as indicator_code,
+        metric.numerator,
+        metric.denominator,
+        metric.ratio as ratio_percent,
+        metric.score,
+        metric.max_score
+    from published_metrics
+),
+
+tree_counters (portal_group, indicator_code, counter_name, counter_role, takes_group_score) as (
+    values
+        ('dvc-progress-tree', 'PROGRESS_ON_TIME', 'totalOnTime', 'numerator', true),
+        ('dvc-progress-tree', 'PROGRESS_ON_TIME', 'totalReceived', 'denominator', true),
+        ('formality-online-payment-tree', 'PAYMENT_DOSSIER_ONLINE',
+            'totalDossierOnlinePaymentSuccess', 'numerator', false),
+        ('formality-online-payment-tree', 'PAYMENT_DOSSIER_ONLINE',
+            'totalDossierFinancialObligation', 'denominator', false),
+        ('formality-online-payment-tree', 'PAYMENT_TTHC_WITH_ONLINE_PAYMENT',
+            'totalDossierOnlineFormalityPaymentSuccess', 'numerator', false),
+        ('formality-online-payment-tree', 'PAYMENT_TTHC_WITH_ONLINE_PAYMENT',
+            'totalFeeFormality', 'denominator', false),
+        ('formality-online-payment-tree', 'PAYMENT_TTHC_INTEGRATED',
+            'totalFeeDossierFormality', 'numerator', false),
+        ('formality-online-payment-tree', 'PAYMENT_TTHC_INTEGRATED',
+            'totalFeeFormality', 'denominator', false),
+        ('provide-online-tree', 'ONLINE_TTHC_PROVIDED', 'fullCount', 'numerator', false),
+        ('provide-online-tree', 'ONLINE_TTHC_PROVIDED', 'partialCount', 'numerator', false),
+        ('provide-online-tree', 'ONLINE_TTHC_PROVIDED', 'authorityCount', 'denominator', false),
+        ('provide-online-tree', 'ONLINE_SERVICE_WITH_DOSSIERS',
+            'onlineDossierCount', 'numerator', false),
+        ('provide-online-tree', 'ONLINE_SERVICE_WITH_DOSSIERS',
+            'onlineServiceTotal', 'denominator', false),
+        ('provide-online-tree', 'ONLINE_DOSSIER_SHARE', 'channelOnlineSum', 'numerator', false),
+        ('provide-online-tree', 'ONLINE_DOSSIER_SHARE', 'channelTotalSum', 'denominator', false)
+),
+
+published_counters as (
+    select
+        latest.portal_group,
+        latest.department_id,
+        latest.period_type,
+        latest.period_start,
+        unnest(latest.counters) as counter
+    from latest
+),
+
+tree_values as (
+    select
+        published_counters.portal_group,
+        published_counters.department_id,
+        published_counters.period_type,
+        published_counters.period_start,
+        tree_counters.indicator_code,
+        bool_and(tree_counters.takes_group_score) as takes_group_score,
+        cast(sum(case when tree_counters.counter_role = 'numerator'
+            then published_counters.counter.value end) as bigint) as numerator,
+        cast(sum(case when tree_counters.counter_role = 'denominator'
+            then published_counters.counter.value end) as bigint) as denominator
+    from published_counters
+    inner join tree_counters
+        on tree_counters.portal_group = published_counters.portal_group
+        and tree_counters.counter_name = published_counters.counter.name
+    group by all
+),
+
+tree_rows as (
+    select
+        latest.department_code as unit_code,
+        latest.department_id,
+        latest.is_root,
+        latest.period_type,
+        cast(latest.period_start as date) as period_start,
+        tree_values.indicator_code,
+        tree_values.numerator,
+        tree_values.denominator,
+        case when tree_values.takes_group_score then latest.ratio end as ratio_percent,
+        case when tree_values.takes_group_score then latest.total_score end as score,
+        case when tree_values.takes_group_score then latest.total_max_score end as max_score
+    from tree_values
+    inner join latest
+        on latest.portal_group = tree_values.portal_group
+        and latest.department_id = tree_values.department_id
+        and latest.period_type = tree_values.period_type
+        and latest.period_start = tree_values.period_start
+),
+
+unioned as (
+    select * from metric_rows
+    union all
+    select * from tree_rows
+)
+
 select
-    cast(null as varchar) as unit_code,
-    cast(null as varchar) as department_id,
-    cast(null as boolean) as is_root,
-    cast(null as varchar) as period_type,
-    cast(null as date) as period_start,
-    cast(null as varchar) as indicator_code,
-    cast(null as bigint) as numerator,
-    cast(null as bigint) as denominator,
-    cast(null as double) as ratio_percent,
-    cast(null as double) as score,
-    cast(null as double) as max_score
-where false
+    unit_code,
+    department_id,
+    is_root,
+    period_type,
+    period_start,
+    indicator_code,
+    cast(numerator as bigint) as numerator,
+    cast(denominator as bigint) as denominator,
+    cast(ratio_percent as double) as ratio_percent,
+    cast(score as double) as score,
+    cast(max_score as double) as max_score
+from unioned

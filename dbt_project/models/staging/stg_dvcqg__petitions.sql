@@ -1,16 +1,34 @@
--- PLACEHOLDER (issue 5, indicators): typed and empty until the national-portal connector's
--- staging model replaces this file. One row per petition (PAKN, sources.md B.1).
-select
-    cast(null as varchar) as petition_code,
-    cast(null as varchar) as unit_code,
-    cast(null as timestamptz) as received_at,
-    cast(null as timestamptz) as due_at,
-    cast(null as timestamptz) as answered_at,
-    cast(null as varchar) as status,
-    cast(null as varchar) as petition_type,
-    cast(null as integer) as likes,
-    cast(null as integer) as dislikes,
-    cast(null as boolean) as re_complaint,
-    cast(null as varchar) as national_code,
-    cast(null as timestamptz) as updated_at
-where false
+-- Feedback and petitions, PAKN (sources.md B.1 LayDanhSachPAKN): the latest landed version of
+-- each petition (by NgayCapNhat). `answered_at` (NgayTraLoi) is null while unanswered.
+with
+
+source as (
+    select * from {{ source('raw', 'dvcqg_petitions') }}
+),
+
+latest as (
+    select *
+    from source
+    qualify row_number() over (
+        partition by petition_code order by updated_at desc, _extracted_at desc, _run_id desc
+    ) = 1
+),
+
+renamed as (
+    select
+        petition_code,
+        unit_code,
+        received_at,
+        due_at,
+        answered_at,
+        status,
+        petition_type,
+        cast(likes as integer) as likes,
+        cast(dislikes as integer) as dislikes,
+        coalesce(re_complaint, false) as re_complaint,
+        nullif(trim(national_code), '') as national_code,
+        updated_at
+    from latest
+)
+
+select * from renamed

@@ -1,0 +1,274 @@
+"""Landing of the national portal (sources.md B) into the raw zone.
+
+- Synced dossier copies and PAKN: incremental from a watermark on their change instant
+  (`NgayDongBo`, `NgayCapNhat`) with the same overlap as the one-stop dossiers; each record
+  seen twice in a crawl lands once (latest version), staging keeps the latest across runs.
+- Official evaluation: every month, quarter and year since HISTORY_START on the first run,
+  then the periods still open or closed less than `EVALUATION_SETTLE` before the previous
+  extraction (the portal revises recent periods). The six groups × periods are fetched in
+  parallel. Without `DVCQG_ROOT_DEPARTMENT_ID` there is nothing to ask the portal for: the
+  landing says so in its note and lands nothing (indicators then flag `no_source`); with it, a
+  portal that stays down fails the run.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from collections.abc import Callable, Iterable
+
+import pyarrow as pa
+from pydantic import BaseModel, ValidationError
+
+from pipeline.config import Settings
+from pipeline.landing.audit import (
+    LandingResult,
+    conclude,
+    first_error,
+    now,
+    with_landing_columns,
+)
+from pipeline.landing.dvcqg_schemas import (
+    DOSSIER_COPY_SCHEMA,
+    EVALUATION_SCHEMA,
+    FORMALITY_SCHEMA,
+    PETITION_SCHEMA,
+    dossier_copy_row,
+    evaluation_row,
+    petition_row,
+)
+from pipeline.landing.pii import PiiHasher, redact
+from pipeline.landing.state import WATERMARK_OVERLAP, WatermarkStore, tail_start
+from pipeline.landing.writer import write_atomic, write_partitioned
+from pipeline.sources.crawl import parallel_map
+from pipeline.sources.dvcqg import EVALUATION_GROUPS, DvcqgClient, Period
+from pipeline.sources.dvcqg_records import DossierCopy, EvaluationEntry, Petition
+from pipeline.workcal import VN_TZ
+
+SOURCE = "dvcqg"
+EVALUATION_SETTLE = dt.timedelta(days=14)
+NOT_CONFIGURED = (
+    "DVCQG_ROOT_DEPARTMENT_ID is not set: the official evaluation is not extracted "
+    "(official indicators will be flagged no_source)"
+)
+
+
+def _month(ts: dt.datetime) -> str:
+    return ts.astimezone(VN_TZ).strftime("%Y-%m")
+
+
+class DvcqgLanding:
+    def __init__(
+        self,
+        settings: Settings,
+        client: DvcqgClient,
+        run_id: str,
+        max_reject_rate: float | None = None,
+    ):
+        self.settings = settings
+        self.client = client
+        self.run_id = run_id
+        self.max_reject_rate = (
+            settings.max_reject_rate if max_reject_rate is None else max_reject_rate
+        )
+        self.hasher = PiiHasher(settings.pii_hash_key)
+        self.watermarks = WatermarkStore(settings.state_dir)
+        self.dataset = settings.raw_dir / SOURCE
+
+    # --- integration surface -----------------------------------------------------------------
+    def land_dossier_copies(self, as_of: dt.datetime | None = None) -> LandingResult:
+        """Synced copies (DongBoHoSoMC) whose `NgayDongBo` moved since the watermark."""
+        return self._land_incremental(
+            asset="dvcqg_dossier_copies",
+            crawl=self.client.dossier_copies,
+            model=DossierCopy,
+            key_fields=("MaHoSo",),
+            key=lambda c: c.national_code,
+            instant=lambda c: c.synced_at,
+            to_row=lambda c: (
+                dossier_copy_row(c, self.hasher)
+                | {"reception_month": _month(c.received_at or c.submitted_at or c.synced_at)}
+            ),
+            schema=DOSSIER_COPY_SCHEMA,
+            as_of=as_of,
+        )
+
+    def land_petitions(self, as_of: dt.datetime | None = None) -> LandingResult:
+        """PAKN whose `NgayCapNhat` moved since the watermark."""
+        return self._land_incremental(
+            asset="dvcqg_petitions",
+            crawl=self.client.petitions,
+            model=Petition,
+            key_fields=("MaPAKN",),
+            key=lambda p: p.petition_code,
+            instant=lambda p: p.updated_at,
+            to_row=lambda p: petition_row(p) | {"reception_month": _month(p.received_at)},
+            schema=PETITION_SCHEMA,
+            as_of=as_of,
+        )
+
+    def _land_incremental(
+        self,
+        *,
+        asset: str,
+        crawl: Callable[[dt.datetime, dt.datetime], Iterable[list]],
+        model: type[BaseModel],
+        key_fields: tuple[str, ...],
+        key: Callable,
+        instant: Callable,
+        to_row: Callable[[BaseModel], dict],
+        schema: pa.Schema,
+        as_of: dt.datetime | None,
+    ) -> LandingResult:
+        previous = self.watermarks.get(asset)
+        start = (
+            previous - WATERMARK_OVERLAP
+            if previous
+            else dt.datetime.combine(self.settings.history_start, dt.time(), tzinfo=VN_TZ)
+        )
+        result = LandingResult(
+            requests_before=self.client.requests,
+            source=SOURCE,
+            asset=asset,
+            started_at=now(),
+            watermark_from=start,
+        )
+        latest: dict[str, BaseModel] = {}
+        for page in result.counted(crawl(start, tail_start(as_of))):
+            for payload in page:
+                try:
+                    record = model.model_validate(payload)
+                except ValidationError as exc:
+                    result.reject(payload, first_error(exc), key_fields)
+                    continue
+                current = latest.get(key(record))
+                if current is None or instant(record) >= instant(current):
+                    latest[key(record)] = record
+        result.watermark_to = max(map(instant, latest.values()), default=previous or start)
+
+        def land() -> int:
+            rows = with_landing_columns(
+                [to_row(r) for r in latest.values()], self.run_id, result.started_at
+            )
+            table = pa.Table.from_pylist(rows, schema=schema)
+            folder = self.dataset / asset.removeprefix("dvcqg_")
+            write_partitioned(table, folder, "reception_month", self.run_id)
+            return table.num_rows
+
+        self._conclude(result, land)
+        self.watermarks.set(asset, result.watermark_to)
+        return result
+
+    # --- public evaluation surface -----------------------------------------------------------
+    def land_evaluation(self, as_of: dt.datetime) -> LandingResult:
+        """The official scores of every group for the periods due (see module docstring)."""
+        asset = "dvcqg_evaluation"
+        result = LandingResult(
+            requests_before=self.client.requests, source=SOURCE, asset=asset, started_at=now()
+        )
+        folder = self.dataset / "evaluation"
+        if not self.client.settings.root_department_id:
+            result.note = NOT_CONFIGURED
+            empty = not any(folder.rglob("*.parquet"))
+            return self._conclude(
+                result,
+                lambda: self._write_evaluation([], folder, result.started_at) if empty else 0,
+            )
+        previous = self.watermarks.get(asset)
+        as_of_day = as_of.astimezone(VN_TZ).date()
+        periods = Period.covering(self.settings.history_start, as_of_day)
+        if previous is not None:
+            settled = previous.astimezone(VN_TZ).date() - EVALUATION_SETTLE
+            periods = [p for p in periods if p.next_start > settled]
+        result.watermark_from = previous
+        tasks = [(group, period) for period in periods for group in EVALUATION_GROUPS]
+        rows = []
+        answers = parallel_map(lambda t: self.client.evaluation(*t), tasks, self.client.workers)
+        for (group, period), pages in zip(tasks, answers, strict=True):
+            result.pages += len(pages)
+            for payload, is_root in _entries(pages):
+                result.records_read += 1
+                try:
+                    entry = EvaluationEntry.model_validate(payload)
+                except ValidationError as exc:
+                    where = {"group": group, "period": period.key}
+                    result.reject(
+                        where | payload if isinstance(payload, dict) else payload,
+                        first_error(exc),
+                        ("departmentId",),
+                    )
+                    continue
+                rows.append(evaluation_row(group, period, entry, is_root) | {"period": period.key})
+        result.watermark_to = as_of
+        result.note = f"{len(periods)} periods × {len(EVALUATION_GROUPS)} groups"
+        self._conclude(result, lambda: self._write_evaluation(rows, folder, result.started_at))
+        self.watermarks.set(asset, as_of)
+        return result
+
+    def _write_evaluation(self, rows: list[dict], folder, extracted_at: dt.datetime) -> int:
+        table = pa.Table.from_pylist(
+            with_landing_columns(rows, self.run_id, extracted_at), schema=EVALUATION_SCHEMA
+        )
+        write_partitioned(table, folder, "period", self.run_id)
+        return table.num_rows
+
+    def land_formalities(self) -> LandingResult:
+        """A snapshot of the national procedure list (shape assumed: code, name, the rest
+        kept redacted as JSON)."""
+        result = LandingResult(
+            requests_before=self.client.requests,
+            source=SOURCE,
+            asset="dvcqg_formalities",
+            started_at=now(),
+        )
+        if not self.client.settings.root_department_id:
+            result.note = NOT_CONFIGURED
+            return self._conclude(result, lambda: 0)
+        rows = []
+        for payload in self.client.formalities():
+            result.records_read += 1
+            code = payload.get("code") if isinstance(payload, dict) else None
+            if not isinstance(code, str) or not code:
+                result.reject(payload, "invalid code: missing or not a string", ("id", "code"))
+                continue
+            rows.append(
+                {
+                    "code": code,
+                    "name": payload.get("name"),
+                    "payload_json": json.dumps(redact(payload), ensure_ascii=False, default=str),
+                }
+            )
+
+        def land() -> int:
+            table = pa.Table.from_pylist(
+                with_landing_columns(rows, self.run_id, result.started_at),
+                schema=FORMALITY_SCHEMA,
+            )
+            write_atomic(table, self.dataset / "formalities" / f"{self.run_id}.parquet")
+            return table.num_rows
+
+        return self._conclude(result, land)
+
+    def _conclude(self, result: LandingResult, land) -> LandingResult:
+        result.requests = self.client.requests - result.requests_before
+        return conclude(
+            result,
+            raw_dir=self.settings.raw_dir,
+            run_id=self.run_id,
+            max_reject_rate=self.max_reject_rate,
+            land=land,
+        )
+
+
+def _entries(pages: list[dict]) -> Iterable[tuple[object, bool]]:
+    """(entry, is_root) of every page: the root once (`overview` / `parent`), then the units
+    (`evaluation[]` / `children[]`)."""
+    root = pages[0].get("overview", pages[0].get("parent")) if pages else None
+    if root is not None:
+        yield root, True
+    for data in pages:
+        units = data.get("evaluation", data.get("children")) or []
+        if not isinstance(units, list):
+            yield units, False
+            continue
+        yield from ((unit, False) for unit in units)
