@@ -1,0 +1,35 @@
+-- History steps of the judged dossiers up to AS_OF (a finding applies "by AS_OF", §9), each
+-- with its working-minute index so that "within 1 working day" is one subtraction.
+with
+
+dossiers as (
+    select dossier_id from {{ ref('int_findings__dossiers') }}
+),
+
+steps as (
+    select * from {{ ref('stg_motcua__dossier_steps') }}
+),
+
+as_of as (
+    select * from {{ ref('int_findings__as_of') }}
+),
+
+calendar as (
+    select * from {{ ref('int_calendar__working_days') }}
+)
+
+select
+    steps.dossier_id,
+    steps.step_seq,
+    steps.step_at,
+    {{ working_minute_index('steps.step_at', 'step_day') }} as step_index,
+    steps.action,
+    steps.national_status,
+    steps.has_note,
+    steps.document_no,
+    steps.new_appointment_at
+from steps
+inner join dossiers on dossiers.dossier_id = steps.dossier_id
+cross join as_of
+inner join calendar as step_day on step_day.calendar_date = cast(steps.step_at as date)
+where steps.step_at <= as_of.as_of
