@@ -8,7 +8,7 @@ import dagster as dg
 from dagster_dbt import DbtCliResource
 
 from pipeline import operations
-from pipeline.assets import raw, warehouse
+from pipeline.assets import raw, reports, warehouse
 from pipeline.project import dbt_project
 from pipeline.runtime import AS_OF_TAG
 
@@ -52,6 +52,7 @@ defs = dg.Definitions(
         warehouse.warehouse_models,
         warehouse.published_warehouse,
         warehouse.dbt_docs,
+        reports.monthly_area_report,
     ],
     jobs=[daily_refresh, motcua_backfill],
     schedules=[daily_refresh_schedule],

@@ -1,0 +1,846 @@
+"""Builds the report of one area and period from the published marts (warehouse.md).
+
+Pages: the area summary (key figures, the scorecard of every unit with the lowest units
+highlighted, the 12-month trend of the total), the trends of the six groups and of the
+deadline rates, official vs computed values, sync gaps, the accountability worklists grouped
+by responsible unit, then one page per unit with activity: its scores, every indicator with
+the points it lost, the dossiers behind each lost point, and its open findings.
+
+A mart that is not published yet gives its sections a "chưa có dữ liệu" note.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from collections import defaultdict
+from dataclasses import dataclass
+from pathlib import Path
+
+from pipeline.reports import labels
+from pipeline.reports.drilldown import RULES_BY_INDICATOR, lost_point_dossiers
+from pipeline.reports.labels import label
+from pipeline.reports.marts import Marts
+from pipeline.reports.model import (
+    NO_DATA,
+    Chart,
+    Column,
+    Figure,
+    Figures,
+    Kind,
+    Note,
+    Page,
+    Report,
+    Section,
+    Table,
+)
+from pipeline.reports.periods import Period, trailing_months
+from pipeline.reports.vnformat import instant, number, round_half_up
+from pipeline.workcal import VN_TZ
+
+TITLE = "Báo cáo Bộ chỉ số phục vụ người dân, doanh nghiệp"
+TREND_MONTHS = 12
+LOWEST_UNITS = 3  # how many of the lowest-scoring ranked units the scorecard highlights
+DRILLDOWN_PRINT_LIMIT = 30
+WORKLIST_PRINT_LIMIT = 40
+LOST = 0.005  # points below the maximum that count as lost once rounded to 2 decimals
+SCORECARD_MART = "unit_scorecard"
+
+
+class NoDataForPeriod(LookupError):
+    """The warehouse has no indicator row for the period (outside history, or in the future)."""
+
+
+@dataclass(frozen=True)
+class Unit:
+    code: str
+    name: str
+    level: str
+    parent: str | None
+
+
+def build_report(
+    warehouse_path: Path,
+    period: Period,
+    area_code: str | None = None,
+    generated_at: dt.datetime | None = None,
+) -> Report:
+    with Marts(warehouse_path) as marts:
+        builder = _ReportBuilder(marts, period, area_code)
+        return builder.build(generated_at or dt.datetime.now(VN_TZ).replace(microsecond=0))
+
+
+def sheet_name(text: str, taken: set[str]) -> str:
+    """An Excel sheet name: at most 31 characters, none of []:*?/\\, unique in the workbook."""
+    base = re.sub(r"[\[\]:*?/\\]", "-", text).strip()
+    if len(base) > 31:
+        base = base[:30].rsplit(" ", 1)[0] + "…"
+    name, n = base, 2
+    while name.lower() in taken:
+        suffix = f" ({n})"
+        name, n = base[: 31 - len(suffix)] + suffix, n + 1
+    taken.add(name.lower())
+    return name
+
+
+def month_label(month: dt.date) -> str:
+    return f"{month.month:02d}/{month.year}"
+
+
+class _ReportBuilder:
+    def __init__(self, marts: Marts, period: Period, area_code: str | None):
+        self.marts = marts
+        self.period = period
+        self.params = {"ptype": period.period_type, "pstart": period.start}
+        self.units = {
+            r["unit_code"]: Unit(
+                r["unit_code"], r["unit_name"], r["unit_level"], r["parent_unit_code"]
+            )
+            for r in marts.rows("SELECT * FROM marts.dim_unit")
+        }
+        areas = sorted(code for code, unit in self.units.items() if unit.level == "AREA")
+        if area_code is None and areas:
+            area_code = areas[0]
+        if area_code not in areas:
+            raise ValueError(f"no area {area_code!r} in marts.dim_unit (areas: {areas})")
+        self.area = self.units[area_code]
+        self.period_as_of = marts.value(
+            "SELECT max(as_of) FROM marts.fct_indicator "
+            "WHERE period_type = $ptype AND period_start = $pstart",
+            self.params,
+        )
+        if self.period_as_of is None:
+            raise NoDataForPeriod(f"the warehouse has no indicator for {period.key}")
+        self.period_as_of = self.period_as_of.astimezone(VN_TZ)
+        self.data_as_of = marts.value("SELECT max(as_of) FROM marts.fct_indicator").astimezone(
+            VN_TZ
+        )
+        self.start_instant = dt.datetime.combine(period.start, dt.time(), VN_TZ)
+        self.indicators = marts.rows(
+            "SELECT * FROM marts.fct_indicator "
+            "WHERE period_type = $ptype AND period_start = $pstart",
+            self.params,
+        )
+        self.group_max = self._group_maxima()
+        self.children: dict[str, list[str]] = defaultdict(list)
+        for unit in self.units.values():
+            if unit.parent in self.units:
+                self.children[unit.parent].append(unit.code)
+        self.tree = self._tree_order()
+        self.scorecard = self._scorecard_rows()
+        self.deadlines = self._period_rows("deadline_metrics")
+        self.findings = self._open_findings()
+        self._drilldowns: dict[str, dict[str, list[dict]]] = {}
+
+    # -- data ------------------------------------------------------------------------------
+
+    def _group_maxima(self) -> dict[str, float]:
+        maxima: dict[str, float] = {}
+        seen: set[str] = set()
+        for row in self.indicators:
+            if row["indicator_code"] not in seen:
+                seen.add(row["indicator_code"])
+                maxima[row["group_code"]] = maxima.get(row["group_code"], 0.0) + row["max_points"]
+        return {group: maxima.get(group) for group in labels.GROUPS}
+
+    def _tree_order(self) -> list[str]:
+        """Units of the area (every unit but the area rows), parents before their children."""
+        scored = {c for c, u in self.units.items() if u.level not in ("AREA", "PROVINCE")}
+        roots = sorted(c for c in scored if self.units[c].parent not in scored)
+        order: list[str] = []
+
+        def visit(code: str) -> None:
+            order.append(code)
+            for child in sorted(self.children.get(code, [])):
+                if child in scored:
+                    visit(child)
+
+        for root in roots:
+            visit(root)
+        return order
+
+    def _period_rows(self, mart: str) -> dict[tuple[str, str], dict] | None:
+        if not self.marts.has(mart):
+            return None
+        rows = self.marts.rows(
+            f"SELECT * FROM marts.{mart} WHERE period_type = $ptype AND period_start = $pstart",
+            self.params,
+        )
+        return {(r["unit_code"], r["rollup"]): r for r in rows}
+
+    def _scorecard_rows(self) -> dict[tuple[str, str], dict] | None:
+        return self._period_rows(SCORECARD_MART)
+
+    def _open_findings(self) -> list[dict] | None:
+        if not self.marts.has("accountability_findings"):
+            return None
+        return self.marts.rows(
+            "SELECT finding_code, dossier_code, unit_code, responsible_unit_code, detected_at, "
+            "working_days_open, detail_vi FROM marts.accountability_findings "
+            "WHERE resolved_at IS NULL "
+            "ORDER BY responsible_unit_code, working_days_open DESC, dossier_code, finding_code"
+        )
+
+    def _indicator(self, unit_code: str, rollup: str, code: str) -> dict | None:
+        return next(
+            (
+                r
+                for r in self.indicators
+                if r["unit_code"] == unit_code
+                and r["rollup"] == rollup
+                and r["indicator_code"] == code
+            ),
+            None,
+        )
+
+    def _monthly(self, mart: str, unit_code: str, rollup: str) -> list[tuple[dt.date, dict | None]]:
+        """The unit's rows of a monthly mart over the 12 months ending with the period (or
+        with the month of AS_OF for a running quarter or year)."""
+        last = min(self.period.end, self.data_as_of.date())
+        months = trailing_months(last, TREND_MONTHS)
+        rows = self.marts.rows(
+            f"SELECT * FROM marts.{mart} WHERE unit_code = $unit AND rollup = $rollup "
+            "AND period_type = 'month' AND period_start BETWEEN $first AND $last",
+            {"unit": unit_code, "rollup": rollup, "first": months[0], "last": months[-1]},
+        )
+        by_month = {r["period_start"]: r for r in rows}
+        return [(month, by_month.get(month)) for month in months]
+
+    def _drilldown(self, indicator_code: str) -> dict[str, list[dict]]:
+        if indicator_code not in self._drilldowns:
+            rule = RULES_BY_INDICATOR[indicator_code]
+            by_unit: dict[str, list[dict]] = defaultdict(list)
+            for row in lost_point_dossiers(self.marts, rule, self.start_instant, self.period_as_of):
+                by_unit[row["unit_code"]].append(row)
+            self._drilldowns[indicator_code] = by_unit
+        return self._drilldowns[indicator_code]
+
+    # -- pages -----------------------------------------------------------------------------
+
+    def build(self, generated_at: dt.datetime) -> Report:
+        taken: set[str] = set()
+        pages = [
+            self._summary_page(taken),
+            self._trend_page(taken),
+            self._official_page(taken),
+            self._sync_page(taken),
+            self._worklist_page(taken),
+        ]
+        pages += [self._unit_page(code, taken) for code in self._units_with_pages()]
+        return Report(
+            title=f"{TITLE} — {self.period.label_vi}",
+            area_code=self.area.code,
+            area_name=self.area.name,
+            period=self.period,
+            period_as_of=self.period_as_of,
+            data_as_of=self.data_as_of,
+            generated_at=generated_at,
+            pages=pages,
+        )
+
+    def _units_with_pages(self) -> list[str]:
+        """Units with a row in the period and activity: dossiers handled or received, or
+        open findings. The others are listed on the summary page."""
+        return [code for code in self._scored_units() if self._has_activity(code)]
+
+    def _scored_units(self) -> list[str]:
+        present = {r["unit_code"] for r in self.indicators if r["rollup"] == "SELF"}
+        return [code for code in self.tree if code in present]
+
+    def _has_activity(self, code: str) -> bool:
+        for indicator in ("PROGRESS_ON_TIME", "DOSSIER_SYNC"):
+            row = self._indicator(code, "SELF", indicator)
+            if row and (row["denominator"] or 0) > 0:
+                return True
+        return bool(self._unit_findings(code))
+
+    def _unit_findings(self, code: str) -> list[dict]:
+        return [
+            f
+            for f in self.findings or []
+            if f["unit_code"] == code or f["responsible_unit_code"] == code
+        ]
+
+    def _summary_page(self, taken: set[str]) -> Page:
+        page = Page(
+            title=f"Tổng hợp toàn địa bàn — {self.area.name}",
+            sheet=sheet_name("Tổng hợp", taken),
+            anchor="tong-hop",
+        )
+        page.sections.append(Section("Kết quả toàn địa bàn", [self._area_figures()]))
+        page.sections.append(self._scorecard_section())
+        page.sections.append(
+            self._total_trend_section(self.area.code, "AREA", "Tổng điểm toàn địa bàn theo tháng")
+        )
+        idle = [c for c in self._scored_units() if not self._has_activity(c)]
+        if idle:
+            names = "; ".join(f"{self.units[c].name} ({c})" for c in idle)
+            page.sections.append(
+                Section(
+                    "Đơn vị không phát sinh hồ sơ trong kỳ",
+                    [Note(f"Không có trang riêng: {names}.")],
+                )
+            )
+        return page
+
+    def _area_figures(self) -> Figures | Note:
+        items: list[Figure] = []
+        score = (self.scorecard or {}).get((self.area.code, "AREA"))
+        if score:
+            items += [
+                Figure("Tổng điểm", round_half_up(score["total"]), Kind.POINTS),
+                Figure("Xếp loại", score["band_name_vi"]),
+            ]
+        deadline = (self.deadlines or {}).get((self.area.code, "AREA"))
+        if deadline:
+            items += [
+                Figure("Hồ sơ phải giải quyết", deadline["handled"], Kind.INTEGER),
+                Figure("Tỷ lệ đúng hạn", deadline["on_time_rate"], Kind.RATIO),
+                Figure(
+                    "Hồ sơ quá hạn",
+                    deadline["completed_late"] + deadline["in_progress_overdue"],
+                    Kind.INTEGER,
+                ),
+                Figure("Tỷ lệ nộp trực tuyến", deadline["online_share"], Kind.RATIO),
+            ]
+        if self.findings is not None:
+            items.append(Figure("Việc cần xử lý đang mở", len(self.findings), Kind.INTEGER))
+        if not items:
+            return Note(f"{NO_DATA}: bảng điểm và chỉ số thời hạn chưa được xây dựng.", True)
+        return Figures(items)
+
+    def _group_columns(self) -> list[Column]:
+        columns = [
+            Column(f"{labels.GROUPS[g]} ({_max(self.group_max[g])})", Kind.POINTS, 12)
+            for g in labels.GROUPS
+        ]
+        total = sum(m for m in self.group_max.values() if m is not None)
+        return [*columns, Column(f"Tổng điểm ({_max(total)})", Kind.POINTS, 11)]
+
+    def _score_values(self, row: dict) -> tuple:
+        return tuple(row[labels.GROUP_COLUMNS[g]] for g in labels.GROUPS) + (row["total"],)
+
+    def _scorecard_section(self) -> Section:
+        section = Section(f"Bảng điểm các đơn vị — {self.period.label_vi}")
+        if self.scorecard is None:
+            section.blocks.append(Note(f"{NO_DATA}: bảng điểm (unit_scorecard).", True))
+            return section
+        columns = [
+            Column("Mã đơn vị", Kind.TEXT, 15),
+            Column("Tên đơn vị", Kind.TEXT, 34),
+            Column("Cấp", Kind.TEXT, 16),
+            Column("Phạm vi", Kind.TEXT, 20),
+            *self._group_columns(),
+            Column("Xếp loại", Kind.TEXT, 11),
+            Column("Hạng", Kind.INTEGER, 7),
+            Column("Số đơn vị cùng cấp", Kind.INTEGER, 9),
+        ]
+        keys = [(self.area.code, "AREA")]
+        for code in self.tree:
+            keys.append((code, "SELF"))
+            if self.children.get(code):
+                keys.append((code, "SUBTREE"))
+        rows, self_totals = [], []
+        for code, rollup in keys:
+            score = self.scorecard.get((code, rollup))
+            if score is None:
+                continue
+            unit = self.units[code]
+            if rollup == "SELF" and score["rank_in_parent"] is not None:
+                self_totals.append((score["total"], code, len(rows)))
+            rows.append(
+                (
+                    code,
+                    unit.name,
+                    label(labels.LEVELS, unit.level),
+                    label(labels.ROLLUPS, rollup),
+                    *self._score_values(score),
+                    score["band_name_vi"],
+                    score["rank_in_parent"],
+                    score["siblings"],
+                )
+            )
+        lowest = {index for _, _, index in sorted(self_totals)[:LOWEST_UNITS]}
+        section.blocks.append(
+            Table(
+                columns,
+                rows,
+                caption=f"Điểm theo nhóm chỉ số, làm tròn như Cổng DVC quốc gia. Tô màu: "
+                f"{LOWEST_UNITS} đơn vị có tổng điểm thấp nhất (trong các đơn vị được xếp hạng). "
+                "Hạng: trong các đơn vị cùng cấp, cùng đơn vị cấp trên.",
+                highlighted=lowest,
+                frozen_header=True,
+            )
+        )
+        return section
+
+    def _trend_table(self, unit_code: str, rollup: str) -> Table | None:
+        if self.scorecard is None:
+            return None
+        rows = []
+        for month, row in self._monthly(SCORECARD_MART, unit_code, rollup):
+            values = self._score_values(row) if row else (None,) * (len(labels.GROUPS) + 1)
+            rows.append((month_label(month), *values, row["band_name_vi"] if row else None))
+        columns = [Column("Tháng", Kind.TEXT, 9), *self._group_columns(), Column("Xếp loại")]
+        return Table(columns, rows, chart_data=True, frozen_header=True)
+
+    def _total_trend_section(self, unit_code: str, rollup: str, chart_title: str) -> Section:
+        section = Section(f"Tổng điểm {TREND_MONTHS} tháng gần nhất")
+        table = self._trend_table(unit_code, rollup)
+        if table is None:
+            section.blocks.append(Note(f"{NO_DATA}: bảng điểm (unit_scorecard).", True))
+            return section
+        total = len(table.columns) - 2
+        compact = Table(
+            [table.columns[0], table.columns[total]],
+            [(r[0], r[total]) for r in table.rows],
+            chart_data=True,
+        )
+        top = sum(m for m in self.group_max.values() if m is not None)
+        section.blocks += [compact, Chart(chart_title, compact, 0, [1], y_max=top)]
+        return section
+
+    def _trend_page(self, taken: set[str]) -> Page:
+        page = Page(
+            title=f"Xu hướng {TREND_MONTHS} tháng — {self.area.name}",
+            sheet=sheet_name("Xu hướng", taken),
+            anchor="xu-huong",
+            subtitle="Chuỗi toàn địa bàn liên tục qua sắp xếp đơn vị hành chính 01/07/2025.",
+        )
+        section = Section("Điểm theo nhóm chỉ số")
+        table = self._trend_table(self.area.code, "AREA")
+        if table is None:
+            section.blocks.append(Note(f"{NO_DATA}: bảng điểm (unit_scorecard).", True))
+        else:
+            section.blocks.append(table)
+            for index, group in enumerate(labels.GROUPS, start=1):
+                section.blocks.append(
+                    Chart(labels.GROUPS[group], table, 0, [index], y_max=self.group_max[group])
+                )
+        page.sections.append(section)
+        page.sections.append(self._deadline_trend_section(self.area.code, "AREA"))
+        return page
+
+    def _deadline_trend_section(self, unit_code: str, rollup: str) -> Section:
+        section = Section("Tỷ lệ đúng hạn và tỷ lệ nộp trực tuyến")
+        if self.deadlines is None:
+            section.blocks.append(Note(f"{NO_DATA}: chỉ số thời hạn (deadline_metrics).", True))
+            return section
+        columns = [
+            Column("Tháng", Kind.TEXT, 9),
+            Column("Hồ sơ phải giải quyết", Kind.INTEGER, 11),
+            Column("Quá hạn", Kind.INTEGER, 9),
+            Column("Tỷ lệ đúng hạn", Kind.RATIO, 10),
+            Column("Tỷ lệ nộp trực tuyến", Kind.RATIO, 10),
+        ]
+        rows = []
+        for month, r in self._monthly("deadline_metrics", unit_code, rollup):
+            if r is None:
+                rows.append((month_label(month), None, None, None, None))
+            else:
+                late = r["completed_late"] + r["in_progress_overdue"]
+                rows.append(
+                    (month_label(month), r["handled"], late, r["on_time_rate"], r["online_share"])
+                )
+        table = Table(columns, rows, chart_data=True)
+        section.blocks += [
+            table,
+            Chart("Tỷ lệ đúng hạn, tỷ lệ trực tuyến", table, 0, [3, 4], 1.0, Kind.RATIO),
+        ]
+        return section
+
+    def _official_page(self, taken: set[str]) -> Page:
+        page = Page(
+            title="Số liệu chính thức và số liệu tính toán",
+            sheet=sheet_name("Chính thức - tính toán", taken),
+            anchor="chinh-thuc",
+            subtitle="Điểm do Cổng DVC quốc gia công bố so với điểm kho dữ liệu tính lại từ hồ sơ.",
+        )
+        section = Section(self.period.label_vi)
+        page.sections.append(section)
+        if not self.marts.has("official_vs_computed"):
+            section.blocks.append(
+                Note(f"{NO_DATA}: đối chiếu chính thức (official_vs_computed).", True)
+            )
+            return page
+        rows = self.marts.rows(
+            "SELECT * FROM marts.official_vs_computed "
+            "WHERE period_type = $ptype AND period_start = $pstart "
+            "ORDER BY abs(delta_points) DESC NULLS LAST, unit_code, indicator_code",
+            self.params,
+        )
+        columns = [
+            Column("Mã đơn vị", Kind.TEXT, 15),
+            Column("Tên đơn vị", Kind.TEXT, 30),
+            Column("Chỉ tiêu", Kind.TEXT, 36),
+            Column("Tử số chính thức", Kind.INTEGER, 10),
+            Column("Mẫu số chính thức", Kind.INTEGER, 10),
+            Column("Điểm chính thức", Kind.POINTS, 10),
+            Column("Tử số tính toán", Kind.INTEGER, 10),
+            Column("Mẫu số tính toán", Kind.INTEGER, 10),
+            Column("Điểm tính toán", Kind.POINTS, 10),
+            Column("Chênh lệch", Kind.POINTS, 10),
+        ]
+        table = Table(
+            columns,
+            [
+                (
+                    r["unit_code"],
+                    self._unit_name(r["unit_code"]),
+                    label(labels.INDICATORS, r["indicator_code"]),
+                    r["official_numerator"],
+                    r["official_denominator"],
+                    round_half_up(r["official_points"]),
+                    r["computed_numerator"],
+                    r["computed_denominator"],
+                    round_half_up(r["computed_points"]),
+                    round_half_up(r["delta_points"]),
+                )
+                for r in rows
+            ],
+            caption="Tô màu: chênh lệch từ 0,01 điểm trở lên.",
+            print_limit=WORKLIST_PRINT_LIMIT,
+            frozen_header=True,
+        )
+        table.highlighted = {
+            i for i, r in enumerate(rows) if abs(r["delta_points"] or 0) >= 0.01 - 1e-9
+        }
+        section.blocks.append(table if rows else Note("Không có chỉ tiêu chính thức trong kỳ."))
+        return page
+
+    def _unit_name(self, code: str | None) -> str:
+        unit = self.units.get(code)
+        return unit.name if unit else (code or "")
+
+    def _sync_page(self, taken: set[str]) -> Page:
+        page = Page(
+            title="Đồng bộ hồ sơ với Cổng DVC quốc gia",
+            sheet=sheet_name("Đồng bộ DVCQG", taken),
+            anchor="dong-bo",
+            subtitle="Hồ sơ tiếp nhận trên hệ thống một cửa so với bản sao trên Cổng DVC quốc gia, "
+            "cộng theo ngày tiếp nhận trong kỳ.",
+        )
+        section = Section(self.period.label_vi)
+        page.sections.append(section)
+        if not self.marts.has("sync_reconciliation"):
+            section.blocks.append(Note(f"{NO_DATA}: đối soát đồng bộ (sync_reconciliation).", True))
+            return page
+        rows = self.marts.rows(
+            "SELECT unit_code, sum(received_one_stop) AS received_one_stop, "
+            "sum(received_national) AS received_national, sum(synced) AS synced, "
+            "sum(not_synced) AS not_synced, sum(status_out_of_sync) AS status_out_of_sync, "
+            "median(median_sync_lag_hours) AS lag_hours "
+            "FROM marts.sync_reconciliation WHERE date >= $pstart AND date < $next "
+            "GROUP BY unit_code",
+            {"pstart": self.period.start, "next": self.period.next_start},
+        )
+        order = {code: i for i, code in enumerate([self.area.code, *self.tree])}
+        rows.sort(key=lambda r: (order.get(r["unit_code"], len(order)), r["unit_code"]))
+        columns = [
+            Column("Mã đơn vị", Kind.TEXT, 15),
+            Column("Tên đơn vị", Kind.TEXT, 34),
+            Column("Tiếp nhận (một cửa)", Kind.INTEGER, 11),
+            Column("Tiếp nhận (DVCQG)", Kind.INTEGER, 11),
+            Column("Đã đồng bộ", Kind.INTEGER, 10),
+            Column("Chưa đồng bộ", Kind.INTEGER, 10),
+            Column("Lệch trạng thái", Kind.INTEGER, 10),
+            Column("Độ trễ đồng bộ (giờ, trung vị)", Kind.DECIMAL, 12),
+        ]
+        table = Table(
+            columns,
+            [
+                (
+                    r["unit_code"],
+                    self._unit_name(r["unit_code"]),
+                    r["received_one_stop"],
+                    r["received_national"],
+                    r["synced"],
+                    r["not_synced"],
+                    r["status_out_of_sync"],
+                    r["lag_hours"],
+                )
+                for r in rows
+            ],
+            caption="Tô màu: đơn vị còn hồ sơ chưa đồng bộ hoặc lệch trạng thái. Độ trễ: trung vị "
+            "của các trung vị theo ngày.",
+            frozen_header=True,
+        )
+        table.highlighted = {
+            i for i, r in enumerate(rows) if (r["not_synced"] or 0) + (r["status_out_of_sync"] or 0)
+        }
+        section.blocks.append(table if rows else Note("Không có hồ sơ trong kỳ."))
+        return page
+
+    def _worklist_page(self, taken: set[str]) -> Page:
+        page = Page(
+            title="Việc cần xử lý theo đơn vị chịu trách nhiệm",
+            sheet=sheet_name("Việc cần xử lý", taken),
+            anchor="viec-can-xu-ly",
+            subtitle=f"Các phát hiện còn mở tại thời điểm {instant(self.data_as_of)}.",
+        )
+        if self.findings is None:
+            page.sections.append(
+                Section(
+                    "Tổng hợp",
+                    [Note(f"{NO_DATA}: việc cần xử lý (accountability_findings).", True)],
+                )
+            )
+            return page
+        by_unit: dict[str, list[dict]] = defaultdict(list)
+        for finding in self.findings:
+            by_unit[finding["responsible_unit_code"]].append(finding)
+        order = {code: i for i, code in enumerate(self.tree)}
+        responsible = sorted(by_unit, key=lambda c: (order.get(c, len(order)), c or ""))
+        codes = [c for c in labels.FINDINGS if any(f["finding_code"] == c for f in self.findings)]
+        codes += sorted({f["finding_code"] for f in self.findings} - set(codes))
+        columns = [
+            Column("Mã đơn vị", Kind.TEXT, 15),
+            Column("Đơn vị chịu trách nhiệm", Kind.TEXT, 34),
+            *[Column(label(labels.FINDINGS, c), Kind.INTEGER, 12) for c in codes],
+            Column("Tổng số", Kind.INTEGER, 9),
+            Column("Lâu nhất (ngày làm việc)", Kind.DECIMAL, 11),
+        ]
+        summary = []
+        for code in responsible:
+            items = by_unit[code]
+            counts = [sum(f["finding_code"] == c for f in items) for c in codes]
+            oldest = max((f["working_days_open"] or 0 for f in items), default=None)
+            summary.append((code, self._unit_name(code), *counts, len(items), oldest))
+        page.sections.append(
+            Section(
+                "Tổng hợp",
+                [Table(columns, summary) if summary else Note("Không có việc nào đang mở.")],
+            )
+        )
+        for code in responsible:
+            page.sections.append(
+                Section(
+                    f"{self._unit_name(code)} ({code})",
+                    [self._findings_table(by_unit[code], show_responsible=False)],
+                )
+            )
+        return page
+
+    def _findings_table(self, findings: list[dict], show_responsible: bool) -> Table:
+        columns = [
+            Column("Loại việc", Kind.TEXT, 34),
+            Column("Mã hồ sơ", Kind.TEXT, 24),
+            Column("Đơn vị tiếp nhận", Kind.TEXT, 15),
+        ]
+        if show_responsible:
+            columns.append(Column("Đơn vị chịu trách nhiệm", Kind.TEXT, 15))
+        columns += [
+            Column("Phát hiện lúc", Kind.INSTANT, 16),
+            Column("Số ngày làm việc tồn", Kind.DECIMAL, 10),
+            Column("Nội dung", Kind.TEXT, 80),
+        ]
+        rows = []
+        for f in findings:
+            responsible = (f["responsible_unit_code"],) if show_responsible else ()
+            rows.append(
+                (
+                    label(labels.FINDINGS, f["finding_code"]),
+                    f["dossier_code"],
+                    f["unit_code"],
+                    *responsible,
+                    f["detected_at"],
+                    f["working_days_open"],
+                    f["detail_vi"],
+                )
+            )
+        return Table(
+            columns,
+            rows,
+            caption=f"{len(rows)} việc, lâu nhất trước.",
+            print_limit=WORKLIST_PRINT_LIMIT,
+        )
+
+    def _unit_page(self, code: str, taken: set[str]) -> Page:
+        unit = self.units[code]
+        page = Page(
+            title=f"{unit.name} ({code})",
+            sheet=sheet_name(f"{code} {unit.name}", taken),
+            anchor=f"don-vi-{code}",
+            subtitle=f"{label(labels.LEVELS, unit.level)} — hồ sơ do đơn vị tiếp nhận, "
+            f"{self.period.label_vi}.",
+        )
+        page.sections.append(Section("Điểm của đơn vị", [self._unit_figures(code)]))
+        page.sections.append(self._indicator_section(code))
+        trend = self._total_trend_section(code, "SELF", f"Tổng điểm — {unit.name}")
+        page.sections.append(trend)
+        page.sections.append(self._lost_points_section(code))
+        findings = Section("Việc cần xử lý đang mở")
+        if self.findings is None:
+            findings.blocks.append(
+                Note(f"{NO_DATA}: việc cần xử lý (accountability_findings).", True)
+            )
+        elif items := self._unit_findings(code):
+            findings.blocks.append(self._findings_table(items, show_responsible=True))
+        else:
+            findings.blocks.append(Note("Không có việc nào đang mở."))
+        page.sections.append(findings)
+        return page
+
+    def _unit_figures(self, code: str) -> Figures | Note:
+        items: list[Figure] = []
+        score = (self.scorecard or {}).get((code, "SELF"))
+        if score:
+            rank = (
+                f"{score['rank_in_parent']}/{score['siblings']}"
+                if score["rank_in_parent"] is not None
+                else "Không xếp hạng"
+            )
+            items += [
+                Figure("Tổng điểm", round_half_up(score["total"]), Kind.POINTS),
+                Figure("Xếp loại", score["band_name_vi"]),
+                Figure("Hạng trong các đơn vị cùng cấp", rank),
+            ]
+        deadline = (self.deadlines or {}).get((code, "SELF"))
+        if deadline:
+            items += [
+                Figure("Hồ sơ phải giải quyết", deadline["handled"], Kind.INTEGER),
+                Figure("Tỷ lệ đúng hạn", deadline["on_time_rate"], Kind.RATIO),
+                Figure(
+                    "Hồ sơ quá hạn",
+                    deadline["completed_late"] + deadline["in_progress_overdue"],
+                    Kind.INTEGER,
+                ),
+            ]
+        if not items:
+            return Note(f"{NO_DATA}: bảng điểm và chỉ số thời hạn chưa được xây dựng.", True)
+        return Figures(items)
+
+    def _indicator_section(self, code: str) -> Section:
+        rows = [r for r in self.indicators if r["unit_code"] == code and r["rollup"] == "SELF"]
+        group_order = {g: i for i, g in enumerate(labels.GROUPS)}
+        indicator_order = {c: i for i, c in enumerate(labels.INDICATORS)}
+        rows.sort(
+            key=lambda r: (
+                group_order.get(r["group_code"], 99),
+                indicator_order.get(r["indicator_code"], 99),
+                r["indicator_code"],
+            )
+        )
+        columns = [
+            Column("Nhóm", Kind.TEXT, 22),
+            Column("Mã chỉ tiêu", Kind.TEXT, 30),
+            Column("Chỉ tiêu", Kind.TEXT, 40),
+            Column("Tử số", Kind.INTEGER, 9),
+            Column("Mẫu số", Kind.INTEGER, 9),
+            Column("Tỷ lệ", Kind.RATIO, 9),
+            Column("Điểm", Kind.POINTS, 8),
+            Column("Tối đa", Kind.POINTS, 8),
+            Column("Điểm bị mất", Kind.POINTS, 9),
+            Column("Nguồn", Kind.TEXT, 22),
+        ]
+        values, lost = [], set()
+        for i, r in enumerate(rows):
+            points = round_half_up(r["points"]) if r["points"] is not None else None
+            missing = round_half_up(r["max_points"] - (points or 0.0))
+            if missing >= LOST:
+                lost.add(i)
+            values.append(
+                (
+                    label(labels.GROUPS, r["group_code"]),
+                    r["indicator_code"],
+                    label(labels.INDICATORS, r["indicator_code"]),
+                    r["numerator"],
+                    r["denominator"],
+                    r["ratio"],
+                    points,
+                    r["max_points"],
+                    missing,
+                    label(labels.FLAGS, r["flag"]),
+                )
+            )
+        return Section(
+            "Điểm theo chỉ tiêu",
+            [
+                Table(
+                    columns,
+                    values,
+                    caption="Điểm mỗi chỉ tiêu làm tròn 2 chữ số như Cổng DVC quốc gia. "
+                    "Tô màu: chỉ tiêu bị mất điểm.",
+                    highlighted=lost,
+                )
+            ],
+        )
+
+    def _lost_points_section(self, code: str) -> Section:
+        section = Section("Hồ sơ làm mất điểm")
+        rows = [r for r in self.indicators if r["unit_code"] == code and r["rollup"] == "SELF"]
+        without_list = []
+        for r in sorted(
+            rows,
+            key=lambda r: (
+                list(labels.INDICATORS).index(r["indicator_code"])
+                if r["indicator_code"] in labels.INDICATORS
+                else 99
+            ),
+        ):
+            missing = r["max_points"] - (round_half_up(r["points"]) or 0.0)
+            if missing < LOST:
+                continue
+            name = label(labels.INDICATORS, r["indicator_code"])
+            if r["indicator_code"] not in RULES_BY_INDICATOR:
+                without_list.append(name)
+                continue
+            dossiers = self._drilldown(r["indicator_code"]).get(code, [])
+            if dossiers:
+                section.blocks.append(self._dossier_table(name, round_half_up(missing), dossiers))
+            else:
+                section.blocks.append(
+                    Note(
+                        f"{name}: mất {_points(round_half_up(missing))} điểm — dữ liệu hồ sơ "
+                        "(fct_dossier) không chỉ ra hồ sơ cụ thể nào."
+                    )
+                )
+        if without_list:
+            section.blocks.append(
+                Note(
+                    "Chỉ tiêu mất điểm tính theo thủ tục, phản ánh kiến nghị hoặc số liệu "
+                    f"chính thức (không có danh sách hồ sơ): {'; '.join(without_list)}."
+                )
+            )
+        if not section.blocks:
+            section.blocks.append(Note("Đơn vị không bị mất điểm ở chỉ tiêu nào."))
+        return section
+
+    def _dossier_table(self, indicator_name: str, missing: float, dossiers: list[dict]) -> Table:
+        columns = [
+            Column("Mã hồ sơ", Kind.TEXT, 24),
+            Column("Thủ tục", Kind.TEXT, 44),
+            Column("Kênh nộp", Kind.TEXT, 12),
+            Column("Tiếp nhận", Kind.INSTANT, 16),
+            Column("Hạn trả", Kind.INSTANT, 16),
+            Column("Kết thúc", Kind.INSTANT, 16),
+            Column("Trạng thái", Kind.TEXT, 22),
+            Column("Số ngày trễ", Kind.DECIMAL, 8),
+            Column("Lý do mất điểm", Kind.TEXT, 40),
+        ]
+        rows = [
+            (
+                d["dossier_code"],
+                d["procedure_name"] or d["procedure_code"],
+                label(labels.CHANNELS, d["channel"]),
+                d["received_at"],
+                d["due_at"],
+                d["finished_at"],
+                label(labels.PROGRESS_STATUSES, d["progress_status"]),
+                d["working_days_late"],
+                d["reason"],
+            )
+            for d in dossiers
+        ]
+        caption = f"{indicator_name}: mất {_points(missing)} điểm — {len(rows)} hồ sơ."
+        return Table(columns, rows, caption=caption, print_limit=DRILLDOWN_PRINT_LIMIT)
+
+
+def _max(value: float | None) -> str:
+    if value is None:
+        return "?"
+    return str(int(value)) if float(value).is_integer() else _points(value)
+
+
+def _points(value: float) -> str:
+    return number(value, 2)

@@ -1,0 +1,113 @@
+"""The dossiers behind each lost point: for every indicator counted over dossiers, which
+dossiers of the period (from `marts.fct_dossier`) are outside its numerator, and why.
+
+The populations follow indices.md (§1–§6) as far as the per-dossier facts of the mart carry
+them; where an indicator also uses facts the mart does not expose (PAKN links, fee lines,
+result files) the list is the mart's best approximation, as docs/reports.md says.
+Indicators counted over procedures (ONLINE A/B, PAYMENT B/C, CITIZEN_DATA_CONNECTED_FORMALITY),
+petitions (PETITION_*) or official values have no dossier list.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+from pipeline.reports.marts import Marts
+
+RECEIVED = "received_at >= $start AND received_at < $end"
+HANDLED = "received_at < $end AND (terminal_at IS NULL OR terminal_at >= $start)"
+FINISHED = "finished_at >= $start AND finished_at < $end"
+LATE = "progress_status IN ('LATE', 'IN_PROGRESS_OVERDUE')"
+
+
+@dataclass(frozen=True)
+class LostPointRule:
+    indicator_code: str
+    population: str  # SQL over fct_dossier ⋈ dim_procedure: the indicator's denominator
+    failing: str  # SQL: in the population, not in the numerator
+    reason: str  # SQL: Vietnamese reason shown per dossier
+
+
+RULES = (
+    LostPointRule(
+        "DOSSIER_SYNC",
+        RECEIVED,
+        "NOT coalesce(is_synced, false)",
+        "'Chưa có bản sao trên Cổng DVC quốc gia'",
+    ),
+    LostPointRule(
+        "PROGRESS_ON_TIME",
+        HANDLED,
+        LATE,
+        "CASE progress_status WHEN 'LATE' THEN 'Hoàn thành quá hạn' "
+        "ELSE 'Đang giải quyết quá hạn' END",
+    ),
+    LostPointRule(
+        "ONLINE_DOSSIER_SHARE",
+        RECEIVED,
+        "coalesce(channel, 1) <> 2 "
+        "OR (coalesce(result_is_document, false) AND NOT coalesce(has_e_result, false))",
+        "CASE WHEN coalesce(channel, 1) <> 2 THEN 'Không nộp trực tuyến' "
+        "ELSE 'Nộp trực tuyến nhưng chưa có kết quả điện tử' END",
+    ),
+    LostPointRule(
+        "PAYMENT_DOSSIER_ONLINE",
+        f"{RECEIVED} AND coalesce(fee_bearing, false)",
+        "NOT coalesce(paid_online, false)",
+        "'Có phí, lệ phí nhưng không thanh toán trực tuyến'",
+    ),
+    LostPointRule(
+        "DOSSIER_RECEIVING_SATISFACTION",
+        HANDLED,
+        f"{LATE} OR rating = 'DISSATISFIED'",
+        "CASE WHEN rating = 'DISSATISFIED' THEN 'Người dân đánh giá không hài lòng' "
+        "ELSE 'Giải quyết quá hạn' END",
+    ),
+    LostPointRule(
+        "ORIGINAL_RESULT_AVAILABLE",
+        f"{FINISHED} AND coalesce(result_is_document, false)",
+        "NOT coalesce(has_e_result, false)",
+        "'Kết quả là giấy tờ nhưng chưa có bản điện tử'",
+    ),
+    LostPointRule(
+        "SO_HOA_GIAY_TO_GIAI_QUYET",
+        RECEIVED,
+        "NOT coalesce(is_digitized, false)",
+        "'Chưa số hóa thành phần hồ sơ'",
+    ),
+    LostPointRule(
+        "REUSED_DIGITIZED_DATA",
+        RECEIVED,
+        "NOT coalesce(reused_data, false)",
+        "'Không tái sử dụng dữ liệu đã số hóa'",
+    ),
+    LostPointRule(
+        "CITIZEN_DATA_CONNECTED_DOSSIER",
+        RECEIVED,
+        "NOT coalesce(vneid_or_population_db, false)",
+        "'Không xác thực VNeID, không khai thác CSDL dân cư'",
+    ),
+)
+
+RULES_BY_INDICATOR = {rule.indicator_code: rule for rule in RULES}
+
+
+def lost_point_dossiers(
+    marts: Marts, rule: LostPointRule, start: dt.datetime, end: dt.datetime
+) -> list[dict]:
+    """Every dossier of every unit failing `rule` in [start, end), oldest reception first."""
+    sql = f"""
+        WITH d AS (
+            SELECT f.*, p.procedure_name, p.result_is_document
+            FROM marts.fct_dossier f
+            LEFT JOIN marts.dim_procedure p USING (procedure_code)
+            WHERE f.progress_status NOT IN ('NOT_RECEIVED', 'EXCLUDED')
+        )
+        SELECT unit_code, dossier_code, procedure_code, procedure_name, channel, received_at,
+               due_at, finished_at, progress_status, working_days_late, {rule.reason} AS reason
+        FROM d
+        WHERE ({rule.population}) AND ({rule.failing})
+        ORDER BY unit_code, received_at, dossier_code
+    """
+    return marts.rows(sql, {"start": start, "end": end})
