@@ -22,7 +22,6 @@ daily_refresh = dg.define_asset_job(
 motcua_backfill = dg.define_asset_job(
     "motcua_backfill",
     selection=dg.AssetSelection.assets(raw.motcua_dossiers_backfill),
-    partitions_def=raw.reception_months,
     description="Initial load and repairs: dossiers by reception month (one run per month).",
     executor_def=dg.in_process_executor,
 )

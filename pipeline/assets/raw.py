@@ -64,12 +64,12 @@ def _report(context: dg.AssetExecutionContext, result: LandingResult, client) ->
 
 def _motcua(context: dg.AssetExecutionContext) -> tuple[MotcuaLanding, MotcuaClient]:
     client = MotcuaClient(load_motcua_settings())
-    return MotcuaLanding(load_settings(), client, context.run_id), client
+    return MotcuaLanding(load_settings(), client, context.run.run_id), client
 
 
 def _dvcqg(context: dg.AssetExecutionContext) -> tuple[DvcqgLanding, DvcqgClient]:
     client = DvcqgClient(load_dvcqg_settings())
-    return DvcqgLanding(load_settings(), client, context.run_id), client
+    return DvcqgLanding(load_settings(), client, context.run.run_id), client
 
 
 @dg.asset(
