@@ -49,9 +49,15 @@ calendar as (
     select * from {{ ref('int_calendar__working_days') }}
 ),
 
+-- Only what applied by AS_OF counts, and a finding resolved after AS_OF is still open at it
+-- (this matters when the extract holds events later than the run's AS_OF).
 assigned as (
     select
-        findings.*,
+        findings.finding_code,
+        findings.dossier_id,
+        findings.detected_at,
+        case when findings.resolved_at <= as_of.as_of then findings.resolved_at end as resolved_at,
+        findings.detail_vi,
         catalog.responsible,
         catalog.rule_vi,
         dossiers.dossier_code,
@@ -70,6 +76,7 @@ assigned as (
     inner join dossiers on dossiers.dossier_id = findings.dossier_id
     left join responsible on responsible.unit_code = dossiers.unit_code
     cross join as_of
+    where findings.detected_at <= as_of.as_of
 )
 
 select

@@ -19,15 +19,17 @@ rounds as (
     where rounds.requested_at <= as_of.as_of
 ),
 
+-- The latest request decides whether the dossier still waits (arg_max would skip a null receipt).
 counted as (
     select
-        rounds.dossier_id,
-        count(*) as requests,
-        min(case when rounds.round_no = 2 then rounds.requested_at end) as detected_at,
-        arg_max(rounds.received_at, rounds.round_no) as last_answered_at
+        dossier_id,
+        count(*) over (partition by dossier_id) as requests,
+        min(case when round_no = 2 then requested_at end) over (partition by dossier_id)
+            as detected_at,
+        received_at as last_answered_at
     from rounds
-    group by rounds.dossier_id
-    having count(*) >= 2
+    qualify row_number() over (partition by dossier_id order by round_no desc) = 1
+        and requests >= 2
 ),
 
 judged as (

@@ -37,17 +37,22 @@ handed_over (unit_code, current_code, hops) as (
       and handed_over.hops < 10
 ),
 
-successors as (
-    select
-        handed_over.unit_code,
-        case
-            when arg_max(units.is_active, handed_over.hops) then arg_max(handed_over.current_code, handed_over.hops)
-            else coalesce(arg_max(areas.area_code, handed_over.hops), arg_max(handed_over.current_code, handed_over.hops))
-        end as successor_code
+last_hops as (
+    select handed_over.unit_code, handed_over.current_code, units.is_active
     from handed_over
     left join units on units.unit_code = handed_over.current_code
-    left join areas on areas.unit_code = handed_over.current_code
-    group by handed_over.unit_code
+    qualify row_number() over (partition by handed_over.unit_code order by handed_over.hops desc) = 1
+),
+
+successors as (
+    select
+        last_hops.unit_code,
+        case
+            when last_hops.is_active then last_hops.current_code
+            else coalesce(areas.area_code, last_hops.current_code)
+        end as successor_code
+    from last_hops
+    left join areas on areas.unit_code = last_hops.current_code
 ),
 
 -- Walk up the tree until a unit of counter level.
