@@ -55,3 +55,9 @@ lint: setup
 
 clean:
 	rm -rf $(VENV) $(TOOLS) data warehouse dbt_project/target
+
+# The HTML report's browser test (tests/test_reports.py) opens the report in Debian's chromium.
+.PHONY: chromium
+chromium:
+	@command -v chromium >/dev/null || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; }
+test: chromium

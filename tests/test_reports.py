@@ -1,0 +1,446 @@
+"""The reports leadership reads (issue 8): the workbook equals the marts, the HTML report renders
+in a real headless Chromium, sections without their mart say so, and the asset and the CLI
+write where they should."""
+
+from __future__ import annotations
+
+import datetime as dt
+import shutil
+import subprocess
+import zipfile
+from pathlib import Path
+
+import dagster as dg
+import duckdb
+import numpy as np
+import openpyxl
+import pytest
+from PIL import Image
+
+from pipeline.pipeline_env import patched_environ
+from pipeline.reports import Period, build_report, report_files, write_report
+from pipeline.reports.__main__ import main as reports_cli
+from pipeline.reports.model import NO_DATA, Note, Table
+from pipeline.reports.svg import PALETTE
+from pipeline.reports.vnformat import number, percent, round_half_up
+from pipeline.runtime import AS_OF_TAG
+from pipeline.workcal import VN_TZ
+from tests.conftest import AS_OF
+
+MONTH = Period.parse(AS_OF[:7])  # the running month of the test world, to date
+OPTIONAL_MARTS = ("accountability_findings", "sync_reconciliation", "official_vs_computed")
+
+
+def query(path: Path, sql: str, params=None) -> list[tuple]:
+    with duckdb.connect(str(path), read_only=True) as con:
+        return con.execute(sql, params or []).fetchall()
+
+
+@pytest.fixture(scope="module")
+def month_report(pipeline_run, tmp_path_factory):
+    report = build_report(pipeline_run.warehouse_path, MONTH)
+    files = write_report(report, tmp_path_factory.mktemp("reports"))
+    return report, files
+
+
+def tables(page) -> list[Table]:
+    return [b for s in page.sections for b in s.blocks if isinstance(b, Table)]
+
+
+# -- formatting and periods -------------------------------------------------------------------
+
+
+def test_periods_parse_to_marts_periods_with_vietnamese_labels():
+    month, quarter, year = Period.parse("2026-10"), Period.parse("2026-q3"), Period.parse("2026")
+    assert (month.period_type, month.start, month.end) == (
+        "month",
+        dt.date(2026, 10, 1),
+        dt.date(2026, 10, 31),
+    )
+    assert (quarter.period_type, quarter.start, quarter.end) == (
+        "quarter",
+        dt.date(2026, 7, 1),
+        dt.date(2026, 9, 30),
+    )
+    assert (year.key, quarter.key, month.key) == ("2026", "2026-q3", "2026-10")
+    assert (month.label_vi, quarter.label_vi, year.label_vi) == (
+        "Tháng 10/2026",
+        "Quý III/2026",
+        "Năm 2026",
+    )
+    assert Period.parse("2026-01").previous() == Period.parse("2025-12")
+    with pytest.raises(ValueError):
+        Period.parse("2026-13")
+
+
+def test_numbers_use_the_decimal_comma_and_the_portal_rounding():
+    assert number(1234.5, 2) == "1.234,50"
+    assert number(56505) == "56.505"
+    assert percent(0.9416058) == "94,2%"
+    # Half-up on the decimal form, as the portal shows points (indices.md §0.3).
+    assert (
+        round_half_up(0.725) == 0.73
+        and round_half_up(2.675) == 2.68
+        and round_half_up(5.0625) == 5.06
+    )
+
+
+# -- the workbook equals the marts ------------------------------------------------------------
+
+
+def test_workbook_sheets_headers_and_values_equal_the_marts(pipeline_run, month_report):
+    report, files = month_report
+    path = pipeline_run.warehouse_path
+    book = openpyxl.load_workbook(files.xlsx)
+    wards = [
+        code
+        for (code,) in query(
+            path,
+            "select distinct unit_code from marts.fct_indicator where rollup = 'SELF' "
+            "and indicator_code = 'PROGRESS_ON_TIME' and period_type = 'month' "
+            "and period_start = ? and denominator > 0",
+            [MONTH.start],
+        )
+    ]
+    assert book.sheetnames[:5] == [
+        "Tổng hợp",
+        "Xu hướng",
+        "Chính thức - tính toán",
+        "Đồng bộ DVCQG",
+        "Việc cần xử lý",
+    ]
+    for code in wards:  # one sheet per unit with dossiers, named by its code
+        assert any(name.startswith(code) for name in book.sheetnames), code
+
+    # The scorecard: Vietnamese headers, frozen under them, every row equal to the mart.
+    sheet = book["Tổng hợp"]
+    header_row = next(r for r in sheet.iter_rows() if r[0].value == "Mã đơn vị")
+    headers = [c.value for c in header_row if c.value]
+    assert headers[:5] == ["Mã đơn vị", "Tên đơn vị", "Cấp", "Phạm vi", "Công khai, minh bạch (18)"]
+    assert "Tổng điểm (100)" in headers and "Xếp loại" in headers
+    assert sheet.freeze_panes == f"A{header_row[0].row + 1}"
+    mart = {
+        (code, rollup): (total, band, rank)
+        for code, rollup, total, band, rank in query(
+            path,
+            "select unit_code, rollup, total, band_name_vi, rank_in_parent "
+            "from marts.unit_scorecard where period_type = 'month' and period_start = ?",
+            [MONTH.start],
+        )
+    }
+    rollups = {"Đơn vị": "SELF", "Gồm đơn vị trực thuộc": "SUBTREE", "Toàn địa bàn": "AREA"}
+    total_col, band_col, rank_col = (
+        headers.index(h) for h in ("Tổng điểm (100)", "Xếp loại", "Hạng")
+    )
+    seen = 0
+    for row in sheet.iter_rows(min_row=header_row[0].row + 1, values_only=True):
+        if row[0] is None:
+            break
+        key = (row[0], rollups[row[3]])
+        assert (row[total_col], row[band_col], row[rank_col]) == pytest.approx(mart[key]), key
+        seen += 1
+    assert seen == sum(1 for code, rollup in mart if rollup != "SUBTREE" or code in _parents(path))
+
+    # A unit's indicator table: points as the portal rounds them.
+    ward = wards[0]
+    unit_sheet = book[next(n for n in book.sheetnames if n.startswith(ward))]
+    indicator_header = next(r for r in unit_sheet.iter_rows() if r[1].value == "Mã chỉ tiêu")
+    columns = [c.value for c in indicator_header]
+    points = {}
+    for row in unit_sheet.iter_rows(min_row=indicator_header[0].row + 1, values_only=True):
+        if row[1] is None:
+            break
+        points[row[1]] = row[columns.index("Điểm")]
+    expected = dict(
+        query(
+            path,
+            "select indicator_code, points from marts.fct_indicator where unit_code = ? "
+            "and rollup = 'SELF' and period_type = 'month' and period_start = ?",
+            [ward, MONTH.start],
+        )
+    )
+    assert points == {code: round_half_up(value) for code, value in expected.items()}
+
+    # The trend sheet: the area's total of each of the 12 months; native charts in the file.
+    trend = book["Xu hướng"]
+    month_header = next(r for r in trend.iter_rows() if r[0].value == "Tháng")
+    totals = {
+        row[0]: row[7]
+        for row in trend.iter_rows(
+            min_row=month_header[0].row + 1, max_row=month_header[0].row + 12, values_only=True
+        )
+    }
+    area_totals = dict(
+        query(
+            path,
+            "select strftime(period_start, '%m/%Y'), total from marts.unit_scorecard "
+            "where rollup = 'AREA' and period_type = 'month' "
+            "and period_start > ? - interval 12 month and period_start <= ?",
+            [MONTH.start, MONTH.start],
+        )
+    )
+    assert totals == pytest.approx(area_totals)
+    with zipfile.ZipFile(files.xlsx) as archive:
+        charts = [n for n in archive.namelist() if n.startswith("xl/charts/chart")]
+    assert len(charts) >= 8 + len(wards)  # area total, 6 groups, rates; a total per unit
+
+
+def _parents(path: Path) -> set[str]:
+    return {code for (code,) in query(path, "select distinct parent_unit_code from marts.dim_unit")}
+
+
+def test_trend_is_continuous_across_the_reorganisation(pipeline_run):
+    """September 2025's 12 months straddle 1 July 2025: the AREA series has no gap."""
+    report = build_report(pipeline_run.warehouse_path, Period.parse("2025-09"))
+    trend = tables(report.page("xu-huong"))[0]
+    assert [r[0] for r in trend.rows][0] == "10/2024" and trend.rows[-1][0] == "09/2025"
+    assert all(r[7] is not None and r[7] > 0 for r in trend.rows)
+
+
+def test_lost_progress_points_list_exactly_the_late_dossiers(pipeline_run, month_report):
+    """At the running month T = AS_OF, so the drill-down of PROGRESS_ON_TIME is exact:
+    handled − on time dossiers of the unit, each late or overdue."""
+    report, _ = month_report
+    rows = query(
+        pipeline_run.warehouse_path,
+        "select unit_code, denominator - numerator, points, max_points from marts.fct_indicator "
+        "where indicator_code = 'PROGRESS_ON_TIME' and rollup = 'SELF' and period_type = 'month' "
+        "and period_start = ?",
+        [MONTH.start],
+    )
+    checked = 0
+    for code, late, points, max_points in rows:
+        if late == 0 or round_half_up(points) >= max_points:
+            continue  # nothing late (or nothing handled: no page of its own)
+        page = report.page(f"don-vi-{code}")
+        table = next(
+            t
+            for t in tables(page)
+            if t.caption and t.caption.startswith("Hồ sơ giải quyết đúng hạn")
+        )
+        assert len(table.rows) == late, code
+        assert {r[6] for r in table.rows} <= {"Quá hạn", "Đang giải quyết quá hạn"}
+        checked += 1
+    assert checked, "the test world has late dossiers this month"
+
+
+# -- the HTML report in a real browser --------------------------------------------------------
+
+
+def render_in_chromium(html: Path, png: Path, user_data: Path) -> str:
+    """Screenshot of the page in Debian's headless Chromium; returns its log (stderr)."""
+    chromium = shutil.which("chromium")
+    assert chromium, "Debian's chromium is required: make chromium (apt-get install chromium)"
+    done = subprocess.run(
+        [
+            chromium,
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-quic",
+            "--no-first-run",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
+            f"--user-data-dir={user_data}",
+            f"--screenshot={png}",
+            "--window-size=1280,2000",
+            "--enable-logging=stderr",
+            "--v=0",
+            html.as_uri(),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    return done.stderr
+
+
+def test_html_report_renders_in_headless_chromium(month_report, tmp_path):
+    report, files = month_report
+    html = files.html.read_text(encoding="utf-8")
+    # One self-contained file: no script, no external resource, charts as inline SVG.
+    assert "<script" not in html and "src=" not in html and "<link" not in html
+    assert html.count('<svg class="chart"') >= 8
+    assert "Tổng hợp toàn địa bàn" in html and "Việc cần xử lý theo đơn vị chịu trách nhiệm" in html
+    assert "@page { size: A4" in html
+
+    png = tmp_path / "report.png"
+    log = render_in_chromium(files.html, png, tmp_path / "chromium")
+    console = [line for line in log.splitlines() if ":CONSOLE" in line or "Uncaught" in line]
+    assert console == []
+    image = Image.open(png).convert("RGB")
+    assert image.size == (1280, 2000)
+    pixels = np.asarray(image, dtype=int)
+    ink = float((pixels.sum(axis=2) < 720).mean())
+    assert ink > 0.05, f"the page looks blank ({ink:.1%} non-white)"
+    # The area's 12-month chart is on the first screen: its line (a colour used nowhere else
+    # on the page) is drawn.
+    line = np.array([int(PALETTE[0][i : i + 2], 16) for i in (1, 3, 5)])
+    drawn = int((np.abs(pixels - line).max(axis=2) < 24).sum())
+    assert drawn > 500
+
+
+def test_a_browser_console_error_would_be_caught(tmp_path):
+    """The console check of the test above can fail: a page with a script error is reported."""
+    page = tmp_path / "broken.html"
+    page.write_text("<html><body><p>x</p><script>undefinedFunction()</script></body></html>")
+    log = render_in_chromium(page, tmp_path / "broken.png", tmp_path / "chromium")
+    assert any("Uncaught ReferenceError" in line for line in log.splitlines())
+
+
+# -- degraded and complete sections -----------------------------------------------------------
+
+
+def _copy_warehouse(pipeline_run, tmp_path: Path) -> Path:
+    copy = tmp_path / "warehouse.duckdb"
+    shutil.copyfile(pipeline_run.warehouse_path, copy)
+    return copy
+
+
+def test_sections_without_their_mart_say_so(pipeline_run, tmp_path):
+    copy = _copy_warehouse(pipeline_run, tmp_path)
+    with duckdb.connect(str(copy)) as con:
+        for mart in (*OPTIONAL_MARTS, "unit_scorecard", "deadline_metrics"):
+            con.execute(f"drop table if exists marts.{mart}")
+    report = build_report(copy, MONTH)
+    for anchor in ("chinh-thuc", "dong-bo", "viec-can-xu-ly", "xu-huong"):
+        notes = [b for s in report.page(anchor).sections for b in s.blocks if isinstance(b, Note)]
+        assert notes and all(n.missing and n.text.startswith(NO_DATA) for n in notes), anchor
+    files = write_report(report, tmp_path / "out")
+    assert NO_DATA in files.html.read_text(encoding="utf-8")
+    summary = openpyxl.load_workbook(files.xlsx)["Tổng hợp"]
+    assert any(str(c.value).startswith(NO_DATA) for c in summary["A"])
+
+
+def _replace_mart(con, table: str, rows: list[tuple]) -> None:
+    con.execute(f"create or replace table marts.{table}")
+    name = table.split("(")[0]
+    con.executemany(f"insert into marts.{name} values ({', '.join('?' * len(rows[0]))})", rows)
+
+
+def test_worklists_sync_gaps_and_official_values_from_their_marts(pipeline_run, tmp_path):
+    """The marts of warehouse.md's columns, given known rows: findings grouped by responsible
+    unit, sync counts summed over the period's days, deltas of 0.01 or more highlighted."""
+    copy = _copy_warehouse(pipeline_run, tmp_path)
+    ward, dept, other = "000.00.71.H31", "000.02.71.H31", "000.00.72.H31"
+
+    def at(day: int) -> dt.datetime:
+        return dt.datetime(2026, 11, day, 9, tzinfo=VN_TZ)
+
+    with duckdb.connect(str(copy)) as con:
+        [(dossier,)] = con.execute(
+            "select min(dossier_code) from marts.fct_dossier where unit_code = ?", [dept]
+        ).fetchall()
+        _replace_mart(
+            con,
+            "accountability_findings(finding_code varchar, dossier_code varchar, "
+            "unit_code varchar, responsible_unit_code varchar, detected_at timestamptz, "
+            "resolved_at timestamptz, working_days_open double, detail_vi varchar)",
+            [
+                ("NOT_DIGITIZED", dossier, dept, ward, at(3), None, 12.5, "Chưa số hóa"),
+                ("LATE_WITHOUT_APOLOGY", dossier, dept, dept, at(10), None, 7.0, "Quá hạn"),
+                ("NOT_SYNCED", "X-1", other, other, at(1), at(2), 1.0, "Đã khắc phục"),
+            ],
+        )
+        _replace_mart(
+            con,
+            "sync_reconciliation(unit_code varchar, date date, received_one_stop bigint, "
+            "received_national bigint, synced bigint, not_synced bigint, "
+            "status_out_of_sync bigint, median_sync_lag_hours double)",
+            [
+                (ward, dt.date(2026, 11, 2), 10, 9, 9, 1, 0, 2.0),
+                (ward, dt.date(2026, 11, 3), 5, 5, 5, 0, 1, 4.0),
+                (ward, dt.date(2026, 10, 31), 7, 7, 7, 0, 0, 1.0),
+                (other, dt.date(2026, 11, 2), 3, 3, 3, 0, 0, 1.0),
+            ],
+        )
+        _replace_mart(
+            con,
+            "official_vs_computed(unit_code varchar, period_type varchar, period_start date, "
+            "indicator_code varchar, official_numerator bigint, official_denominator bigint, "
+            "official_points double, computed_numerator bigint, computed_denominator bigint, "
+            "computed_points double, delta_points double)",
+            [
+                (
+                    ward,
+                    "month",
+                    MONTH.start,
+                    "PROGRESS_ON_TIME",
+                    40,
+                    45,
+                    17.78,
+                    41,
+                    45,
+                    18.22,
+                    0.44,
+                ),
+                (other, "month", MONTH.start, "DOSSIER_SYNC", 41, 41, 6.0, 41, 41, 6.0, 0.0),
+            ],
+        )
+    report = build_report(copy, MONTH)
+
+    worklist = report.page("viec-can-xu-ly")
+    summary = tables(worklist)[0]
+    assert [r[0] for r in summary.rows] == [ward, "000.02.71.H31"]  # open findings only
+    assert [s.title for s in worklist.sections[1:]] == [
+        "UBND phường Mỹ Hào (000.00.71.H31)",
+        "Phòng Kinh tế, Hạ tầng và Đô thị (000.02.71.H31)",
+    ]
+    assert tables(worklist)[1].rows[0][:2] == ("Chưa số hóa thành phần hồ sơ", dossier)
+    # The department's page lists both findings of its dossier, whoever must act.
+    dept_findings = tables(report.page("don-vi-000.02.71.H31"))[-1]
+    assert sorted(r[0] for r in dept_findings.rows) == [
+        "Chưa số hóa thành phần hồ sơ",
+        "Quá hạn chưa có văn bản xin lỗi",
+    ]
+
+    sync = tables(report.page("dong-bo"))[0]
+    by_unit = {r[0]: r[2:] for r in sync.rows}
+    assert by_unit[ward] == (15, 14, 14, 1, 1, 3.0)  # 31 October is outside November
+    assert sync.highlighted == {0}
+
+    official = tables(report.page("chinh-thuc"))[0]
+    assert official.rows[0][0] == ward and official.rows[0][-1] == 0.44
+    assert official.highlighted == {0}
+
+
+# -- where reports are written ----------------------------------------------------------------
+
+
+def test_cli_writes_any_period_and_refuses_one_without_data(pipeline_run, tmp_path, capsys):
+    args = ["--warehouse", str(pipeline_run.warehouse_path), "--out", str(tmp_path)]
+    assert reports_cli(["--period", "2026-Q3", *args]) == 0
+    files = report_files(tmp_path, Period.parse("2026-Q3"))
+    assert files.html.exists() and files.xlsx.exists()
+    assert capsys.readouterr().out.split() == [str(files.html), str(files.xlsx)]
+    assert "Quý III/2026" in files.html.read_text(encoding="utf-8")
+    assert reports_cli(["--period", "2031-01", *args]) == 2
+    assert not (tmp_path / "2031-01").exists()
+
+
+def test_asset_writes_the_month_of_as_of_and_the_previous_one(pipeline_run, tmp_path):
+    from pipeline.assets.reports import monthly_area_report
+
+    env = {**pipeline_run.env, "REPORTS_DIR": str(tmp_path)}
+    with patched_environ(env):
+        result = dg.materialize(
+            [monthly_area_report],
+            instance=dg.DagsterInstance.ephemeral(),
+            tags={AS_OF_TAG: AS_OF},
+        )
+    assert result.success
+    metadata = result.asset_materializations_for_node("reports__monthly_area_report")[0].metadata
+    assert metadata["current_html"].path == str(tmp_path / "2026-11" / "bao-cao-2026-11.html")
+    for key in ("current_html", "current_xlsx", "previous_html", "previous_xlsx"):
+        assert Path(metadata[key].path).is_file(), key
+    assert not list(tmp_path.rglob("*.tmp"))
+
+
+def test_reports_group_reads_the_published_warehouse():
+    from pipeline.definitions import defs
+
+    node = defs.resolve_asset_graph().get(dg.AssetKey(["reports", "monthly_area_report"]))
+    assert node.group_name == "reports"
+    assert node.parent_keys == {dg.AssetKey(["publish", "warehouse"])}
