@@ -142,6 +142,8 @@ def build_staging(raw_dir: Path, database: Path, models: list[str]) -> None:
         str(target),
         "--log-path",
         str(target),
+        "--indirect-selection",
+        "cautious",
         "--select",
         *models,
     ]
