@@ -14,6 +14,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -57,6 +58,24 @@ class Unit:
     name: str
     level: str
     parent: str | None
+
+
+@dataclass(frozen=True)
+class Field:
+    """A column of a table built from mart rows: its heading and how a row gives its value."""
+
+    column: Column
+    value: Callable[[dict], object]
+
+
+def from_row(header: str, kind: Kind, width: int, get: str | Callable[[dict], object]) -> Field:
+    return Field(Column(header, kind, width), (lambda r: r[get]) if isinstance(get, str) else get)
+
+
+def table_of(rows: list[dict], fields: list[Field], **options) -> Table:
+    return Table(
+        [f.column for f in fields], [tuple(f.value(r) for f in fields) for r in rows], **options
+    )
 
 
 def build_report(
@@ -267,7 +286,9 @@ class _ReportBuilder:
             sheet=sheet_name("Tổng hợp", taken),
             anchor="tong-hop",
         )
-        page.sections.append(Section("Kết quả toàn địa bàn", [self._area_figures()]))
+        open_findings = len(self.findings) if self.findings is not None else None
+        figures = self._key_figures(self.area.code, "AREA", open_findings)
+        page.sections.append(Section("Kết quả toàn địa bàn", [figures]))
         page.sections.append(self._scorecard_section())
         page.sections.append(
             self._total_trend_section(self.area.code, "AREA", "Tổng điểm toàn địa bàn theo tháng")
@@ -283,28 +304,31 @@ class _ReportBuilder:
             )
         return page
 
-    def _area_figures(self) -> Figures | Note:
+    def _key_figures(self, code: str, rollup: str, open_findings: int | None) -> Figures | Note:
+        """Total, band, rank (units), dossiers to handle, on-time rate, late dossiers, online
+        share and open worklist items of one row of the scorecard."""
         items: list[Figure] = []
-        score = (self.scorecard or {}).get((self.area.code, "AREA"))
+        score = (self.scorecard or {}).get((code, rollup))
         if score:
             items += [
                 Figure("Tổng điểm", round_half_up(score["total"]), Kind.POINTS),
                 Figure("Xếp loại", score["band_name_vi"]),
             ]
-        deadline = (self.deadlines or {}).get((self.area.code, "AREA"))
+            if rollup != "AREA":
+                rank = score["rank_in_parent"]
+                shown = f"{rank}/{score['siblings']}" if rank is not None else "Không xếp hạng"
+                items.append(Figure("Hạng trong các đơn vị cùng cấp", shown))
+        deadline = (self.deadlines or {}).get((code, rollup))
         if deadline:
+            late = deadline["completed_late"] + deadline["in_progress_overdue"]
             items += [
                 Figure("Hồ sơ phải giải quyết", deadline["handled"], Kind.INTEGER),
                 Figure("Tỷ lệ đúng hạn", deadline["on_time_rate"], Kind.RATIO),
-                Figure(
-                    "Hồ sơ quá hạn",
-                    deadline["completed_late"] + deadline["in_progress_overdue"],
-                    Kind.INTEGER,
-                ),
+                Figure("Hồ sơ quá hạn", late, Kind.INTEGER),
                 Figure("Tỷ lệ nộp trực tuyến", deadline["online_share"], Kind.RATIO),
             ]
-        if self.findings is not None:
-            items.append(Figure("Việc cần xử lý đang mở", len(self.findings), Kind.INTEGER))
+        if open_findings is not None:
+            items.append(Figure("Việc cần xử lý đang mở", open_findings, Kind.INTEGER))
         if not items:
             return Note(f"{NO_DATA}: bảng điểm và chỉ số thời hạn chưa được xây dựng.", True)
         return Figures(items)
@@ -469,35 +493,27 @@ class _ReportBuilder:
             "ORDER BY abs(delta_points) DESC NULLS LAST, unit_code, indicator_code",
             self.params,
         )
-        columns = [
-            Column("Mã đơn vị", Kind.TEXT, 15),
-            Column("Tên đơn vị", Kind.TEXT, 30),
-            Column("Chỉ tiêu", Kind.TEXT, 36),
-            Column("Tử số chính thức", Kind.INTEGER, 10),
-            Column("Mẫu số chính thức", Kind.INTEGER, 10),
-            Column("Điểm chính thức", Kind.POINTS, 10),
-            Column("Tử số tính toán", Kind.INTEGER, 10),
-            Column("Mẫu số tính toán", Kind.INTEGER, 10),
-            Column("Điểm tính toán", Kind.POINTS, 10),
-            Column("Chênh lệch", Kind.POINTS, 10),
+        fields = [
+            from_row("Mã đơn vị", Kind.TEXT, 15, "unit_code"),
+            from_row("Tên đơn vị", Kind.TEXT, 30, lambda r: self._unit_name(r["unit_code"])),
+            from_row(
+                "Chỉ tiêu", Kind.TEXT, 36, lambda r: label(labels.INDICATORS, r["indicator_code"])
+            ),
+            from_row("Tử số chính thức", Kind.INTEGER, 10, "official_numerator"),
+            from_row("Mẫu số chính thức", Kind.INTEGER, 10, "official_denominator"),
+            from_row(
+                "Điểm chính thức", Kind.POINTS, 10, lambda r: round_half_up(r["official_points"])
+            ),
+            from_row("Tử số tính toán", Kind.INTEGER, 10, "computed_numerator"),
+            from_row("Mẫu số tính toán", Kind.INTEGER, 10, "computed_denominator"),
+            from_row(
+                "Điểm tính toán", Kind.POINTS, 10, lambda r: round_half_up(r["computed_points"])
+            ),
+            from_row("Chênh lệch", Kind.POINTS, 10, lambda r: round_half_up(r["delta_points"])),
         ]
-        table = Table(
-            columns,
-            [
-                (
-                    r["unit_code"],
-                    self._unit_name(r["unit_code"]),
-                    label(labels.INDICATORS, r["indicator_code"]),
-                    r["official_numerator"],
-                    r["official_denominator"],
-                    round_half_up(r["official_points"]),
-                    r["computed_numerator"],
-                    r["computed_denominator"],
-                    round_half_up(r["computed_points"]),
-                    round_half_up(r["delta_points"]),
-                )
-                for r in rows
-            ],
+        table = table_of(
+            rows,
+            fields,
             caption="Tô màu: chênh lệch từ 0,01 điểm trở lên.",
             print_limit=WORKLIST_PRINT_LIMIT,
             frozen_header=True,
@@ -536,31 +552,19 @@ class _ReportBuilder:
         )
         order = {code: i for i, code in enumerate([self.area.code, *self.tree])}
         rows.sort(key=lambda r: (order.get(r["unit_code"], len(order)), r["unit_code"]))
-        columns = [
-            Column("Mã đơn vị", Kind.TEXT, 15),
-            Column("Tên đơn vị", Kind.TEXT, 34),
-            Column("Tiếp nhận (một cửa)", Kind.INTEGER, 11),
-            Column("Tiếp nhận (DVCQG)", Kind.INTEGER, 11),
-            Column("Đã đồng bộ", Kind.INTEGER, 10),
-            Column("Chưa đồng bộ", Kind.INTEGER, 10),
-            Column("Lệch trạng thái", Kind.INTEGER, 10),
-            Column("Độ trễ đồng bộ (giờ, trung vị)", Kind.DECIMAL, 12),
+        fields = [
+            from_row("Mã đơn vị", Kind.TEXT, 15, "unit_code"),
+            from_row("Tên đơn vị", Kind.TEXT, 34, lambda r: self._unit_name(r["unit_code"])),
+            from_row("Tiếp nhận (một cửa)", Kind.INTEGER, 11, "received_one_stop"),
+            from_row("Tiếp nhận (DVCQG)", Kind.INTEGER, 11, "received_national"),
+            from_row("Đã đồng bộ", Kind.INTEGER, 10, "synced"),
+            from_row("Chưa đồng bộ", Kind.INTEGER, 10, "not_synced"),
+            from_row("Lệch trạng thái", Kind.INTEGER, 10, "status_out_of_sync"),
+            from_row("Độ trễ đồng bộ (giờ, trung vị)", Kind.DECIMAL, 12, "lag_hours"),
         ]
-        table = Table(
-            columns,
-            [
-                (
-                    r["unit_code"],
-                    self._unit_name(r["unit_code"]),
-                    r["received_one_stop"],
-                    r["received_national"],
-                    r["synced"],
-                    r["not_synced"],
-                    r["status_out_of_sync"],
-                    r["lag_hours"],
-                )
-                for r in rows
-            ],
+        table = table_of(
+            rows,
+            fields,
             caption="Tô màu: đơn vị còn hồ sơ chưa đồng bộ hoặc lệch trạng thái. Độ trễ: trung vị "
             "của các trung vị theo ngày.",
             frozen_header=True,
@@ -622,36 +626,22 @@ class _ReportBuilder:
         return page
 
     def _findings_table(self, findings: list[dict], show_responsible: bool) -> Table:
-        columns = [
-            Column("Loại việc", Kind.TEXT, 34),
-            Column("Mã hồ sơ", Kind.TEXT, 24),
-            Column("Đơn vị tiếp nhận", Kind.TEXT, 15),
+        responsible = [from_row("Đơn vị chịu trách nhiệm", Kind.TEXT, 15, "responsible_unit_code")]
+        fields = [
+            from_row(
+                "Loại việc", Kind.TEXT, 34, lambda f: label(labels.FINDINGS, f["finding_code"])
+            ),
+            from_row("Mã hồ sơ", Kind.TEXT, 24, "dossier_code"),
+            from_row("Đơn vị tiếp nhận", Kind.TEXT, 15, "unit_code"),
+            *(responsible if show_responsible else []),
+            from_row("Phát hiện lúc", Kind.INSTANT, 16, "detected_at"),
+            from_row("Số ngày làm việc tồn", Kind.DECIMAL, 10, "working_days_open"),
+            from_row("Nội dung", Kind.TEXT, 80, "detail_vi"),
         ]
-        if show_responsible:
-            columns.append(Column("Đơn vị chịu trách nhiệm", Kind.TEXT, 15))
-        columns += [
-            Column("Phát hiện lúc", Kind.INSTANT, 16),
-            Column("Số ngày làm việc tồn", Kind.DECIMAL, 10),
-            Column("Nội dung", Kind.TEXT, 80),
-        ]
-        rows = []
-        for f in findings:
-            responsible = (f["responsible_unit_code"],) if show_responsible else ()
-            rows.append(
-                (
-                    label(labels.FINDINGS, f["finding_code"]),
-                    f["dossier_code"],
-                    f["unit_code"],
-                    *responsible,
-                    f["detected_at"],
-                    f["working_days_open"],
-                    f["detail_vi"],
-                )
-            )
-        return Table(
-            columns,
-            rows,
-            caption=f"{len(rows)} việc, lâu nhất trước.",
+        return table_of(
+            findings,
+            fields,
+            caption=f"{len(findings)} việc, lâu nhất trước.",
             print_limit=WORKLIST_PRINT_LIMIT,
         )
 
@@ -664,7 +654,9 @@ class _ReportBuilder:
             subtitle=f"{label(labels.LEVELS, unit.level)} — hồ sơ do đơn vị tiếp nhận, "
             f"{self.period.label_vi}.",
         )
-        page.sections.append(Section("Điểm của đơn vị", [self._unit_figures(code)]))
+        open_findings = len(self._unit_findings(code)) if self.findings is not None else None
+        figures = self._key_figures(code, "SELF", open_findings)
+        page.sections.append(Section("Điểm của đơn vị", [figures]))
         page.sections.append(self._indicator_section(code))
         trend = self._total_trend_section(code, "SELF", f"Tổng điểm — {unit.name}")
         page.sections.append(trend)
@@ -680,35 +672,6 @@ class _ReportBuilder:
             findings.blocks.append(Note("Không có việc nào đang mở."))
         page.sections.append(findings)
         return page
-
-    def _unit_figures(self, code: str) -> Figures | Note:
-        items: list[Figure] = []
-        score = (self.scorecard or {}).get((code, "SELF"))
-        if score:
-            rank = (
-                f"{score['rank_in_parent']}/{score['siblings']}"
-                if score["rank_in_parent"] is not None
-                else "Không xếp hạng"
-            )
-            items += [
-                Figure("Tổng điểm", round_half_up(score["total"]), Kind.POINTS),
-                Figure("Xếp loại", score["band_name_vi"]),
-                Figure("Hạng trong các đơn vị cùng cấp", rank),
-            ]
-        deadline = (self.deadlines or {}).get((code, "SELF"))
-        if deadline:
-            items += [
-                Figure("Hồ sơ phải giải quyết", deadline["handled"], Kind.INTEGER),
-                Figure("Tỷ lệ đúng hạn", deadline["on_time_rate"], Kind.RATIO),
-                Figure(
-                    "Hồ sơ quá hạn",
-                    deadline["completed_late"] + deadline["in_progress_overdue"],
-                    Kind.INTEGER,
-                ),
-            ]
-        if not items:
-            return Note(f"{NO_DATA}: bảng điểm và chỉ số thời hạn chưa được xây dựng.", True)
-        return Figures(items)
 
     def _indicator_section(self, code: str) -> Section:
         rows = [r for r in self.indicators if r["unit_code"] == code and r["rollup"] == "SELF"]
@@ -807,33 +770,26 @@ class _ReportBuilder:
         return section
 
     def _dossier_table(self, indicator_name: str, missing: float, dossiers: list[dict]) -> Table:
-        columns = [
-            Column("Mã hồ sơ", Kind.TEXT, 24),
-            Column("Thủ tục", Kind.TEXT, 44),
-            Column("Kênh nộp", Kind.TEXT, 12),
-            Column("Tiếp nhận", Kind.INSTANT, 16),
-            Column("Hạn trả", Kind.INSTANT, 16),
-            Column("Kết thúc", Kind.INSTANT, 16),
-            Column("Trạng thái", Kind.TEXT, 22),
-            Column("Số ngày trễ", Kind.DECIMAL, 8),
-            Column("Lý do mất điểm", Kind.TEXT, 40),
+        fields = [
+            from_row("Mã hồ sơ", Kind.TEXT, 24, "dossier_code"),
+            from_row(
+                "Thủ tục", Kind.TEXT, 44, lambda d: d["procedure_name"] or d["procedure_code"]
+            ),
+            from_row("Kênh nộp", Kind.TEXT, 12, lambda d: label(labels.CHANNELS, d["channel"])),
+            from_row("Tiếp nhận", Kind.INSTANT, 16, "received_at"),
+            from_row("Hạn trả", Kind.INSTANT, 16, "due_at"),
+            from_row("Kết thúc", Kind.INSTANT, 16, "finished_at"),
+            from_row(
+                "Trạng thái",
+                Kind.TEXT,
+                22,
+                lambda d: label(labels.PROGRESS_STATUSES, d["progress_status"]),
+            ),
+            from_row("Số ngày trễ", Kind.DECIMAL, 8, "working_days_late"),
+            from_row("Lý do mất điểm", Kind.TEXT, 40, "reason"),
         ]
-        rows = [
-            (
-                d["dossier_code"],
-                d["procedure_name"] or d["procedure_code"],
-                label(labels.CHANNELS, d["channel"]),
-                d["received_at"],
-                d["due_at"],
-                d["finished_at"],
-                label(labels.PROGRESS_STATUSES, d["progress_status"]),
-                d["working_days_late"],
-                d["reason"],
-            )
-            for d in dossiers
-        ]
-        caption = f"{indicator_name}: mất {_points(missing)} điểm — {len(rows)} hồ sơ."
-        return Table(columns, rows, caption=caption, print_limit=DRILLDOWN_PRINT_LIMIT)
+        caption = f"{indicator_name}: mất {_points(missing)} điểm — {len(dossiers)} hồ sơ."
+        return table_of(dossiers, fields, caption=caption, print_limit=DRILLDOWN_PRINT_LIMIT)
 
 
 def _max(value: float | None) -> str:

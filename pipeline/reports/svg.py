@@ -11,7 +11,7 @@ from pipeline.reports.vnformat import number, percent
 
 WIDTH, HEIGHT = 560, 230
 LEFT, RIGHT, TOP, BOTTOM = 46, 30, 30, 44
-PALETTE = ("#1f5fa8", "#d9480f", "#2b8a3e", "#862e9c", "#e67700", "#0b7285")
+PALETTE = ("#0b7a75", "#d9480f", "#5c3c92", "#2b8a3e", "#e67700", "#c2255c")
 TICKS = 5  # about this many grid steps, at round values (1, 2, 2.5 or 5 × 10ⁿ)
 
 
