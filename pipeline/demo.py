@@ -16,6 +16,7 @@ import duckdb
 
 from pipeline.config import load_settings
 from pipeline.pipeline_env import DEMO_PII_HASH_KEY, patched_environ, simulator_environment
+from pipeline.reports import Period, report_files, reports_dir
 from pipeline.runtime import AS_OF_TAG
 from pipeline.simulator.server import run_simulator
 
@@ -55,6 +56,9 @@ def main() -> int:
     elapsed = time.monotonic() - started
     print(f"\nDone in {elapsed:.0f} s. Published warehouse: {settings.warehouse_path}")
     print(f"Marts as Parquet: {settings.warehouse_path.parent / 'marts'}")
+    print(f"dbt docs site: {settings.warehouse_path.parent / 'docs' / 'index.html'}")
+    files = report_files(reports_dir(), Period.month_of(as_of.date()))
+    print(f"Reports: {files.html}\n         {files.xlsx}")
     print(f"\nExample query (duckdb -readonly {settings.warehouse_path}):\n{EXAMPLE_QUERY}\n")
     with duckdb.connect(str(settings.warehouse_path), read_only=True) as con:
         cursor = con.execute(EXAMPLE_QUERY)

@@ -43,6 +43,7 @@ def pipeline_environment(root: Path, simulator) -> dict[str, str]:
         **simulator_environment(simulator),
         "DATA_DIR": str(root / "data"),
         "WAREHOUSE_PATH": str(root / "warehouse" / "warehouse.duckdb"),
+        "REPORTS_DIR": str(root / "reports"),
         "PII_HASH_KEY": DEMO_PII_HASH_KEY,
         "HISTORY_START": HISTORY_START,
         "AS_OF": AS_OF,
