@@ -6,6 +6,8 @@ import os
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 
+from pipeline.simulator.evaluation import department_id
+
 # A fixed key for the simulator's synthetic people; a real deployment sets its own secret.
 DEMO_PII_HASH_KEY = "demo-only-key-not-for-production"
 
@@ -23,6 +25,7 @@ def simulator_environment(handle) -> dict[str, str]:
         "DVCQG_USERNAME": handle.dvcqg_username,
         "DVCQG_PASSWORD": handle.dvcqg_password,
         "DVCQG_MADONVI": handle.root_agency_code,
+        "DVCQG_ROOT_DEPARTMENT_ID": department_id(handle.root_agency_code),
     }
 
 
