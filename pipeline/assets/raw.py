@@ -130,6 +130,7 @@ def motcua_procedures(context: dg.AssetExecutionContext) -> dg.MaterializeResult
     key=["raw", "motcua_dossiers_backfill"],
     kinds={"python", "parquet"},
     partitions_def=reception_months,
+    backfill_policy=dg.BackfillPolicy.single_run(),
     description="Dossiers accepted in the partition's month(s) (sources.md A.4, accepted-from/"
     "to), appended to the dossier dataset of raw/motcua_dossiers: initial load and repairs.",
     **RAW,
