@@ -142,3 +142,68 @@ def test_webserver_serves_the_graph_checks_and_schedule(webserver):
     assert schedule["scheduleState"]["status"] == "RUNNING"
     sensors = {s["name"] for s in repository["sensors"]}
     assert "record_run_failures" in sensors
+
+
+def test_multi_month_backfill_then_refresh_builds_those_months(simulator, pipeline_run, tmp_path):
+    """A three-month backfill launched as Dagster does for a partition range (one run, range
+    tags), then the warehouse models and publication: the marts hold exactly the dossiers a
+    full run has for those reception months, once each."""
+    from dagster._core.storage.tags import (
+        ASSET_PARTITION_RANGE_END_TAG,
+        ASSET_PARTITION_RANGE_START_TAG,
+    )
+
+    from pipeline.definitions import defs
+    from pipeline.pipeline_env import patched_environ
+
+    env = pipeline_environment(tmp_path, simulator)
+    backfill = defs.resolve_job_def("motcua_backfill")
+    refresh = defs.resolve_job_def("daily_refresh")
+    without_incremental_crawl = [
+        key
+        for key in refresh.asset_layer.executable_asset_keys
+        if key != dg.AssetKey(["raw", "motcua_dossiers"])
+    ]
+    with dg.DagsterInstance.ephemeral() as instance, patched_environ(env):
+        landed = backfill.execute_in_process(
+            instance=instance,
+            tags={
+                ASSET_PARTITION_RANGE_START_TAG: "2024-01-01",
+                ASSET_PARTITION_RANGE_END_TAG: "2024-03-01",
+                AS_OF_TAG: env["AS_OF"],
+            },
+            raise_on_error=False,
+        )
+        assert landed.success, failures(landed)
+        built = refresh.execute_in_process(
+            instance=instance,
+            asset_selection=without_incremental_crawl,
+            tags={AS_OF_TAG: env["AS_OF"]},
+            raise_on_error=False,
+        )
+        assert built.success, failures(built)
+    with duckdb.connect(str(pipeline_run.warehouse_path), read_only=True) as con:
+        expected = {
+            code
+            for (code,) in con.execute(
+                "select dossier_code from marts.fct_dossier "
+                "where received_at >= timestamptz '2024-01-01 00:00:00+07' "
+                "and received_at < timestamptz '2024-04-01 00:00:00+07'"
+            ).fetchall()
+        }
+    with duckdb.connect(str(tmp_path / "warehouse" / "warehouse.duckdb"), read_only=True) as con:
+        rows = con.execute("select dossier_code, received_at from marts.fct_dossier").fetchall()
+        months = con.execute(
+            "select distinct period_start from marts.fct_indicator "
+            "where period_type = 'month' and rollup = 'AREA' and indicator_code = "
+            "'PROGRESS_ON_TIME' and denominator > 0 order by 1"
+        ).fetchall()
+    codes = [code for code, _ in rows]
+    assert len(codes) == len(set(codes)) > 0
+    assert {r.astimezone(VN_TZ).strftime("%Y-%m") for _, r in rows} == {
+        "2024-01",
+        "2024-02",
+        "2024-03",
+    }
+    assert set(codes) == expected
+    assert str(months[0][0]) == "2024-01-01"
