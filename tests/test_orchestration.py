@@ -43,6 +43,13 @@ def test_asset_graph_reads_like_a_map():
     # dbt tests are asset checks; freshness is checked on raw data and marts.
     check_names = {check.name for check in graph.asset_check_keys}
     assert "unique_fct_dossier_dossier_code" in check_names
+    assert (
+        dg.AssetCheckKey(
+            dg.AssetKey(["marts", "deadline_metrics"]),
+            "deadline_metrics_reconcile_with_fct_dossier",
+        )
+        in graph.asset_check_keys
+    )
     assert any(name.startswith("freshness") for name in check_names)
 
 
