@@ -4,6 +4,7 @@ Every DuckDB writer runs in the pool `warehouse_writer` (limit 1, see `dagster.y
 allows one writer per file.
 """
 
+import datetime as dt
 import json
 import os
 import shutil
@@ -18,7 +19,7 @@ from dagster_dbt import (
     dbt_assets,
 )
 
-from pipeline.config import load_settings
+from pipeline.config import Settings, load_settings
 from pipeline.project import dbt_project
 from pipeline.publish import publish_warehouse
 from pipeline.runtime import dbt_environment, run_as_of
@@ -54,8 +55,15 @@ class LayeredTranslator(DagsterDbtTranslator):
 translator = LayeredTranslator(settings=DagsterDbtTranslatorSettings(enable_asset_checks=True))
 
 
-def dbt_vars(as_of: str, history_start: str) -> str:
-    return json.dumps({"as_of": as_of, "history_start": history_start})
+def dbt_vars(settings: Settings, as_of: dt.datetime) -> str:
+    """The run's settings as dbt vars: every model evaluates at the same instant."""
+    return json.dumps(
+        {
+            "as_of": as_of.isoformat(),
+            "history_start": settings.history_start.isoformat(),
+            "max_reject_rate": settings.max_reject_rate,
+        }
+    )
 
 
 @dbt_assets(
@@ -69,7 +77,7 @@ def warehouse_models(context: dg.AssetExecutionContext, dbt: DbtCliResource):
     settings = load_settings()
     os.environ.update(dbt_environment(settings))
     as_of = run_as_of(context, settings)
-    args = ["build", "--vars", dbt_vars(as_of.isoformat(), settings.history_start.isoformat())]
+    args = ["build", "--vars", dbt_vars(settings, as_of)]
     yield from dbt.cli(args, context=context).stream()
 
 
@@ -118,7 +126,7 @@ def dbt_docs(context: dg.AssetExecutionContext, dbt: DbtCliResource) -> dg.Mater
             "generate",
             "--static",
             "--vars",
-            dbt_vars(as_of.isoformat(), settings.history_start.isoformat()),
+            dbt_vars(settings, as_of),
         ],
         manifest=dbt_project.manifest_path,
         raise_on_error=True,
