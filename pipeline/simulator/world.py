@@ -205,13 +205,16 @@ class World:
             global _WORKER_WORLD
             _WORKER_WORLD = self
             with multiprocessing.get_context("fork").Pool(processes) as pool:
-                parts = pool.map(
-                    _scan_worker, [(c, at) for c in self._month_tasks(last_day)], chunksize=1
-                )
+                parts = [
+                    list(part)
+                    for part in pool.imap(
+                        _scan_worker, [(c, at) for c in self._month_tasks(last_day)]
+                    )
+                ]
         else:
             tasks = [(ui, self.history_start, last_day) for ui in range(len(self.units))]
-            parts = [self._scan(self._keys_of_tasks(tasks), at)]
-        return self._sorted_index(at, [np.concatenate(cols) for cols in zip(*parts, strict=True)])
+            parts = [list(self._scan(self._keys_of_tasks(tasks), at))]
+        return self._sorted_index(at, _concatenate_columns(parts))
 
     def _advance(self, old: Index, at: int) -> Index:
         """The index at a later instant: regenerate only dossiers that changed or arrived."""
@@ -225,24 +228,25 @@ class World:
             if _day_of_key(key) > first_new_day or generate_life(self, key).submitted > old.as_of
         )
         fresh = self._scan(itertools.chain((int(k) for k in stale_keys), arrivals), at)
-        columns = [
-            np.concatenate([a[keep], b])
-            for a, b in zip(
-                (old.keys, old.updated, old.accepted_day, old.synced, old.next_change),
-                fresh,
-                strict=True,
-            )
+        kept = [
+            a[keep] for a in (old.keys, old.updated, old.accepted_day, old.synced, old.next_change)
         ]
-        return self._sorted_index(at, columns)
+        return self._sorted_index(at, _concatenate_columns([kept, list(fresh)]))
 
     def _sorted_index(self, at: int, columns: list[np.ndarray]) -> Index:
-        keys, updated, accepted, synced, next_change = columns
-        order = np.lexsort((keys, id_prefix_np(self.seed, keys), updated))
-        keys, updated, accepted = keys[order], updated[order], accepted[order]
-        synced, next_change = synced[order], next_change[order]
+        """Sort the columns (consumed: the caller's list is emptied so that each unsorted
+        column is freed as soon as its sorted copy exists; the peak is one column over)."""
+        prefix = id_prefix_np(self.seed, columns[0])
+        order = np.lexsort((columns[0], prefix, columns[1]))
+        del prefix
+        for i in range(len(columns)):
+            columns[i] = columns[i][order]
         del order
+        keys, updated, accepted, synced, next_change = columns
+        columns.clear()
         has_sync = np.flatnonzero(synced >= 0)
         national = has_sync[np.lexsort((keys[has_sync], synced[has_sync]))].astype(np.int32)
+        del has_sync
         return Index(
             at,
             keys,
@@ -323,6 +327,18 @@ _WORKER_WORLD: World | None = None
 def _scan_worker(args):
     tasks, at = args
     return _WORKER_WORLD._scan(_WORKER_WORLD._keys_of_tasks(tasks), at)
+
+
+def _concatenate_columns(parts: list[list[np.ndarray]]) -> list[np.ndarray]:
+    """Column-wise concatenation of scan results, releasing each part's column once copied,
+    so that the peak is the result plus one column of parts (not twice the index)."""
+    columns = []
+    for i in range(len(parts[0]) if parts else 0):
+        columns.append(np.concatenate([part[i] for part in parts]))
+        for part in parts:
+            part[i] = None
+    parts.clear()
+    return columns
 
 
 def _local_day(at: int) -> dt.date:
