@@ -9,14 +9,6 @@ received as (
     where citizen_facing
 ),
 
-rollups as (
-    select * from {{ ref('int_unit_rollups') }}
-),
-
-spine as (
-    select * from {{ ref('int_unit_periods') }}
-),
-
 per_unit as (
     select
         unit_code,
@@ -29,30 +21,11 @@ per_unit as (
 ),
 
 counted as (
-    select
-        rollups.rollup,
-        rollups.unit_code,
-        per_unit.period_type,
-        per_unit.period_start,
-        count(distinct case when per_unit.uses_citizen_data then per_unit.procedure_code end)
-            as numerator,
-        count(distinct per_unit.procedure_code) as denominator
-    from per_unit
-    inner join rollups on rollups.member_unit_code = per_unit.unit_code
-    group by rollups.rollup, rollups.unit_code, per_unit.period_type, per_unit.period_start
+    {{ roll_up_counts(
+        'per_unit',
+        numerator='count(distinct case when uses_citizen_data then procedure_code end)',
+        denominator='count(distinct procedure_code)'
+    ) }}
 )
 
-select
-    spine.rollup,
-    spine.unit_code,
-    spine.period_type,
-    spine.period_start,
-    'CITIZEN_DATA_CONNECTED_FORMALITY' as indicator_code,
-    coalesce(counted.numerator, 0) as numerator,
-    coalesce(counted.denominator, 0) as denominator
-from spine
-left join counted
-    on counted.rollup = spine.rollup
-    and counted.unit_code = spine.unit_code
-    and counted.period_type = spine.period_type
-    and counted.period_start = spine.period_start
+{{ counts_on_spine('CITIZEN_DATA_CONNECTED_FORMALITY') }}

@@ -13,56 +13,24 @@ facts as (
     select dossier_id, rating, linked_to_petition from {{ ref('int_dossiers__flagged') }}
 ),
 
-rollups as (
-    select * from {{ ref('int_unit_rollups') }}
-),
-
-spine as (
-    select * from {{ ref('int_unit_periods') }}
-),
-
-per_unit as (
+handled_with_facts as (
     select
         handled.unit_code,
         handled.period_type,
         handled.period_start,
-        count(*) as handled,
-        count(case
-            when not (
-                handled.is_late
-                or coalesce(facts.rating = 'DISSATISFIED', false)
-                or coalesce(facts.linked_to_petition, false)
-            ) then 1
-        end) as satisfied
+        handled.is_late,
+        facts.rating,
+        facts.linked_to_petition
     from handled
     left join facts on facts.dossier_id = handled.dossier_id
-    group by handled.unit_code, handled.period_type, handled.period_start
-),
-
-counted as (
-    select
-        rollups.rollup,
-        rollups.unit_code,
-        per_unit.period_type,
-        per_unit.period_start,
-        sum(per_unit.satisfied) as numerator,
-        sum(per_unit.handled) as denominator
-    from per_unit
-    inner join rollups on rollups.member_unit_code = per_unit.unit_code
-    group by rollups.rollup, rollups.unit_code, per_unit.period_type, per_unit.period_start
 )
 
-select
-    spine.rollup,
-    spine.unit_code,
-    spine.period_type,
-    spine.period_start,
-    'DOSSIER_RECEIVING_SATISFACTION' as indicator_code,
-    coalesce(counted.numerator, 0) as numerator,
-    coalesce(counted.denominator, 0) as denominator
-from spine
-left join counted
-    on counted.rollup = spine.rollup
-    and counted.unit_code = spine.unit_code
-    and counted.period_type = spine.period_type
-    and counted.period_start = spine.period_start
+{% set satisfied -%}
+    not (
+        is_late
+        or coalesce(rating = 'DISSATISFIED', false)
+        or coalesce(linked_to_petition, false)
+    )
+{%- endset %}
+
+{{ share_on_spine('DOSSIER_RECEIVING_SATISFACTION', 'handled_with_facts', satisfied) }}

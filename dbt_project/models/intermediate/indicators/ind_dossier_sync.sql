@@ -29,14 +29,6 @@ periods as (
     where period_type <> 'as_of'
 ),
 
-rollups as (
-    select * from {{ ref('int_unit_rollups') }}
-),
-
-spine as (
-    select * from {{ ref('int_unit_periods') }}
-),
-
 one_stop_per_unit as (
     select
         unit_code,
@@ -71,29 +63,11 @@ per_unit as (
 ),
 
 counted as (
-    select
-        rollups.rollup,
-        rollups.unit_code,
-        per_unit.period_type,
-        per_unit.period_start,
-        sum(per_unit.synced) as numerator,
-        greatest(sum(per_unit.received_one_stop), sum(per_unit.received_national)) as denominator
-    from per_unit
-    inner join rollups on rollups.member_unit_code = per_unit.unit_code
-    group by rollups.rollup, rollups.unit_code, per_unit.period_type, per_unit.period_start
+    {{ roll_up_counts(
+        'per_unit',
+        numerator='sum(synced)',
+        denominator='greatest(sum(received_one_stop), sum(received_national))'
+    ) }}
 )
 
-select
-    spine.rollup,
-    spine.unit_code,
-    spine.period_type,
-    spine.period_start,
-    'DOSSIER_SYNC' as indicator_code,
-    coalesce(counted.numerator, 0) as numerator,
-    coalesce(counted.denominator, 0) as denominator
-from spine
-left join counted
-    on counted.rollup = spine.rollup
-    and counted.unit_code = spine.unit_code
-    and counted.period_type = spine.period_type
-    and counted.period_start = spine.period_start
+{{ counts_on_spine('DOSSIER_SYNC') }}

@@ -3,16 +3,4 @@
 -- score 2).
 -- Copied from the national evaluation API (official, §1); the assignment of portal entries to
 -- spine rows (own unit, else the root) is `int_evaluation_metrics__assigned`.
-select
-    rollup,
-    unit_code,
-    period_type,
-    period_start,
-    indicator_code,
-    numerator,
-    denominator,
-    ratio,
-    points,
-    flag
-from {{ ref('int_evaluation_metrics__assigned') }}
-where indicator_code = 'ELECTRONIC_CERTIFIED_COPY'
+{{ official_indicator('ELECTRONIC_CERTIFIED_COPY') }}

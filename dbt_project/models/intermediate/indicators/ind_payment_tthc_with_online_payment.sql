@@ -6,35 +6,8 @@ with
 procedures as (
     select * from {{ ref('int_procedures__used_in_periods') }}
     where fee_bearing
-),
-
-spine as (
-    select * from {{ ref('int_unit_periods') }}
-),
-
-counted as (
-    select
-        rollup,
-        unit_code,
-        period_type,
-        period_start,
-        count(case when has_online_paid_dossier then 1 end) as numerator,
-        count(*) as denominator
-    from procedures
-    group by rollup, unit_code, period_type, period_start
 )
 
-select
-    spine.rollup,
-    spine.unit_code,
-    spine.period_type,
-    spine.period_start,
-    'PAYMENT_TTHC_WITH_ONLINE_PAYMENT' as indicator_code,
-    coalesce(counted.numerator, 0) as numerator,
-    coalesce(counted.denominator, 0) as denominator
-from spine
-left join counted
-    on counted.rollup = spine.rollup
-    and counted.unit_code = spine.unit_code
-    and counted.period_type = spine.period_type
-    and counted.period_start = spine.period_start
+{{ share_on_spine(
+    'PAYMENT_TTHC_WITH_ONLINE_PAYMENT', 'procedures', 'has_online_paid_dossier', grain='rollup'
+) }}

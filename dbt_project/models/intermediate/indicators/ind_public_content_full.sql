@@ -2,16 +2,4 @@
 -- all 7 mandatory parts ÷ published procedures (snapshot).
 -- Copied from the national evaluation API (official, §1); the assignment of portal entries to
 -- spine rows (own unit, else the root) is `int_evaluation_metrics__assigned`.
-select
-    rollup,
-    unit_code,
-    period_type,
-    period_start,
-    indicator_code,
-    numerator,
-    denominator,
-    ratio,
-    points,
-    flag
-from {{ ref('int_evaluation_metrics__assigned') }}
-where indicator_code = 'PUBLIC_CONTENT_FULL'
+{{ official_indicator('PUBLIC_CONTENT_FULL') }}
