@@ -352,9 +352,10 @@ def _fact(world: World, key: int, at: int, linked: frozenset[str]):
     if life.inter_agency:
         return None
     onestop = life.accepted if life.accepted is not None and life.accepted <= at else -1
-    copy = national_copy(world, life, at)
-    if copy is None:
+    if life.synced_at(at) is None:
         return (world.unit_index[life.unit.code], onestop, False, None)
+    details = Details(world, life)
+    copy = national_copy(world, life, at, details)
     unit = world.unit_index.get(copy["MaDonViXuLy"])
     if unit is None:
         return None
@@ -379,7 +380,6 @@ def _fact(world: World, key: int, at: int, linked: frozenset[str]):
         statutory = world.clock.statutory_due(
             received, proc.processing_time, proc.time_unit, cutoff
         )
-    details = Details(world, life)
     results = [
         r for r in copy["DanhSachGiayToKetQua"] if r["DuongDanTepTinKetQua"] and r["MaGiayToKetQua"]
     ]

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import bisect
 import datetime as dt
+import math
 import random
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
@@ -579,8 +580,9 @@ def _national(life: Life, rng: random.Random, tier: dict) -> None:
     stale_after = len(life.events) + 1
     if rng.random() < P.STALE_SYNC_SHARE * tier["sync_miss"]:
         stale_after = rng.randint(1, max(len(life.events) - 1, 1))
+    events = sorted(life.events, key=lambda e: e.t)
     syncs = []
-    for i, event in enumerate(sorted(life.events, key=lambda e: e.t)):
+    for i, event in enumerate(events):
         if i >= stale_after:
             break
         if i == 0 and rng.random() < P.LATE_SYNC_SHARE:
@@ -588,7 +590,23 @@ def _national(life: Life, rng: random.Random, tier: dict) -> None:
         else:
             lag = rng.expovariate(1 / (P.SYNC_LAG_HOURS_MEAN * 3600))
         syncs.append(max(event.t + int(lag) + 1, syncs[-1] if syncs else 0))
+    if syncs and stale_after < len(events):
+        _resyncs(syncs, events[stale_after:], rng)
     life.sync_times = syncs
+
+
+def _resyncs(syncs: list[int], missed: list[Event], rng: random.Random) -> None:
+    """A stale copy's catch-up sync, then normal syncs of the steps after it (drawn last from
+    the dossier's stream, so the instants before the copy went stale are unchanged)."""
+    if rng.random() < P.STALE_FOR_MONTHS_SHARE:
+        days = rng.uniform(*P.STALE_FOR_MONTHS_DAYS)
+    else:
+        days = rng.lognormvariate(math.log(P.STALE_RESYNC_DAYS_MEDIAN), P.STALE_RESYNC_SIGMA)
+    syncs.append(max(missed[0].t + int(days * DAY), syncs[-1] + 1))
+    for event in missed:
+        if event.t > syncs[-1]:
+            lag = rng.expovariate(1 / (P.SYNC_LAG_HOURS_MEAN * 3600))
+            syncs.append(max(event.t + int(lag) + 1, syncs[-1]))
 
 
 def _collect_changes(life: Life) -> None:

@@ -52,13 +52,15 @@ EMPTY_SESSION = {
 }
 
 
-def national_copy(world: World, life: Life, at: int) -> dict | None:
-    """The `DongBoHoSoMC` record as the national portal holds it at `at`, None if unsynced."""
+def national_copy(world: World, life: Life, at: int, details: Details | None = None) -> dict | None:
+    """The `DongBoHoSoMC` record as the national portal holds it at `at`, None if unsynced.
+    A caller that needs the dossier's `Details` too passes them in (they are drawn once)."""
     synced = life.synced_at(at)
     if synced is None:
         return None
     events = life.events_at(synced)
-    details = Details(world, life)
+    if details is None:
+        details = Details(world, life)
     rng = random.Random(stream_seed(world.seed, life.key, 3))
     proc, unit = life.procedure, life.unit
     status = life.status_at(synced)

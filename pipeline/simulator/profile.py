@@ -184,6 +184,14 @@ SYNC_LAG_HOURS_MEAN = 2.0
 LATE_SYNC_SHARE = 0.05  # synced days later
 LATE_SYNC_DAYS_MAX = 6
 STALE_SYNC_SHARE = 0.03  # stops resyncing after some step: the national status lags
+# A stale copy is corrected by a later catch-up sync (a new NgayDongBo carrying the whole
+# record as it then stands); after it the copy follows the one-stop record again. The lag runs
+# from the first step the copy missed: log-normal in calendar days (median 4 d, sigma 1: ~10 %
+# past two weeks, ~2 % past a month), except a share that stays stale for months.
+STALE_RESYNC_DAYS_MEDIAN = 4.0
+STALE_RESYNC_SIGMA = 1.0
+STALE_FOR_MONTHS_SHARE = 0.15  # of stale copies: resynced only after 60-360 days
+STALE_FOR_MONTHS_DAYS = (60, 360)
 NATION_CODE_DIFFERS_SHARE = 0.04
 NATIONAL_FEES_MISSING_SHARE = 0.15  # national copies of fee-bearing dossiers without fee lines
 NATIONAL_PORTAL_SUBMISSION_SHARE = 0.3  # online dossiers submitted through the national portal

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import bisect
 import csv
 import datetime as dt
 import random
@@ -96,6 +97,33 @@ def test_advancing_the_index_equals_building_it(world):
     fresh = World(scale=0.01).index(later)
     for name in ("keys", "updated", "accepted_day", "synced", "next_change", "national_order"):
         assert np.array_equal(getattr(step, name), getattr(fresh, name)), name
+
+
+def test_stale_national_copies_catch_up_after_a_lag(world):
+    """A stale copy misses steps, then a catch-up sync (a new NgayDongBo) brings it level:
+    mostly within days or weeks, for a few only after months. Resyncs leave the one-stop
+    record's updatedDate alone (only the first sync sets nationCode)."""
+    at = epoch(AS_OF)
+    ix = world.index(AS_OF)
+    lags, open_for = [], []
+    for key in ix.keys[ix.synced >= 0].tolist():
+        life = world.life(key)
+        assert life.sync_times == sorted(life.sync_times)
+        assert not set(life.sync_times[1:]) & set(life.changes) - {life.sync_times[0]}
+        for e in life.events[1:]:
+            if e.status is None or e.t > at:
+                continue
+            i = bisect.bisect_left(life.sync_times, e.t)
+            if i == len(life.sync_times) or life.sync_times[i] > at:
+                open_for.append(at - e.t)  # still stale at AS_OF (or within its sync lag)
+            else:
+                lags.append(life.sync_times[i] - e.t)
+    stale = [lag for lag in lags if lag > 2 * 86400]
+    assert len(stale) > 20
+    assert sum(lag <= 30 * 86400 for lag in stale) > 0.7 * len(stale)
+    assert any(lag > 60 * 86400 for lag in stale)  # months
+    assert max(lags) <= 400 * 86400 and all(t < 400 * 86400 for t in open_for)
+    assert 0 < sum(t > 86400 for t in open_for) < 0.01 * len(ix)
 
 
 def test_volumes_seasonality_and_units():
