@@ -18,7 +18,7 @@
 
 {#- Display rounding as the portal does it (observed): 2 decimals, half-up. -#}
 {% macro portal_round(points) -%}
-    (floor({{ points }} * 100 + 0.5 + 1e-9) / 100.0)
+    (cast(floor({{ points }} * 100 + 0.5 + 1e-9) as double) / 100)
 {%- endmacro %}
 
 {#- r = numerator / denominator, NULL when the denominator is 0 (indices.md §0.3). -#}

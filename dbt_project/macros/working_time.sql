@@ -6,8 +6,18 @@
   reception). The same arithmetic exists in Python (`pipeline/workcal.py`); tests compare them.
 -#}
 
+{#- Local minutes since midnight of `ts`, whole seconds included (a double). -#}
 {% macro local_minute_of_day(ts) -%}
+    {{- return(adapter.dispatch('local_minute_of_day', 'motcua_warehouse')(ts)) -}}
+{%- endmacro %}
+
+{% macro default__local_minute_of_day(ts) -%}
     (extract(hour from {{ ts }}) * 60 + extract(minute from {{ ts }}) + extract(second from {{ ts }}) / 60.0)
+{%- endmacro %}
+
+{#- Integer division by 60 yields a double on Spark too (a decimal literal would not). -#}
+{% macro spark__local_minute_of_day(ts) -%}
+    (hour({{ ts }}) * 60 + minute({{ ts }}) + second({{ ts }}) / 60)
 {%- endmacro %}
 
 {#- Office minutes elapsed on the local date of `ts` at `ts` (0 to 480). -#}
@@ -24,13 +34,11 @@
 
 {#- The instant `minute` office minutes (0 to 480) into the local working date `day`. -#}
 {% macro instant_in_office_day(day, minute) -%}
-    cast(
-        cast({{ day }} as timestamp)
-        + to_microseconds(cast(round(
-            (420 + {{ minute }} + case when {{ minute }} > 270 then 120 else 0 end) * 60000000.0
-        ) as bigint))
-        as timestamptz
-    )
+    {{ add_microseconds(
+        'cast(' ~ day ~ ' as ' ~ instant_type() ~ ')',
+        'cast(round((420 + ' ~ minute ~ ' + case when ' ~ minute ~ ' > 270 then 120 else 0 end)'
+            ~ ' * 60000000.0) as bigint)'
+    ) }}
 {%- endmacro %}
 
 {#- Ordinal of the working day on which a due index ends (a boundary is that day's close). -#}

@@ -33,7 +33,7 @@ classified as (
         handled.period_type,
         handled.period_start,
         handled.evaluated_at,
-        dossiers.received_at >= cast(handled.period_start as timestamptz) as is_received_in_period,
+        dossiers.received_at >= cast(handled.period_start as {{ instant_type() }}) as is_received_in_period,
         handled.is_late,
         handled.requests_before_end,
         case

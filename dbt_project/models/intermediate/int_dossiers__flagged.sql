@@ -55,33 +55,29 @@ flagged as (
         coalesce(versions.result_is_document, current_versions.result_is_document, false)
             as result_is_document,
         coalesce(versions.citizen_facing, current_versions.citizen_facing, false) as citizen_facing,
-        coalesce(list_bool_or([
-            file.kind = 'RESULT' and file.has_url and coalesce(file.result_code, '') <> ''
-            for file in dossiers.files
-        ]), false) as has_e_result,
-        coalesce(list_bool_or([file.kind = 'RESULT' for file in dossiers.files]), false)
-            as has_result_file,
-        coalesce(list_bool_or([
-            file.kind = 'COMPONENT' and file.digitized for file in dossiers.files
-        ]), false) as has_digitized_component,
-        coalesce(list_bool_or([file.reuse in (1, 2) for file in dossiers.files]), false)
-            as has_reused_file,
-        coalesce(list_bool_or([
-            file.from_citizen_store or (file.kind = 'RESULT' and file.pushed_to_citizen_store)
-            for file in dossiers.files
-        ]), false) as uses_citizen_store,
+        {{ any_element(
+            'dossiers.files', 'file',
+            "file.kind = 'RESULT' and file.has_url and coalesce(file.result_code, '') <> ''"
+        ) }} as has_e_result,
+        {{ any_element('dossiers.files', 'file', "file.kind = 'RESULT'") }} as has_result_file,
+        {{ any_element('dossiers.files', 'file', "file.kind = 'COMPONENT' and file.digitized") }}
+            as has_digitized_component,
+        {{ any_element('dossiers.files', 'file', 'file.reuse in (1, 2)') }} as has_reused_file,
+        {{ any_element(
+            'dossiers.files', 'file',
+            "file.from_citizen_store or (file.kind = 'RESULT' and file.pushed_to_citizen_store)"
+        ) }} as uses_citizen_store,
         dossiers.vneid_authenticated
-            or coalesce(list_contains(dossiers.connected_databases, 'CSDLQG_DAN_CU'), false)
+            or coalesce({{ list_has('dossiers.connected_databases', "'CSDLQG_DAN_CU'") }}, false)
             as uses_citizen_data,
         -- PAYMENT_DOSSIER_ONLINE's population: a payable line (amount > 0, not exempt).
-        coalesce(list_bool_or([
-            fee.amount > 0 and fee.status <> 'EXEMPT' for fee in dossiers.fees
-        ]), false) as has_payable_fee,
+        {{ any_element('dossiers.fees', 'fee', "fee.amount > 0 and fee.status <> 'EXEMPT'") }}
+            as has_payable_fee,
         -- REFUNDED lines are not paid (§4); the one-stop record is the system of record.
-        coalesce(list_bool_or([
-            fee.status = 'PAID' and fee.method in ('ONLINE_NATIONAL', 'ONLINE_PROVINCIAL')
-            for fee in dossiers.fees
-        ]), false) as paid_online,
+        {{ any_element(
+            'dossiers.fees', 'fee',
+            "fee.status = 'PAID' and fee.method in ('ONLINE_NATIONAL', 'ONLINE_PROVINCIAL')"
+        ) }} as paid_online,
         national_copies.national_code is not null as has_national_copy,
         coalesce(national_copies.fee_line_count, 0) > 0 as national_copy_has_fees,
         dossiers.rating,

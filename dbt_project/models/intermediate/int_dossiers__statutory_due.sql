@@ -61,11 +61,22 @@ targets as (
         end as due_index,
         case
             when processing_time_unit = 'DAY'
-                then normalised_received_at + to_microseconds(cast(processing_time * 86400000000 as bigint))
+                then {{ add_microseconds('normalised_received_at', 'cast(processing_time * 86400000000 as bigint)') }}
             when processing_time_unit = 'MONTH'
-                then normalised_received_at + to_months(cast(processing_time as integer))
+                then {{ add_months_to_instant('normalised_received_at', 'cast(processing_time as integer)') }}
         end as calendar_due_at
     from normalised
+),
+
+-- A calendar due instant on a day off rolls to the next working day, same time of day.
+rolled as (
+    select
+        targets.*,
+        (
+            select min(w.calendar_date) from working_days as w
+            where w.calendar_date >= cast(targets.calendar_due_at as date)
+        ) as roll_date
+    from targets
 ),
 
 same_day as (
@@ -73,7 +84,7 @@ same_day as (
         targets.dossier_id,
         case
             when targets.received_on_working_day
-                and strftime(targets.accepted_at, '%H:%M:%S') <= targets.same_day_cutoff || ':00'
+                and {{ local_time_text('targets.accepted_at') }} <= targets.same_day_cutoff || ':00'
                 then targets.received_date
             else (
                 select min(w.calendar_date) from working_days as w
@@ -86,32 +97,31 @@ same_day as (
 
 resolved as (
     select
-        targets.dossier_id,
-        targets.accepted_at,
-        targets.normalised_received_at,
-        targets.received_index,
+        rolled.dossier_id,
+        rolled.accepted_at,
+        rolled.normalised_received_at,
+        rolled.received_index,
         case
             when same_day.due_date is not null
                 then {{ instant_in_office_day('same_day.due_date', 480) }}
-            when targets.due_index is not null
-                then {{ instant_in_office_day('due_day.calendar_date', 'targets.due_index - due_day.working_day_ordinal * 480') }}
-            when targets.calendar_due_at is not null
+            when rolled.due_index is not null
+                then {{ instant_in_office_day('due_day.calendar_date', 'rolled.due_index - due_day.working_day_ordinal * 480') }}
+            when rolled.calendar_due_at is not null
                 then case
-                    when roll.calendar_date = cast(targets.calendar_due_at as date) then targets.calendar_due_at
-                    else cast(cast(roll.calendar_date as timestamp)
-                        + (cast(targets.calendar_due_at as timestamp) - cast(cast(targets.calendar_due_at as date) as timestamp))
-                        as timestamptz)
+                    when rolled.roll_date = cast(rolled.calendar_due_at as date) then rolled.calendar_due_at
+                    else {{ add_microseconds(
+                        'cast(rolled.roll_date as ' ~ instant_type() ~ ')',
+                        microseconds_between(
+                            'cast(cast(rolled.calendar_due_at as date) as ' ~ instant_type() ~ ')',
+                            'rolled.calendar_due_at'
+                        )
+                    ) }}
                 end
         end as statutory_due_at
-    from targets
-    left join same_day on same_day.dossier_id = targets.dossier_id
+    from rolled
+    left join same_day on same_day.dossier_id = rolled.dossier_id
     left join working_days as due_day
-        on due_day.working_day_ordinal = {{ due_day_ordinal('targets.due_index') }}
-    left join working_days as roll
-        on roll.calendar_date = (
-            select min(w.calendar_date) from working_days as w
-            where w.calendar_date >= cast(targets.calendar_due_at as date)
-        )
+        on due_day.working_day_ordinal = {{ due_day_ordinal('rolled.due_index') }}
 )
 
 select

@@ -28,7 +28,6 @@ bounded as (
             else cast(period_start + interval 1 year as date)
         end as next_period_start
     from starts
-    where next_period_start > {{ history_start() }}
 ),
 
 periods as (
@@ -36,10 +35,11 @@ periods as (
         period_type,
         period_start,
         cast(next_period_start - interval 1 day as date) as period_end,
-        cast(period_start as timestamptz) as starts_at,
-        least(cast(next_period_start as timestamptz), {{ as_of() }}) as evaluated_at
+        cast(period_start as {{ instant_type() }}) as starts_at,
+        least(cast(next_period_start as {{ instant_type() }}), {{ as_of() }}) as evaluated_at
     from bounded
-    where cast(period_start as timestamptz) < {{ as_of() }}
+    where next_period_start > {{ history_start() }}
+      and cast(period_start as {{ instant_type() }}) < {{ as_of() }}
 )
 
 select * from periods
@@ -48,5 +48,5 @@ select
     'as_of' as period_type,
     cast('1900-01-01' as date) as period_start,
     cast({{ as_of() }} as date) as period_end,
-    cast('1900-01-01' as timestamptz) as starts_at,
+    cast('1900-01-01' as {{ instant_type() }}) as starts_at,
     {{ as_of() }} as evaluated_at

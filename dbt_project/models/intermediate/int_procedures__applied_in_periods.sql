@@ -19,7 +19,7 @@ periods as (
 
 applied as (
     select
-        unnest(versions.applied_agency_codes) as unit_code,
+        {{ unnest_list('versions.applied_agency_codes') }} as unit_code,
         versions.procedure_code,
         versions.online_level,
         versions.fee_amount,

@@ -62,14 +62,15 @@ rounds_before_end as (
         handled.period_start,
         count(*) as requests_before_end,
         sum(case when rounds.received_at < handled.end_at
-            then epoch(rounds.received_at) - epoch(rounds.requested_at) else 0 end) as waited_seconds,
+            then {{ epoch_seconds('rounds.received_at') }} - {{ epoch_seconds('rounds.requested_at') }}
+            else 0 end) as waited_seconds,
         sum(case when rounds.received_at < handled.end_at
             then rounds.received_index - rounds.requested_index else 0 end) as waited_minutes,
-        arg_max(rounds.requested_at, rounds.round_no) as last_requested_at,
-        arg_max(rounds.requested_index, rounds.round_no) as last_requested_index,
-        arg_max(
-            rounds.received_at is null or rounds.received_at >= handled.end_at, rounds.round_no
-        ) as last_request_open
+        {{ arg_max_of('rounds.requested_at', 'rounds.round_no') }} as last_requested_at,
+        {{ arg_max_of('rounds.requested_index', 'rounds.round_no') }} as last_requested_index,
+        {{ arg_max_of(
+            'rounds.received_at is null or rounds.received_at >= handled.end_at', 'rounds.round_no'
+        ) }} as last_request_open
     from handled
     inner join rounds
         on rounds.dossier_id = handled.dossier_id
@@ -85,9 +86,10 @@ adjusted as (
             and rounds_before_end.requests_before_end >= 2 as waits_on_repeated_request,
         case
             when rounds_before_end.last_request_open then rounds_before_end.last_requested_at
-            else handled.end_at - to_microseconds(
-                cast(coalesce(rounds_before_end.waited_seconds, 0) * 1000000 as bigint)
-            )
+            else {{ add_microseconds(
+                'handled.end_at',
+                '-cast(coalesce(rounds_before_end.waited_seconds, 0) * 1000000 as bigint)'
+            ) }}
         end as adjusted_end_at,
         case
             when rounds_before_end.last_request_open then rounds_before_end.last_requested_index

@@ -75,8 +75,10 @@ handled_in_rollups as (
             as dossiers_with_2plus_supplements,
         count(case when not classified.is_late then 1 end) as on_time,
         avg(classified.processing_working_days) as processing_working_days_mean,
-        quantile_cont(classified.processing_working_days, 0.5) as processing_working_days_median,
-        quantile_cont(classified.processing_working_days, 0.9) as processing_working_days_p90,
+        {{ continuous_quantile('classified.processing_working_days', 0.5) }}
+            as processing_working_days_median,
+        {{ continuous_quantile('classified.processing_working_days', 0.9) }}
+            as processing_working_days_p90,
         avg(classified.working_days_late) as working_days_late_mean,
         max(classified.working_days_late) as working_days_late_max
     from classified

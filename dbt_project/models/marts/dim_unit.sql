@@ -25,9 +25,9 @@ select
     area_code,
     area_name,
     'AREA',
-    cast(null as varchar),
-    cast(null as varchar),
+    cast(null as string),
+    cast(null as string),
     cast(null as date),
     cast(null as date),
-    cast(null as varchar)
+    cast(null as string)
 from areas

@@ -24,7 +24,7 @@ procedures as (
 ),
 
 rescheduled as (
-    select dossier_id, arg_max(new_appointment_at, step_at) as rescheduled_due_at
+    select dossier_id, {{ arg_max_of('new_appointment_at', 'step_at') }} as rescheduled_due_at
     from {{ ref('stg_motcua__dossier_steps') }}
     where action = 'APOLOGY' and new_appointment_at is not null
     group by dossier_id
@@ -74,27 +74,26 @@ select
     coalesce(events.supplement_requests, 0) as supplement_count,
     coalesce(events.apologies, 0) as apology_count,
     dossiers.national_code is not null as is_synced,
-    cast(null as timestamptz) as synced_at,
+    cast(null as {{ instant_type() }}) as synced_at,
     cast(null as integer) as national_copy_status,
     coalesce(procedures.fee_amount, 0) > 0 as fee_bearing,
-    coalesce(list_bool_or([
-        fee.status = 'PAID' and fee.method in ('ONLINE_NATIONAL', 'ONLINE_PROVINCIAL')
-        for fee in dossiers.fees
-    ]), false) as paid_online,
-    coalesce(list_bool_or([
-        file.kind = 'COMPONENT' and file.digitized for file in dossiers.files
-    ]), false) as is_digitized,
-    coalesce(list_bool_or([
-        file.kind = 'RESULT' and file.has_url and coalesce(file.result_code, '') <> ''
-        for file in dossiers.files
-    ]), false) as has_e_result,
-    coalesce(list_bool_or([file.reuse in (1, 2) for file in dossiers.files]), false) as reused_data,
+    {{ any_element(
+        'dossiers.fees', 'fee',
+        "fee.status = 'PAID' and fee.method in ('ONLINE_NATIONAL', 'ONLINE_PROVINCIAL')"
+    ) }} as paid_online,
+    {{ any_element('dossiers.files', 'file', "file.kind = 'COMPONENT' and file.digitized") }}
+        as is_digitized,
+    {{ any_element(
+        'dossiers.files', 'file',
+        "file.kind = 'RESULT' and file.has_url and coalesce(file.result_code, '') <> ''"
+    ) }} as has_e_result,
+    {{ any_element('dossiers.files', 'file', 'file.reuse in (1, 2)') }} as reused_data,
     dossiers.vneid_authenticated
-        or coalesce(list_contains(dossiers.connected_databases, 'CSDLQG_DAN_CU'), false)
+        or coalesce({{ list_has('dossiers.connected_databases', "'CSDLQG_DAN_CU'") }}, false)
         as vneid_or_population_db,
     dossiers.rating,
     case
-        when coalesce(dossiers.accepted_at, dossiers.submitted_at) < cast('2025-07-01' as timestamptz)
+        when coalesce(dossiers.accepted_at, dossiers.submitted_at) < cast('2025-07-01' as {{ instant_type() }})
             then '2018'
         else '2025'
     end as regime,

@@ -34,7 +34,7 @@ counters as (
         rollup, unit_code, period_type, period_start, indicator_code, numerator, denominator,
         cast(null as double) as official_ratio,
         cast(null as double) as official_points,
-        cast(null as varchar) as official_flag
+        cast(null as string) as official_flag
     from {{ ref(model) }}
     union all
     {%- endfor %}

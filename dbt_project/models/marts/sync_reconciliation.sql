@@ -45,9 +45,11 @@ one_stop as (
         count(*) - count(copies.national_code) as not_synced,
         count(case when copies.national_status <> dossiers.national_status then 1 end)
             as status_out_of_sync,
-        median(
-            (epoch(copies.synced_at) - epoch(synced_steps.last_step_before_sync)) / 3600.0
-        ) as median_sync_lag_hours
+        {{ continuous_quantile(
+            '(' ~ epoch_seconds('copies.synced_at') ~ ' - '
+                ~ epoch_seconds('synced_steps.last_step_before_sync') ~ ') / 3600.0',
+            0.5
+        ) }} as median_sync_lag_hours
     from dossiers
     left join copies on copies.national_code = dossiers.national_code
     left join synced_steps on synced_steps.dossier_id = dossiers.dossier_id

@@ -27,7 +27,7 @@ renamed as (
         returned_at,
         cast(status as integer) as national_status,
         synced_at,
-        cast(coalesce(len(fees), 0) as integer) as fee_line_count,
+        cast(coalesce({{ list_length('fees') }}, 0) as integer) as fee_line_count,
         cast(online_payment_kind as integer) as online_payment_kind,
         coalesce(has_digitized_component, false) as has_digitized_component
     from latest

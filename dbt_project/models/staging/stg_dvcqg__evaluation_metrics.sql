@@ -23,7 +23,7 @@ latest as (
 published_metrics as (
     select
         latest.*,
-        unnest(latest.metrics) as metric
+        {{ unnest_list('latest.metrics') }} as metric
     from latest
 ),
 
@@ -76,7 +76,7 @@ published_counters as (
         latest.department_id,
         latest.period_type,
         latest.period_start,
-        unnest(latest.counters) as counter
+        {{ unnest_list('latest.counters') }} as counter
     from latest
 ),
 

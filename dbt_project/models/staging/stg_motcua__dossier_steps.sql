@@ -9,7 +9,7 @@ dossiers as (
 steps as (
     select
         dossier_id,
-        unnest(history) as step
+        {{ unnest_list('history') }} as step
     from dossiers
 ),
 

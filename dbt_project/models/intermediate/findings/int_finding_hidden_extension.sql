@@ -36,14 +36,14 @@ extended as (
     inner join calendar as due_day
         on due_day.calendar_date = cast(dossiers.statutory_due_at as date)
     where dossiers.appointment_at
-        > dossiers.statutory_due_at + to_minutes(cast(rule.grace_minutes as bigint))
+        > {{ add_microseconds('dossiers.statutory_due_at', 'cast(rule.grace_minutes as bigint) * 60000000') }}
 )
 
 select
     'HIDDEN_EXTENSION' as finding_code,
     dossier_id,
     received_at as detected_at,
-    cast(null as timestamptz) as resolved_at,
+    cast(null as {{ instant_type() }}) as resolved_at,
     'Ngày hẹn trả ghi khi tiếp nhận lúc ' || {{ vi_instant('received_at') }}
     || ' là ' || {{ vi_instant('appointment_at') }}
     || ', muộn hơn thời hạn luật định ' || {{ vi_instant('statutory_due_at') }}

@@ -12,7 +12,7 @@ select
     'NOT_DIGITIZED' as finding_code,
     dossier_id,
     received_at as detected_at,
-    cast(null as timestamptz) as resolved_at,
+    cast(null as {{ instant_type() }}) as resolved_at,
     'Hồ sơ tiếp nhận lúc ' || {{ vi_instant('received_at') }}
     || ' không có thành phần hồ sơ nào được số hóa.' as detail_vi
 from dossiers

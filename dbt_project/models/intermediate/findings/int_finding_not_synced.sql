@@ -54,7 +54,7 @@ select
     'NOT_SYNCED' as finding_code,
     dossier_id,
     detected_at,
-    cast(null as timestamptz) as resolved_at,
+    cast(null as {{ instant_type() }}) as resolved_at,
     'Hồ sơ tiếp nhận lúc ' || {{ vi_instant('received_at') }}
     || ' chưa có bản đồng bộ trên Cổng Dịch vụ công quốc gia'
     || case

@@ -105,7 +105,7 @@ select
     dossier_id,
     min(detected_at) as detected_at,
     case when bool_or(resolved_at is null) then null else max(resolved_at) end as resolved_at,
-    arg_min(pause_detail, detected_at)
+    {{ arg_min_of('pause_detail', 'detected_at') }}
     || case when count(*) > 1 then ' (cùng ' || (count(*) - 1) || ' lần tạm dừng khác)' else '' end
     || '.' as detail_vi
 from described

@@ -31,9 +31,9 @@ undocumented as (
         dossier_id,
         count(*) as undocumented_steps,
         min(step_at) as detected_at,
-        arg_min(is_refusal, step_at) as is_refusal,
-        arg_min(lacks_document, step_at) as lacks_document,
-        arg_min(lacks_reason, step_at) as lacks_reason
+        {{ arg_min_of('is_refusal', 'step_at') }} as is_refusal,
+        {{ arg_min_of('lacks_document', 'step_at') }} as lacks_document,
+        {{ arg_min_of('lacks_reason', 'step_at') }} as lacks_reason
     from refusals
     where lacks_document or lacks_reason
     group by dossier_id
@@ -43,7 +43,7 @@ select
     'REFUSED_WITHOUT_WRITTEN_REASON' as finding_code,
     dossier_id,
     detected_at,
-    cast(null as timestamptz) as resolved_at,
+    cast(null as {{ instant_type() }}) as resolved_at,
     case when is_refusal then 'Hồ sơ bị từ chối tiếp nhận lúc ' else 'Hồ sơ bị dừng xử lý lúc ' end
     || {{ vi_instant('detected_at') }}
     || case

@@ -52,7 +52,7 @@ judged as (
         coalesce(bool_or(
             hand_overs.action = 'RESULT_TO_COUNTER' and hand_overs.step_index <= finished.grace_index
         ), false) as handed_over_in_time,
-        arg_min(hand_overs.action, hand_overs.step_at) filter (
+        {{ arg_min_of('hand_overs.action', 'hand_overs.step_at') }} filter (
             where hand_overs.step_index > finished.grace_index
         ) as resolved_by,
         min(hand_overs.step_at) filter (where hand_overs.step_index > finished.grace_index)

@@ -89,12 +89,12 @@ select
     'STATUS_OUT_OF_SYNC' as finding_code,
     dated.dossier_id,
     dated.detected_at,
-    cast(null as timestamptz) as resolved_at,
+    cast(null as {{ instant_type() }}) as resolved_at,
     'Trạng thái trên Cổng Dịch vụ công quốc gia (' || coalesce(copy_names.status_name, '?')
-    || ', mã ' || coalesce(cast(dated.copy_status as varchar), '?')
+    || ', mã ' || coalesce(cast(dated.copy_status as string), '?')
     || ', đồng bộ lần cuối ' || {{ vi_instant('dated.synced_at') }}
     || ') khác trạng thái trên hệ thống một cửa (' || coalesce(own_names.status_name, '?')
-    || ', mã ' || coalesce(cast(dated.national_status as varchar), '?')
+    || ', mã ' || coalesce(cast(dated.national_status as string), '?')
     || ') từ ' || {{ vi_instant('dated.differs_since') }}
     || '; quá hạn cập nhật từ ' || {{ vi_instant('dated.detected_at') }} || '.' as detail_vi
 from dated

@@ -68,7 +68,7 @@ ancestors (unit_code, current_code, current_level, depth) as (
 ),
 
 counters as (
-    select unit_code, arg_min(current_code, depth) as counter_code
+    select unit_code, {{ arg_min_of('current_code', 'depth') }} as counter_code
     from ancestors
     where current_level in ('TOWN', 'WARD', 'COMMUNE')
     group by unit_code
