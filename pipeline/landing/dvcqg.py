@@ -3,6 +3,7 @@
 - Synced dossier copies and PAKN: incremental from a watermark on their change instant
   (`NgayDongBo`, `NgayCapNhat`) with the same overlap as the one-stop dossiers; each record
   seen twice in a crawl lands once (latest version), staging keeps the latest across runs.
+  Both stream in bounded memory, staged and moved in after the reject gate (`staged.py`).
 - Official evaluation: every month, quarter and year since HISTORY_START on the first run,
   then the periods still open or closed less than `EVALUATION_SETTLE` before the previous
   extraction (the portal revises recent periods). The six groups × periods are fetched in
@@ -38,6 +39,7 @@ from pipeline.landing.dvcqg_schemas import (
     petition_row,
 )
 from pipeline.landing.pii import PiiHasher, redact
+from pipeline.landing.staged import StagedDataset, staging_dir
 from pipeline.landing.state import WATERMARK_OVERLAP, WatermarkStore, tail_start
 from pipeline.landing.writer import write_atomic, write_partitioned
 from pipeline.sources.crawl import parallel_map
@@ -133,29 +135,33 @@ class DvcqgLanding:
             started_at=now(),
             watermark_from=start,
         )
-        latest: dict[str, BaseModel] = {}
-        for page in result.counted(crawl(start, tail_start(as_of))):
-            for payload in page:
-                try:
-                    record = model.model_validate(payload)
-                except ValidationError as exc:
-                    result.reject(payload, first_error(exc), key_fields)
-                    continue
-                current = latest.get(key(record))
-                if current is None or instant(record) >= instant(current):
-                    latest[key(record)] = record
-        result.watermark_to = max(map(instant, latest.values()), default=previous or start)
-
-        def land() -> int:
-            rows = with_landing_columns(
-                [to_row(r) for r in latest.values()], self.run_id, result.started_at
-            )
-            table = pa.Table.from_pylist(rows, schema=schema)
-            folder = self.dataset / asset.removeprefix("dvcqg_")
-            write_partitioned(table, folder, "reception_month", self.run_id)
-            return table.num_rows
-
-        self._conclude(result, land)
+        # Streamed: rows staged as read, moved in after the gate (see landing/staged.py).
+        staged = StagedDataset(
+            staging_dir=staging_dir(self.settings, self.run_id, asset),
+            dataset_dir=self.dataset / asset.removeprefix("dvcqg_"),
+            partition_column="reception_month",
+            schema=schema,
+            run_id=self.run_id,
+        )
+        latest = None
+        try:
+            for page in result.counted(crawl(start, tail_start(as_of))):
+                for payload in page:
+                    try:
+                        record = model.model_validate(payload)
+                    except ValidationError as exc:
+                        result.reject(payload, first_error(exc), key_fields)
+                        continue
+                    row = to_row(record)
+                    row["_run_id"] = self.run_id
+                    row["_extracted_at"] = result.started_at
+                    staged.add(row, key(record), instant(record))
+                    if latest is None or instant(record) > latest:
+                        latest = instant(record)
+            result.watermark_to = latest or previous or start
+            self._conclude(result, staged.commit)
+        finally:
+            staged.discard()
         self.watermarks.set(asset, result.watermark_to)
         return result
 

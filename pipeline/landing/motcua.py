@@ -2,11 +2,15 @@
 
 Each record is validated against the typed models; a record that fails goes to
 `raw/audit/rejects` with its reason and a redacted payload. A record seen twice in one crawl
-lands once (its latest version). Dossiers land under `reception_month=YYYY-MM/<run>.parquet`
+lands once (its latest version). Dossiers land under `reception_month=YYYY-MM/<run>-<n>.parquet`
 whether they come from the daily incremental crawl (by `updatedDate` from the watermark) or a
 backfill of reception months (by `acceptedDate`); staging keeps the latest version of each
 dossier, so re-running a day, a month or a whole backfill never duplicates one downstream. The
 watermark moves only after the data has landed.
+
+Dossiers stream: each page is validated and turned into rows at once, rows are staged in
+chunks outside the raw zone and moved in only after the reject-rate gate (`staged.py`), so a
+province-size crawl runs in bounded memory.
 """
 
 from __future__ import annotations
@@ -35,8 +39,9 @@ from pipeline.landing.schemas import (
     dossier_row,
     procedure_row,
 )
+from pipeline.landing.staged import StagedDataset, staging_dir
 from pipeline.landing.state import WATERMARK_OVERLAP, WatermarkStore, tail_start
-from pipeline.landing.writer import write_atomic, write_partitioned
+from pipeline.landing.writer import write_atomic
 from pipeline.sources.motcua import MotcuaClient
 from pipeline.sources.motcua_records import Agency, Dossier, Procedure
 from pipeline.workcal import VN_TZ
@@ -53,11 +58,17 @@ def known_status_ids() -> frozenset[int]:
         return frozenset(int(row["vendor_status_id"]) for row in csv.DictReader(fh))
 
 
-def validate_dossiers(
-    pages: Iterable[list[object]], statuses: frozenset[int], result: LandingResult
-) -> dict[str, Dossier]:
-    """Latest valid version of every dossier seen; invalid ones recorded as rejects."""
-    latest: dict[str, Dossier] = {}
+def stage_dossiers(
+    pages: Iterable[list[object]],
+    statuses: frozenset[int],
+    result: LandingResult,
+    hasher: PiiHasher,
+    staged: StagedDataset,
+    run_id: str,
+) -> dt.datetime | None:
+    """Every valid dossier read, staged as a landed row (the latest version of each wins at
+    commit); invalid ones recorded as rejects. The latest `updatedDate` of a valid dossier."""
+    latest: dt.datetime | None = None
     for page in result.counted(pages):
         for payload in page:
             try:
@@ -70,9 +81,13 @@ def validate_dossiers(
                     payload, f"unknown dossierStatus.id: {dossier.dossier_status.id}", DOSSIER_KEYS
                 )
                 continue
-            current = latest.get(dossier.id)
-            if current is None or dossier.updated_date >= current.updated_date:
-                latest[dossier.id] = dossier
+            row = dossier_row(dossier, hasher)
+            row["reception_month"] = reception_month(dossier)
+            row["_run_id"] = run_id
+            row["_extracted_at"] = result.started_at
+            staged.add(row, dossier.id, dossier.updated_date)
+            if latest is None or dossier.updated_date > latest:
+                latest = dossier.updated_date
     return latest
 
 
@@ -150,12 +165,16 @@ class MotcuaLanding:
             started_at=now(),
             watermark_from=start,
         )
-        pages = self.client.dossiers_updated(start, tail_start(as_of))
-        latest = validate_dossiers(pages, known_status_ids(), result)
-        result.watermark_to = max(
-            (d.updated_date for d in latest.values()), default=previous or start
-        )
-        self._conclude(result, lambda: self._write_dossiers(latest.values(), result))
+        staged = self._staged_dossiers(result)
+        try:
+            pages = self.client.dossiers_updated(start, tail_start(as_of))
+            latest = stage_dossiers(
+                pages, known_status_ids(), result, self.hasher, staged, self.run_id
+            )
+            result.watermark_to = latest or previous or start
+            self._conclude(result, staged.commit)
+        finally:
+            staged.discard()
         self.watermarks.set(DOSSIER_WATERMARK, result.watermark_to)
         return result
 
@@ -168,22 +187,22 @@ class MotcuaLanding:
             started_at=now(),
             partition=f"{first:%Y-%m-%d}_{last:%Y-%m-%d}",
         )
-        pages = self.client.dossiers_accepted(first, last)
-        latest = validate_dossiers(pages, known_status_ids(), result)
-        return self._conclude(result, lambda: self._write_dossiers(latest.values(), result))
+        staged = self._staged_dossiers(result)
+        try:
+            pages = self.client.dossiers_accepted(first, last)
+            stage_dossiers(pages, known_status_ids(), result, self.hasher, staged, self.run_id)
+            return self._conclude(result, staged.commit)
+        finally:
+            staged.discard()
 
-    def _write_dossiers(self, dossiers: Iterable[Dossier], result: LandingResult) -> int:
-        rows = []
-        for dossier in dossiers:
-            row = dossier_row(dossier, self.hasher)
-            row["reception_month"] = reception_month(dossier)
-            rows.append(row)
-        rows = with_landing_columns(rows, self.run_id, result.started_at)
-        table = pa.Table.from_pylist(rows, schema=DOSSIER_LANDING_SCHEMA)
-        write_partitioned(
-            table, self.settings.raw_dir / SOURCE / "dossiers", "reception_month", self.run_id
+    def _staged_dossiers(self, result: LandingResult) -> StagedDataset:
+        return StagedDataset(
+            staging_dir=staging_dir(self.settings, self.run_id, result.file_stem),
+            dataset_dir=self.settings.raw_dir / SOURCE / "dossiers",
+            partition_column="reception_month",
+            schema=DOSSIER_LANDING_SCHEMA,
+            run_id=self.run_id,
         )
-        return table.num_rows
 
     def _conclude(self, result: LandingResult, land) -> LandingResult:
         result.requests = self.client.requests - result.requests_before

@@ -14,6 +14,7 @@ import re
 import unicodedata
 
 REDACTED = "<redacted>"
+_MISSING = object()
 # Keys (any source, any depth) whose values are personal data or free text that may hold it.
 PERSONAL_KEYS = frozenset(
     {
@@ -70,18 +71,36 @@ def text_length(value: str | None) -> int:
 
 
 class PiiHasher:
+    # Officers recur on every dossier of their unit: a bounded memo of recent values saves
+    # most HMACs of a crawl (the memo lives as long as the landing, in memory only).
+    MEMO_SIZE = 4096
+
     def __init__(self, key: bytes):
         if not key:
             raise ValueError("PII_HASH_KEY must not be empty")
         self._key = key
+        self._keyed = hmac.new(key, digestmod=hashlib.sha256)
+        self._memo: dict[str, str | None] = {}
 
     def __call__(self, value: str | None) -> str | None:
         if value is None:
             return None
-        normalised = unicodedata.normalize("NFC", str(value)).strip().casefold()
+        value = str(value)
+        digest = self._memo.get(value, _MISSING)
+        if digest is _MISSING:
+            digest = self._hash(value)
+            if len(self._memo) >= self.MEMO_SIZE:
+                self._memo.clear()
+            self._memo[value] = digest
+        return digest
+
+    def _hash(self, value: str) -> str | None:
+        normalised = unicodedata.normalize("NFC", value).strip().casefold()
         if not normalised:
             return None
-        return hmac.new(self._key, normalised.encode("utf-8"), hashlib.sha256).hexdigest()[:32]
+        mac = self._keyed.copy()
+        mac.update(normalised.encode("utf-8"))
+        return mac.hexdigest()[:32]
 
     def __repr__(self) -> str:
         return "PiiHasher(<key hidden>)"

@@ -11,11 +11,17 @@ Concurrency without losses: the span before `tail_from` is cut into bounded wind
 parallel; a record that changes during the crawl can only move to an instant after the
 source's clock, so it always lands in the open-ended tail window, which is read last, alone.
 `tail_from` must therefore not be later than the source's clock when the crawl starts.
+
+Memory stays bounded whatever the size of the source: pages are handed over as they arrive
+(pages of one window in order, windows interleaved) through a queue of a few pages, so a
+province-size crawl never holds more than `workers` + `PREFETCH_PAGES` pages.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import queue
+import threading
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -23,6 +29,9 @@ from typing import TypeVar
 
 T = TypeVar("T")
 R = TypeVar("R")
+# Pages fetched ahead of the consumer (besides the one each worker holds while it waits).
+PREFETCH_PAGES = 4
+_DONE = object()
 
 
 @dataclass(frozen=True)
@@ -59,6 +68,11 @@ def month_windows(start: dt.datetime, end: dt.datetime) -> list[tuple[dt.datetim
     return windows
 
 
+@dataclass(frozen=True)
+class _Failure:
+    exc: BaseException
+
+
 class KeysetCrawler:
     def __init__(
         self,
@@ -74,10 +88,64 @@ class KeysetCrawler:
 
     def crawl(self, start: dt.datetime, tail_from: dt.datetime) -> Iterator[list]:
         """Pages of every record whose instant is at or after `start`."""
-        windows = month_windows(start, tail_from)
-        for pages in parallel_map(lambda w: list(self.window(*w)), windows, self.workers):
-            yield from pages
+        yield from self.pages_of_windows(month_windows(start, tail_from))
         yield from self.window(max(start, tail_from), None)
+
+    def pages_of_windows(self, windows: list[tuple[dt.datetime, dt.datetime]]) -> Iterator[list]:
+        """Pages of every window, read by `workers` threads, as they arrive: the pages of one
+        window in order, windows interleaved. The first failure stops the crawl and is raised;
+        a consumer that stops early stops the workers."""
+        if not windows:
+            return
+        pending = iter(windows)
+        claim = threading.Lock()
+        pages: queue.Queue = queue.Queue(maxsize=PREFETCH_PAGES)
+        stop = threading.Event()
+
+        def put(item) -> bool:
+            while not stop.is_set():
+                try:
+                    pages.put(item, timeout=0.1)
+                    return True
+                except queue.Full:
+                    continue
+            return False
+
+        def work() -> None:
+            try:
+                while not stop.is_set():
+                    with claim:
+                        window = next(pending, None)
+                    if window is None:
+                        return
+                    for page in self.window(*window):
+                        if not put(page):
+                            return
+            except BaseException as exc:  # noqa: BLE001 - handed to the consumer
+                put(_Failure(exc))
+            finally:
+                put(_DONE)
+
+        workers = min(self.workers, len(windows))
+        threads = [
+            threading.Thread(target=work, name=f"source-{i}", daemon=True) for i in range(workers)
+        ]
+        for thread in threads:
+            thread.start()
+        running = workers
+        try:
+            while running:
+                item = pages.get()
+                if item is _DONE:
+                    running -= 1
+                elif isinstance(item, _Failure):
+                    raise item.exc
+                else:
+                    yield item
+        finally:
+            stop.set()
+            for thread in threads:
+                thread.join()
 
     def window(self, lo: dt.datetime, hi: dt.datetime | None) -> Iterator[list]:
         cursor = lo

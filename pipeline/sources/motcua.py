@@ -27,7 +27,11 @@ log = logging.getLogger(__name__)
 
 MAX_PAGE_SIZE = 500
 DOSSIER_PATH = "/pa/dossier/search"
-MILLISECOND = dt.timedelta(milliseconds=1)
+# A page filled by one instant is read through by offset over this span from that instant.
+# `updatedDate` carries milliseconds, but a source may compare filters at a coarser precision
+# (the simulator compares whole seconds): over one second the offset read is right either way,
+# whereas a millisecond span could come back empty and skip the rest of a crowded instant.
+INSTANT_SPAN = dt.timedelta(seconds=1)
 
 
 def format_instant(ts: dt.datetime) -> str:
@@ -185,7 +189,7 @@ class MotcuaClient:
                 params["updated-to"] = format_instant(hi)
             return _spring_page(self.get(DOSSIER_PATH, params))
 
-        return KeysetCrawler(fetch, updated_of, MILLISECOND, self.workers)
+        return KeysetCrawler(fetch, updated_of, INSTANT_SPAN, self.workers)
 
 
 def _auth(token: str) -> dict[str, str]:
