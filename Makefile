@@ -13,7 +13,7 @@ export DAGSTER_HOME := $(CURDIR)/.dagster
 export UV_PROJECT_ENVIRONMENT := $(CURDIR)/$(VENV)
 export PYTHONPATH := $(CURDIR)
 
-.PHONY: setup demo test refresh simulator ui docs lint clean
+.PHONY: setup demo test refresh simulator ui docs lint clean bench
 
 setup: $(STAMP) $(MANIFEST)
 
@@ -48,6 +48,9 @@ simulator: setup  ## Serve the portal simulator in the foreground
 
 ui: setup  ## The Dagster UI on 127.0.0.1:3000
 	$(BIN)/dagster dev -w workspace.yaml -h 127.0.0.1 -p 3000
+
+bench: setup  ## Province-scale benchmarks (BENCHMARKS.md): writes benchmarks/results.json
+	$(BIN)/python -m benchmarks.bench
 
 lint: setup
 	$(BIN)/ruff check pipeline tests

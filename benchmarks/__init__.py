@@ -1,0 +1,1 @@
+"""Province-scale benchmarks (`make bench`): see BENCHMARKS.md."""

@@ -1,0 +1,299 @@
+"""The steps of the benchmark, each run in its own process (`python -m benchmarks.steps <step>`)
+so that its wall time and peak memory are its own. Each prints one JSON object on its last line.
+
+- `extract`: every raw landing of the daily job, through the connectors, against a simulator.
+- `ceiling`: the dossier pages the connector requested, fetched again with plain httpx and
+  discarded (the raw-fetch ceiling).
+- `build`: the warehouse part of the daily job (dbt build + tests, publication) through Dagster.
+- `lower-bound`: the hand-written DuckDB script of the two indicators from the raw Parquet.
+- `replicate`, `delta`: raw zones of other sizes and the daily change (see `worlds.py`).
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import os
+import sys
+import threading
+import time
+from pathlib import Path
+
+PROCESS_STARTED = time.perf_counter()
+REQUEST_LOG = "dossier_requests.jsonl"
+
+
+def _print(result: dict) -> None:
+    sys.stdout.write(json.dumps(result, default=str) + "\n")
+    sys.stdout.flush()
+
+
+def extract(args) -> dict:
+    """The raw assets of the daily job, in the order Dagster runs them, timed one by one."""
+    from pipeline.config import load_dvcqg_settings, load_motcua_settings, load_settings
+    from pipeline.landing.dvcqg import DvcqgLanding
+    from pipeline.landing.motcua import MotcuaLanding
+    from pipeline.sources.dvcqg import DvcqgClient
+    from pipeline.sources.motcua import MotcuaClient
+
+    settings = load_settings()
+    as_of = settings.resolve_as_of()
+    run_id = f"bench{int(time.time())}"
+    timings: dict[str, dict] = {}
+    requests_log = open(Path(args.log_dir) / REQUEST_LOG, "w") if args.log_dir else None  # noqa: SIM115
+
+    def timed(name, fn):
+        started = time.perf_counter()
+        result = fn()
+        timings[name] = {
+            "seconds": time.perf_counter() - started,
+            "records_read": result.records_read,
+            "records_landed": result.records_landed,
+            "pages": result.pages,
+        }
+
+    motcua = MotcuaClient(load_motcua_settings())
+    if requests_log is not None:
+        get, lock = motcua.get, threading.Lock()
+
+        def logged(path, params=None):
+            if path.endswith("/dossier/search"):
+                with lock:
+                    requests_log.write(json.dumps(params) + "\n")
+            return get(path, params)
+
+        motcua.get = logged
+    with motcua:
+        landing = MotcuaLanding(settings, motcua, run_id)
+        if not args.dossiers_only:
+            timed("motcua_agencies", landing.land_agencies)
+            timed("motcua_procedures", landing.land_procedures)
+        timed("motcua_dossiers", lambda: landing.land_dossiers_incremental(as_of))
+    if requests_log is not None:
+        requests_log.close()
+    if not args.dossiers_only:
+        started = time.perf_counter()
+        write_calendar(settings, as_of)
+        timings["working_calendar"] = {"seconds": time.perf_counter() - started}
+        with DvcqgClient(load_dvcqg_settings()) as dvcqg:
+            landing = DvcqgLanding(settings, dvcqg, run_id)
+            timed("dvcqg_dossier_copies", lambda: landing.land_dossier_copies(as_of))
+            timed("dvcqg_petitions", lambda: landing.land_petitions(as_of))
+            timed("dvcqg_evaluation", lambda: landing.land_evaluation(as_of))
+            timed("dvcqg_formalities", landing.land_formalities)
+    return {"assets": timings}
+
+
+def write_calendar(settings, as_of: dt.datetime) -> None:
+    """What the asset raw/working_calendar lands (the same code)."""
+    import pyarrow as pa
+
+    from pipeline.landing.schemas import WORKING_CALENDAR_SCHEMA
+    from pipeline.landing.writer import write_atomic
+    from pipeline.workcal import calendar_days
+
+    days = calendar_days(
+        dt.date(settings.history_start.year - 1, 1, 1), dt.date(as_of.year + 2, 12, 31)
+    )
+    rows = [
+        {"date": d.date, "is_working_day": d.is_working_day, "holiday_name": d.holiday_name}
+        for d in days
+    ]
+    table = pa.Table.from_pylist(rows, schema=WORKING_CALENDAR_SCHEMA)
+    write_atomic(table, settings.raw_dir / "calendar" / "working_days" / "calendar.parquet")
+
+
+def ceiling(args) -> dict:
+    """The dossier pages of a crawl (its request log), fetched again with plain httpx by as many
+    threads as the connector uses, bodies read and discarded: what the source can serve."""
+    import httpx
+
+    from pipeline.config import load_motcua_settings
+    from pipeline.sources.motcua import DOSSIER_PATH
+
+    settings = load_motcua_settings()
+    lines = (Path(args.log_dir) / REQUEST_LOG).read_text().splitlines()
+    params = [json.loads(line) for line in lines if line]
+    token = httpx.post(
+        settings.token_url,
+        data={
+            "grant_type": "password",
+            "client_id": settings.client_id,
+            "username": settings.username,
+            "password": settings.password,
+        },
+    ).json()["access_token"]
+    limits = httpx.Limits(max_connections=args.workers, max_keepalive_connections=args.workers)
+    url = f"{settings.base_url}{DOSSIER_PATH}"
+    started = time.perf_counter()
+    with httpx.Client(
+        headers={"Authorization": f"Bearer {token}"}, limits=limits, timeout=120
+    ) as client:
+
+        def fetch(p: dict) -> int:
+            response = client.get(url, params=p)
+            response.raise_for_status()
+            return len(response.content)
+
+        from concurrent.futures import ThreadPoolExecutor
+
+        with ThreadPoolExecutor(args.workers) as pool:
+            body_bytes = sum(pool.map(fetch, params))
+    return {
+        "requests": len(params),
+        "bytes": body_bytes,
+        "seconds": time.perf_counter() - started,
+    }
+
+
+def build(args) -> dict:
+    """The warehouse part of the daily job (every asset but the raw landings) through Dagster,
+    as the schedule runs it; dbt's own per-model timings from the materializations."""
+    import dagster as dg
+
+    from pipeline.definitions import defs
+    from pipeline.runtime import AS_OF_TAG
+
+    imported = time.perf_counter()
+    job = defs.resolve_job_def("daily_refresh")
+    keys = [k for k in job.asset_layer.executable_asset_keys if k.path[0] != "raw"]
+    as_of = os.environ["AS_OF"]
+    result = job.execute_in_process(
+        instance=dg.DagsterInstance.ephemeral(),
+        tags={AS_OF_TAG: as_of},
+        asset_selection=keys,
+        raise_on_error=False,
+    )
+    if not result.success:
+        failures = [
+            f"{e.step_key}: {e.event_specific_data.error.message[-800:]}"
+            for e in result.all_events
+            if e.is_step_failure and e.event_specific_data.error
+        ]
+        raise RuntimeError("build failed:\n" + "\n".join(failures))
+    steps: dict[str, float] = {}
+    started: dict[str, float] = {}
+    for event in result.all_events:
+        if event.event_type_value == "STEP_START":
+            started[event.step_key] = event.timestamp
+        elif event.event_type_value == "STEP_SUCCESS":
+            steps[event.step_key] = event.timestamp - started[event.step_key]
+    models = {}
+    for event in result.get_asset_materialization_events():
+        metadata = event.materialization.metadata
+        unique_id = metadata.get("unique_id")
+        duration = metadata.get("Execution Duration")
+        if unique_id is not None and duration is not None:
+            models[unique_id.value] = duration.value
+    return {
+        "import_seconds": imported - args.process_started,
+        "steps": steps,
+        "dbt_model_seconds": models,
+    }
+
+
+def lower_bound(args) -> dict:
+    """The hand-written script, in a fresh DuckDB, timed from connect to the last row."""
+    import duckdb
+
+    from pipeline.config import REPO_ROOT, load_settings
+
+    settings = load_settings()
+    sql = (Path(__file__).with_name("lower_bound.sql")).read_text()
+    sql = (
+        sql.replace("{raw}", str(settings.raw_dir))
+        .replace("{seeds}", str(REPO_ROOT / "dbt_project" / "seeds"))
+        .replace("{as_of}", settings.resolve_as_of().isoformat())
+        .replace("{history_start}", settings.history_start.isoformat())
+    )
+    started = time.perf_counter()
+    con = duckdb.connect(args.database)
+    con.execute(sql)
+    rows = con.execute("select count(*) from lower_bound").fetchone()[0]
+    seconds = time.perf_counter() - started
+    con.close()
+    return {"seconds": seconds, "rows": rows}
+
+
+def replicate(args) -> dict:
+    from benchmarks.worlds import replicate as multiply
+
+    return {"counts": multiply(Path(args.src), Path(args.dst), args.factor)}
+
+
+def delta(args) -> dict:
+    from benchmarks.worlds import delta as change
+    from pipeline.config import load_settings
+
+    settings = load_settings()
+    return change(settings.raw_dir, args.share, args.changed_at, f"delta{int(time.time())}")
+
+
+def check(args) -> dict:
+    """Whether the lower-bound script and the project's models agree, per unit and month."""
+    import duckdb
+
+    from pipeline.config import load_settings
+
+    settings = load_settings()
+    con = duckdb.connect(args.database, read_only=True)
+    con.execute(f"ATTACH '{settings.build_path}' AS build (READ_ONLY)")
+    models = " UNION ALL ".join(
+        f"SELECT indicator_code, unit_code, period_start, numerator, denominator "
+        f"FROM build.intermediate.{model} WHERE rollup = 'SELF' AND period_type = 'month'"
+        for model in ("ind_progress_on_time", "ind_so_hoa_giay_to_giai_quyet")
+    )
+    compared, differing = con.execute(
+        f"""
+        SELECT count(*), count(*) FILTER (
+            coalesce(m.numerator, 0) <> coalesce(b.numerator, 0)
+            OR coalesce(m.denominator, 0) <> coalesce(b.denominator, 0))
+        FROM ({models}) m
+        FULL JOIN main.lower_bound b USING (indicator_code, unit_code, period_start)
+        """
+    ).fetchone()
+    return {"rows_compared": compared, "rows_differing": differing}
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(prog="python -m benchmarks.steps")
+    sub = p.add_subparsers(dest="step", required=True)
+    e = sub.add_parser("extract")
+    e.add_argument("--log-dir", default=None)
+    e.add_argument("--dossiers-only", action="store_true")
+    c = sub.add_parser("ceiling")
+    c.add_argument("--log-dir", required=True)
+    c.add_argument("--workers", type=int, default=4)
+    sub.add_parser("build")
+    lb = sub.add_parser("lower-bound")
+    lb.add_argument("--database", required=True)
+    r = sub.add_parser("replicate")
+    r.add_argument("--src", required=True)
+    r.add_argument("--dst", required=True)
+    r.add_argument("--factor", type=float, required=True)
+    d = sub.add_parser("delta")
+    d.add_argument("--share", type=float, required=True)
+    d.add_argument("--changed-at", required=True)
+    ck = sub.add_parser("check")
+    ck.add_argument("--database", required=True)
+    args = p.parse_args(argv)
+    args.process_started = PROCESS_STARTED
+    started = time.perf_counter()
+    steps = {
+        "extract": extract,
+        "ceiling": ceiling,
+        "build": build,
+        "lower-bound": lower_bound,
+        "replicate": replicate,
+        "delta": delta,
+        "check": check,
+    }
+    result = steps[args.step](args)
+    result["step_seconds"] = time.perf_counter() - started
+    _print(result)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

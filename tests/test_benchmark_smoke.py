@@ -1,0 +1,59 @@
+"""`make bench` at a tiny scale: every step of the benchmark runs end to end and writes its
+results (no timing is asserted: figures are for BENCHMARKS.md, measured by `make bench`)."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from benchmarks.bench import SMOKE, run
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture(scope="module")
+def results(tmp_path_factory):
+    work = tmp_path_factory.mktemp("bench")
+    out = work / "results.json"
+    svg = work / "build_time.svg"
+    run(SMOKE, work, out, svg)
+    return json.loads(out.read_text()), svg
+
+
+def test_writes_every_figure_of_the_issue(results):
+    figures, _ = results
+    for key in (
+        "extraction_vs_ceiling",
+        "full_build_vs_lower_bound",
+        "incremental_vs_full",
+        "peak_rss_mb",
+        "demo_seconds",
+        "fixed_part_seconds",
+        "data_part_seconds_by_size",
+    ):
+        assert isinstance(figures[key], int | float), key
+    assert [s["dossiers"] for s in figures["sizes"]] == sorted(
+        s["dossiers"] for s in figures["sizes"]
+    )
+    assert figures["incremental"]["changed"] > 0
+
+
+def test_lower_bound_agrees_with_the_models(results):
+    figures, _ = results
+    for size in figures["sizes"]:
+        check = size["lower_bound_check"]
+        assert check["rows_compared"] > 0
+        assert check["rows_differing"] == 0, check
+
+
+def test_extraction_read_what_it_fetched(results):
+    figures, _ = results
+    for extraction in figures["extraction"]:
+        assert extraction["records_read"] > 0
+        assert extraction["requests"] > 0
+
+
+def test_plot_is_written(results):
+    _, svg = results
+    assert svg.read_text().startswith("<svg")
