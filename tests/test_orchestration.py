@@ -214,3 +214,42 @@ def test_multi_month_backfill_then_refresh_builds_those_months(simulator, pipeli
     }
     assert set(codes) == expected
     assert str(months[0][0]) == "2024-01-01"
+
+
+def test_failed_run_is_recorded_and_leaves_the_published_warehouse(pipeline_run, tmp_path):
+    """A refresh whose source is down fails; the run-failure sensor, evaluated through Dagster's
+    sensor API on that run's failure event, records it; the published file is the last good one."""
+    import hashlib
+    import json
+
+    from pipeline.definitions import defs
+    from pipeline.pipeline_env import patched_environ
+
+    published = pipeline_run.warehouse_path
+    before = hashlib.sha256(published.read_bytes()).hexdigest()
+    env = {
+        **pipeline_run.env,
+        "MOTCUA_BASE_URL": f"http://127.0.0.1:{free_port()}/motcua",
+        "MOTCUA_TOKEN_URL": "",
+    }
+    with dg.DagsterInstance.ephemeral() as instance, patched_environ(env):
+        result = defs.resolve_job_def("daily_refresh").execute_in_process(
+            instance=instance, tags={AS_OF_TAG: env["AS_OF"]}, raise_on_error=False
+        )
+        assert not result.success
+        failure_event = next(e for e in result.all_events if e.event_type_value == "RUN_FAILURE")
+        sensor = defs.get_sensor_def("record_run_failures")
+        context = dg.build_run_status_sensor_context(
+            sensor_name=sensor.name,
+            dagster_event=failure_event,
+            dagster_instance=instance,
+            dagster_run=result.dagster_run,
+        ).for_run_failure()
+        sensor(context)
+    assert hashlib.sha256(published.read_bytes()).hexdigest() == before
+    record_file = pipeline_run.data_dir / "ops" / "run_failures.jsonl"
+    records = [json.loads(line) for line in record_file.read_text().splitlines()]
+    mine = [r for r in records if r["run_id"] == result.run_id]
+    assert mine and mine[0]["job_name"] == "daily_refresh"
+    assert any("motcua" in step for step in mine[0]["failed_steps"])
+    assert "unavailable" in mine[0]["message"] or "unavailable" in json.dumps(mine[0])
