@@ -1,6 +1,9 @@
 -- National synced copies of the dossiers (DongBoHoSoMC, sources.md B.1): the latest landed
 -- version of each copy (by NgayDongBo). Dates were parsed at landing from `yyyyMMddHHmmss`
 -- Vietnam time; the applicant was hashed and free text reduced to its length there.
+-- Materialized as a table (not the staging default, a view): read by many models, it is
+-- computed once per build instead of once per reader (same rows either way).
+{{ config(materialized='table') }}
 with
 
 source as (

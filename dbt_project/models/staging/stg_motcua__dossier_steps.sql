@@ -1,5 +1,8 @@
 -- Every history step of every dossier (sources.md A.6), one row per step, with the national
 -- status reached after it.
+-- Materialized as a table (not the staging default, a view): read by many models, it is
+-- computed once per build instead of once per reader (same rows either way).
+{{ config(materialized='table') }}
 with
 
 dossiers as (

@@ -1,5 +1,8 @@
 -- One-stop dossiers (sources.md A.4): the latest landed version of each dossier, national
 -- status mapped through the seed `motcua_status_map`. Personal data was hashed at landing.
+-- Materialized as a table (not the staging default, a view): read by many models, it is
+-- computed once per build instead of once per reader (same rows either way).
+{{ config(materialized='table') }}
 with
 
 source as (
