@@ -9,7 +9,9 @@ import json
 import os
 import shutil
 from collections.abc import Mapping
+from pathlib import Path
 from typing import Any
+from uuid import uuid4
 
 import dagster as dg
 from dagster_dbt import (
@@ -78,7 +80,41 @@ def warehouse_models(context: dg.AssetExecutionContext, dbt: DbtCliResource):
     os.environ.update(dbt_environment(settings))
     as_of = run_as_of(context, settings)
     args = ["build", "--vars", dbt_vars(settings, as_of)]
-    yield from dbt.cli(args, context=context).stream()
+    invocation = dbt.cli(args, context=context)
+    yield from invocation.stream()
+    keep_parse(invocation.target_path, settings)
+
+
+# dbt re-parses every file when `--vars` change, i.e. on every run. The build's parse and its
+# compiled manifest are kept for the run's docs, which then neither parse nor compile again.
+PARSE_STATE = "dbt_state"
+
+
+KEPT_ARTIFACTS = ("partial_parse.msgpack", "manifest.json")
+
+
+def keep_parse(target_path: Path, settings: Settings) -> None:
+    """Keep the build's parse state and compiled manifest beside the build file."""
+    kept = settings.build_path.parent / PARSE_STATE
+    kept.mkdir(parents=True, exist_ok=True)
+    for name in KEPT_ARTIFACTS:
+        source = Path(target_path) / name
+        if source.exists():
+            tmp = kept / f".{name}.tmp"
+            shutil.copyfile(source, tmp)
+            os.replace(tmp, kept / name)
+
+
+def docs_target_path(context: dg.AssetExecutionContext, settings: Settings) -> Path:
+    """A fresh dbt target folder, holding the build's parse state when there is one."""
+    name = f"dbt_docs-{context.run.run_id[:7]}-{uuid4().hex[:7]}"
+    target = dbt_project.project_dir / "target" / name
+    target.mkdir(parents=True, exist_ok=True)
+    kept = settings.build_path.parent / PARSE_STATE
+    for name in KEPT_ARTIFACTS:
+        if (kept / name).exists():
+            shutil.copyfile(kept / name, target / name)
+    return target
 
 
 @dg.asset(
@@ -125,11 +161,16 @@ def dbt_docs(context: dg.AssetExecutionContext, dbt: DbtCliResource) -> dg.Mater
             "docs",
             "generate",
             "--static",
+            # The build's compiled manifest is reused: compiling every node again cost as much
+            # as the build itself on a small world.
+            "--no-compile",
             "--vars",
             dbt_vars(settings, as_of),
         ],
         manifest=dbt_project.manifest_path,
         raise_on_error=True,
+        # Same vars as the build, started from the build's parse: no second full parse.
+        target_path=docs_target_path(context, settings),
     ).wait()
     target = settings.warehouse_path.parent / "docs" / "index.html"
     target.parent.mkdir(parents=True, exist_ok=True)
