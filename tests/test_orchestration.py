@@ -237,7 +237,9 @@ def test_failed_run_is_recorded_and_leaves_the_published_warehouse(pipeline_run,
             instance=instance, tags={AS_OF_TAG: env["AS_OF"]}, raise_on_error=False
         )
         assert not result.success
-        failure_event = next(e for e in result.all_events if e.event_type_value == "RUN_FAILURE")
+        failure_event = next(
+            e for e in result.all_events if e.event_type == dg.DagsterEventType.RUN_FAILURE
+        )
         sensor = defs.get_sensor_def("record_run_failures")
         context = dg.build_run_status_sensor_context(
             sensor_name=sensor.name,
