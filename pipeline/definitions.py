@@ -12,18 +12,29 @@ from pipeline.assets import raw, reports, warehouse
 from pipeline.project import dbt_project
 from pipeline.runtime import AS_OF_TAG
 
+
+@dg.executor(
+    name="in_process",
+    config_schema=dg.in_process_executor.config_schema.as_field(),
+)
+def warehouse_executor(init_context: dg.InitExecutorContext):
+    """The in-process executor, after releasing the pool slots of killed runs (operations.py)."""
+    operations.release_slots_of_dead_runs(init_context.instance)
+    return dg.in_process_executor.executor_creation_fn(init_context)
+
+
 daily_refresh = dg.define_asset_job(
     "daily_refresh",
     selection=dg.AssetSelection.all() - dg.AssetSelection.assets(raw.motcua_dossiers_backfill),
     description="Incremental extraction, dbt build and tests, publication of the warehouse.",
-    executor_def=dg.in_process_executor,
+    executor_def=warehouse_executor,
 )
 
 motcua_backfill = dg.define_asset_job(
     "motcua_backfill",
     selection=dg.AssetSelection.assets(raw.motcua_dossiers_backfill),
     description="Initial load and repairs: dossiers by reception month (one run per month).",
-    executor_def=dg.in_process_executor,
+    executor_def=warehouse_executor,
 )
 
 
@@ -58,5 +69,5 @@ defs = dg.Definitions(
     asset_checks=operations.freshness_checks,
     sensors=[operations.freshness_sensor, operations.record_run_failures],
     resources={"dbt": DbtCliResource(project_dir=dbt_project, dbt_executable=DBT_EXECUTABLE)},
-    executor=dg.in_process_executor,
+    executor=warehouse_executor,
 )

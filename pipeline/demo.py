@@ -15,6 +15,7 @@ import dagster as dg
 import duckdb
 
 from pipeline.config import load_settings
+from pipeline.operations import release_slots_of_dead_runs
 from pipeline.pipeline_env import DEMO_PII_HASH_KEY, patched_environ, simulator_environment
 from pipeline.reports import Period, report_files, reports_dir
 from pipeline.runtime import AS_OF_TAG
@@ -47,6 +48,8 @@ def main() -> int:
             patched_environ(simulator_environment(sim)),
             dg.DagsterInstance.get() as instance,
         ):
+            # execute_in_process bypasses the jobs' executor, which does this for every run
+            release_slots_of_dead_runs(instance)
             result = job.execute_in_process(
                 instance=instance, tags={AS_OF_TAG: as_of.isoformat()}, raise_on_error=False
             )

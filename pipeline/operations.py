@@ -3,10 +3,17 @@
 A failed run leaves the published warehouse as it was (publication is the last step and only
 runs after a successful build); the failure sensor records what failed in
 `DATA_DIR/ops/run_failures.jsonl`, one JSON object per failed run, for the UI and reports.
+
+A run whose process is killed (SIGKILL, OOM killer, reboot) never frees its slot of the pool
+`warehouse_writer` and stays STARTED: every later run would wait on the pool forever. Each run
+first releases the slots of such dead runs and marks them failed (`release_slots_of_dead_runs`,
+called by the jobs' executor).
 """
 
 import datetime as dt
 import json
+import os
+from pathlib import Path
 
 import dagster as dg
 
@@ -64,3 +71,48 @@ def record_run_failures(context: dg.RunFailureSensorContext) -> None:
         f"run {record['run_id']} of {record['job_name']} failed in {failed_steps}; "
         "the published warehouse is unchanged"
     )
+
+
+def release_slots_of_dead_runs(instance: dg.DagsterInstance) -> list[str]:
+    """Frees the pool slots of runs that ended, or whose process is gone, and marks the latter
+    failed. A run's process is the one that logged its events (runs of this project execute in
+    one process on this host); a run still alive keeps its slots."""
+    storage = instance.event_log_storage
+    if not storage.supports_global_concurrency_limits:
+        return []
+    released = []
+    for run_id in sorted(storage.get_concurrency_run_ids()):
+        run = instance.get_run_by_id(run_id)
+        if run is not None and not run.is_finished:
+            pid = _run_pid(instance, run_id)
+            if pid is None or _process_alive(pid):
+                continue
+            instance.report_run_failed(
+                run,
+                message=f"the process of run {run_id} (pid {pid}) is gone (killed); its "
+                "warehouse_writer slot is released and the published warehouse is unchanged",
+            )
+        storage.free_concurrency_slots_for_run(run_id)
+        released.append(run_id)
+    return released
+
+
+def _run_pid(instance: dg.DagsterInstance, run_id: str) -> int | None:
+    for entry in reversed(instance.all_logs(run_id)):
+        if entry.dagster_event is not None and entry.dagster_event.pid is not None:
+            return entry.dagster_event.pid
+    return None
+
+
+def _process_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    status = Path(f"/proc/{pid}/status")
+    try:
+        return "\nState:\tZ" not in status.read_text()
+    except OSError:
+        return True

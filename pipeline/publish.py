@@ -33,6 +33,7 @@ def publish_warehouse(build_path: Path, warehouse_path: Path) -> Publication:
     if not build_path.exists():
         raise FileNotFoundError(f"no built warehouse at {build_path}; run the dbt models first")
     warehouse_path.parent.mkdir(parents=True, exist_ok=True)
+    _remove_stale_temporaries(warehouse_path)
     tmp = warehouse_path.with_name(f".{warehouse_path.name}.{uuid.uuid4().hex}.tmp")
     publication = Publication()
     try:
@@ -66,6 +67,18 @@ def publish_warehouse(build_path: Path, warehouse_path: Path) -> Publication:
         tmp.unlink(missing_ok=True)
         Path(f"{tmp}.wal").unlink(missing_ok=True)
     return publication
+
+
+def _remove_stale_temporaries(warehouse_path: Path) -> None:
+    """Temporary files of a publication that was killed before its cleanup (publications run
+    one at a time, in the pool `warehouse_writer`, so none of them is in use)."""
+    folder = warehouse_path.parent
+    for stale in (
+        *folder.glob(f".{warehouse_path.name}.*.tmp"),
+        *folder.glob(f".{warehouse_path.name}.*.tmp.wal"),
+        *(folder / "marts").glob(".*.tmp"),
+    ):
+        stale.unlink(missing_ok=True)
 
 
 def _export_marts(con: duckdb.DuckDBPyConnection, folder: Path, tables: list[str]) -> None:
