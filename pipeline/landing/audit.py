@@ -69,16 +69,20 @@ class LandingResult:
             yield page
 
     def reject(self, payload: object, reason: str, key_fields: tuple[str, ...]) -> None:
+        payload_text = json.dumps(redact(payload), ensure_ascii=False, default=str)[:20000]
         self.rejects.append(
             {
                 "source": self.source,
-                "source_key": source_key(payload, key_fields),
-                "reason": reason[:500],
-                "payload_redacted": json.dumps(redact(payload), ensure_ascii=False, default=str)[
-                    :20000
-                ],
+                "source_key": valid_text(source_key(payload, key_fields)),
+                "reason": valid_text(reason[:500]),
+                "payload_redacted": valid_text(payload_text),
             }
         )
+
+
+def valid_text(text: str) -> str:
+    """Text that can be stored: invalid code points (lone surrogates) as `\\udcff` escapes."""
+    return text.encode("utf-8", "backslashreplace").decode("utf-8")
 
 
 def source_key(payload: object, key_fields: tuple[str, ...]) -> str:

@@ -11,9 +11,10 @@ from __future__ import annotations
 import datetime as dt
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, model_validator
 
 from pipeline.sources.dvcqg import parse_compact
+from pipeline.sources.motcua_records import refuse_invalid_text
 
 
 def _compact(value: object) -> dt.datetime | None:
@@ -136,6 +137,21 @@ class DossierCopy(_Record):
     results: list[ResultDocument] = Field(default_factory=list, alias="DanhSachGiayToKetQua")
     steps: list[ProcessingStep] = Field(default_factory=list, alias="QuaTrinhXuLy")
     synced_at: Annotated[dt.datetime, BeforeValidator(_compact)] = Field(alias="NgayDongBo")
+
+    @model_validator(mode="before")
+    @classmethod
+    def valid_text(cls, data: object) -> object:
+        return refuse_invalid_text(data)
+
+    @model_validator(mode="after")
+    def possible_dates(self) -> DossierCopy:
+        """Impossible chronologies are refused, never repaired (issue 9)."""
+        if self.submitted_at and self.received_at and self.received_at < self.submitted_at:
+            raise ValueError("impossible dates: NgayTiepNhan before NgayNopHoSo")
+        for name, value in (("NgayKetThucXuLy", self.finished_at), ("NgayTra", self.returned_at)):
+            if self.received_at and value and value < self.received_at:
+                raise ValueError(f"impossible dates: {name} before NgayTiepNhan")
+        return self
 
 
 class Petition(_Record):

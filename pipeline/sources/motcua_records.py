@@ -9,7 +9,15 @@ from __future__ import annotations
 import datetime as dt
 from typing import Annotated, Literal
 
-from pydantic import AwareDatetime, BaseModel, BeforeValidator, ConfigDict, Field, StrictBool
+from pydantic import (
+    AwareDatetime,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    StrictBool,
+    model_validator,
+)
 
 
 def _iso_instant(value: object) -> object:
@@ -26,6 +34,39 @@ def _iso_instant(value: object) -> object:
 
 
 Instant = Annotated[AwareDatetime, BeforeValidator(_iso_instant)]
+
+
+def invalid_text_path(value: object, path: str = "record") -> str | None:
+    """Where a payload holds text that is not valid Unicode (a lone surrogate, which is what a
+    JSON `\\udcff` escape decodes to): such text cannot be hashed, stored or printed. (ASCII
+    text is skipped and the rest checked by the codec: a few % of a record's validation.)"""
+    if isinstance(value, str):
+        if value.isascii():
+            return None
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError:
+            return path
+        return None
+    if isinstance(value, dict):
+        for key, item in value.items():
+            found = invalid_text_path(key, path) or invalid_text_path(item, f"{path}.{key}")
+            if found:
+                return found
+    elif isinstance(value, list):
+        for index, item in enumerate(value):
+            found = invalid_text_path(item, f"{path}.{index}")
+            if found:
+                return found
+    return None
+
+
+def refuse_invalid_text(payload: object) -> object:
+    """A `mode="before"` model check: records carrying invalid text are rejected."""
+    where = invalid_text_path(payload)
+    if where:
+        raise ValueError(f"invalid UTF-8 text (lone surrogate) in {where}")
+    return payload
 
 
 class _Record(BaseModel):
@@ -129,6 +170,41 @@ class Dossier(_Record):
     rating: Rating | None = None
     history: list[HistoryStep] = Field(default_factory=list)
     inter_agency_copy: StrictBool = Field(False, alias="interAgencyCopy")
+
+    @model_validator(mode="before")
+    @classmethod
+    def valid_text(cls, data: object) -> object:
+        return refuse_invalid_text(data)
+
+    @model_validator(mode="after")
+    def possible_dates(self) -> Dossier:
+        """Impossible chronologies are refused, never repaired (issue 9): accepted before
+        submitted, completed or returned before accepted, a step before the submission."""
+        submitted, accepted = self.submitted_date, self.accepted_date
+        if submitted and accepted and accepted < submitted:
+            raise ValueError("impossible dates: acceptedDate before submittedDate")
+        for name, value in (
+            ("completedDate", self.completed_date),
+            ("returnedDate", self.returned_date),
+        ):
+            if accepted and value and value < accepted:
+                raise ValueError(f"impossible dates: {name} before acceptedDate")
+        first = submitted or accepted
+        for step in self.history:
+            if first and step.at < first:
+                raise ValueError(
+                    f"impossible dates: history step {step.seq} ({step.action}) before the "
+                    "dossier was submitted"
+                )
+            if accepted and step.action in FINISHING_ACTIONS and step.at < accepted:
+                raise ValueError(
+                    f"impossible dates: history step {step.seq} ({step.action}) before acceptedDate"
+                )
+        return self
+
+
+# History actions that finish a dossier (sources.md A.6): none can precede its acceptance.
+FINISHING_ACTIONS = frozenset({"COMPLETE", "RESULT_TO_COUNTER", "RETURN"})
 
 
 class Agency(_Record):
