@@ -61,8 +61,15 @@ def failure_record(run: dg.DagsterRun, failed_steps: list[str], message: str) ->
     default_status=dg.DefaultSensorStatus.RUNNING,
 )
 def record_run_failures(context: dg.RunFailureSensorContext) -> None:
-    failed_steps = [event.step_key for event in context.get_step_failure_events() if event.step_key]
-    record = failure_record(context.dagster_run, failed_steps, context.failure_event.message or "")
+    step_failures = context.get_step_failure_events()
+    failed_steps = [event.step_key for event in step_failures if event.step_key]
+    causes = [
+        f"{event.step_key}: {event.event_specific_data.error.message.strip()}"
+        for event in step_failures
+        if event.event_specific_data and event.event_specific_data.error
+    ]
+    message = "\n".join(causes) or context.failure_event.message or ""
+    record = failure_record(context.dagster_run, failed_steps, message)
     path = load_settings().data_dir / "ops" / "run_failures.jsonl"
     path.parent.mkdir(parents=True, exist_ok=True)
     with path.open("a", encoding="utf-8") as fh:
