@@ -159,8 +159,9 @@ def build(args) -> dict:
     job = defs.resolve_job_def("daily_refresh")
     keys = [k for k in job.asset_layer.executable_asset_keys if k.path[0] != "raw"]
     as_of = os.environ["AS_OF"]
+    instance = dg.DagsterInstance.ephemeral()
     result = job.execute_in_process(
-        instance=dg.DagsterInstance.ephemeral(),
+        instance=instance,
         tags={AS_OF_TAG: as_of},
         asset_selection=keys,
         raise_on_error=False,
@@ -174,11 +175,14 @@ def build(args) -> dict:
         raise RuntimeError("build failed:\n" + "\n".join(failures))
     steps: dict[str, float] = {}
     started: dict[str, float] = {}
-    for event in result.all_events:
+    for entry in instance.all_logs(result.run_id):
+        event = entry.dagster_event
+        if event is None:
+            continue
         if event.event_type_value == "STEP_START":
-            started[event.step_key] = event.timestamp
+            started[event.step_key] = entry.timestamp
         elif event.event_type_value == "STEP_SUCCESS":
-            steps[event.step_key] = event.timestamp - started[event.step_key]
+            steps[event.step_key] = entry.timestamp - started[event.step_key]
     models = {}
     for event in result.get_asset_materialization_events():
         metadata = event.materialization.metadata
@@ -209,6 +213,8 @@ def lower_bound(args) -> dict:
     )
     started = time.perf_counter()
     con = duckdb.connect(args.database)
+    # The same engine settings as the build's profile (memory limit, time zone in the script).
+    con.execute(f"SET memory_limit = '{os.environ.get('DUCKDB_MEMORY_LIMIT', '3GB')}'")
     con.execute(sql)
     rows = con.execute("select count(*) from lower_bound").fetchone()[0]
     seconds = time.perf_counter() - started
