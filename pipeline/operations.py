@@ -55,9 +55,9 @@ def failure_record(run: dg.DagsterRun, failed_steps: list[str], message: str) ->
     }
 
 
-def _root_cause(error) -> str:
-    """The innermost error of a step failure (Dagster wraps the asset's own exception)."""
-    while error.cause is not None:
+def _asset_error(error) -> str:
+    """The asset's own exception of a step failure, unwrapped from Dagster's wrappers."""
+    while error.cls_name and error.cls_name.startswith("Dagster") and error.cause is not None:
         error = error.cause
     return error.message.strip()
 
@@ -71,7 +71,7 @@ def record_run_failures(context: dg.RunFailureSensorContext) -> None:
     step_failures = context.get_step_failure_events()
     failed_steps = [event.step_key for event in step_failures if event.step_key]
     causes = [
-        f"{event.step_key}: {_root_cause(event.event_specific_data.error)}"
+        f"{event.step_key}: {_asset_error(event.event_specific_data.error)}"
         for event in step_failures
         if event.event_specific_data and event.event_specific_data.error
     ]
