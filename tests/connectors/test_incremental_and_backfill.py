@@ -42,7 +42,11 @@ STAGING = ["+stg_motcua__dossiers", "stg_dvcqg__dossier_copies", "stg_dvcqg__pet
 
 def land_everything(env, run_id: str, as_of: dt.datetime) -> dict:
     with env.motcua_client() as client:
-        dossiers = MotcuaLanding(env.settings, client, run_id).land_dossiers_incremental(as_of)
+        landing = MotcuaLanding(env.settings, client, run_id)
+        # the catalogues too: staging keeps only dossiers of known units and procedures
+        landing.land_agencies()
+        landing.land_procedures()
+        dossiers = landing.land_dossiers_incremental(as_of)
     with env.dvcqg_client() as client:
         landing = DvcqgLanding(env.settings, client, run_id)
         copies = landing.land_dossier_copies(as_of)
