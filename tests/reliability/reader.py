@@ -1,0 +1,46 @@
+"""An analyst's session for the concurrency test: opens the published warehouse read-only and
+keeps querying it (each query a few-second join over the marts) until told to stop.
+
+`python -m tests.reliability.reader WAREHOUSE CONTROL_DIR`: writes `ready.json` once the
+file is open (with the answer of the first query), then queries until `stop` appears, and
+writes `result.json`: every query's start, end and answer, and whether the session still sees
+the marker table that only the file it opened has.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+import time
+from pathlib import Path
+
+import duckdb
+
+QUERY = """
+select count(*), round(sum(a.points), 6)
+from marts.fct_indicator a
+join marts.fct_indicator b
+  on a.indicator_code = b.indicator_code
+where a.ratio <= b.ratio
+"""
+MARKER = "select count(*) from analyst.marker"
+
+
+def main(warehouse: Path, control: Path) -> None:
+    con = duckdb.connect(str(warehouse), read_only=True)
+    first = con.execute(QUERY).fetchone()
+    (control / "ready.json").write_text(json.dumps({"answer": list(first)}))
+    queries = []
+    while not (control / "stop").exists():
+        started = time.time()
+        answer = con.execute(QUERY).fetchone()
+        queries.append({"start": started, "end": time.time(), "answer": list(answer)})
+    marker = con.execute(MARKER).fetchone()[0]
+    con.close()
+    (control / "result.json").write_text(
+        json.dumps({"first": list(first), "queries": queries, "marker_rows": marker})
+    )
+
+
+if __name__ == "__main__":
+    main(Path(sys.argv[1]), Path(sys.argv[2]))

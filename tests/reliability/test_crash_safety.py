@@ -1,0 +1,132 @@
+"""Crash safety (issue 9, warehouse.md "Access", sources.md D): SIGKILL the pipeline's process
+group at random points of extraction, dbt build and publication; after every kill the published
+warehouse is the previous good one (opens read-only, same marts) or the new complete one, never
+half-built; the rerun then equals an uninterrupted run: same rows, no duplicate, none lost.
+
+The workspace starts as a first deployment would after a restore: the last good published
+warehouse (the reference's) and an empty raw zone, so the killed extractions are full ones.
+Kill points are drawn (seeded) inside the phase durations measured on the reference run.
+"""
+
+from __future__ import annotations
+
+import random
+
+import pytest
+
+from tests.reliability.conftest import (
+    Workspace,
+    dossier_ids,
+    failure_text,
+    fingerprint,
+    public_tables,
+    stray_temp_files,
+)
+
+SEED = 20261120
+KILLS_PER_PHASE = 2
+rng = random.Random(SEED)
+
+
+@pytest.fixture(scope="module")
+def crash_ws(rel_sim, reference, tmp_path_factory) -> Workspace:
+    ws = Workspace(tmp_path_factory.mktemp("crash"), rel_sim)
+    reference.copy_published(ws)
+    return ws
+
+
+def kill_in(ws: Workspace, name: str, phase: str, delay: float, figures, reference, **start):
+    """Start a run, SIGKILL it `delay` seconds into `phase` (or as soon as it passes the phase),
+    then check the published warehouse."""
+    before = ws.warehouse_path.stat().st_ino
+    run = ws.start(name, **start)
+    order = ["starting", "extraction", "dbt", "publish", "copying", "published"]
+
+    def due(current: str, seconds: float) -> bool:
+        if current == "starting" or order.index(current) < order.index(phase):
+            return False
+        return current != phase or seconds >= delay
+
+    seen = run.watch(due)
+    assert seen is not None, f"{name} ended before reaching {phase}: {run.wait()}"
+    run.kill()
+    after = ws.warehouse_path.stat().st_ino
+    assert public_tables(ws.warehouse_path) == reference.tables, "a half-built warehouse"
+    assert fingerprint(ws.warehouse_path) == reference.fingerprint
+    published = "previous good" if after == before else "new complete"
+    figures.kills.append(
+        {"run": name, "phase": seen, "after_seconds": round(delay, 3), "published": published}
+    )
+    figures.run(name, survived=True, outcome="killed")
+    figures.checks["published_checked_after_kill"] += 1
+    return seen
+
+
+def test_kills_during_extraction_leave_the_published_warehouse_untouched(
+    crash_ws, reference, figures
+):
+    span = reference.phase_seconds("extraction", "dbt")
+    for n in range(KILLS_PER_PHASE):
+        seen = kill_in(
+            crash_ws,
+            f"kill-extract-{n}",
+            "extraction",
+            rng.uniform(0, 0.9 * span),
+            figures,
+            reference,
+        )
+        assert seen == "extraction"
+
+
+def test_kills_during_the_dbt_build_leave_the_published_warehouse_untouched(
+    crash_ws, reference, figures
+):
+    span = reference.phase_seconds("dbt", "publish")
+    for n in range(KILLS_PER_PHASE):
+        seen = kill_in(
+            crash_ws, f"kill-dbt-{n}", "dbt", rng.uniform(0.05, 0.9) * span, figures, reference
+        )
+        assert seen == "dbt"
+
+
+def test_rerun_after_the_kills_equals_an_uninterrupted_run(crash_ws, reference, figures):
+    """The killed build's DuckDB file (WAL, lock of a dead process) must not block the rerun."""
+    result = crash_ws.run("rerun", assets="core")
+    assert result["success"], failure_text(result)
+    figures.run("rerun after kills", survived=True)
+    assert fingerprint(crash_ws.warehouse_path) == reference.fingerprint
+    ids = dossier_ids(crash_ws.warehouse_path)
+    figures.duplicates += len(ids) - len(set(ids))
+    figures.records_lost += len(reference.expected_ids - set(ids))
+    assert len(ids) == len(set(ids)), "a dossier is duplicated"
+    assert set(ids) == reference.expected_ids, "dossiers lost or invented"
+    figures.checks["reruns_equal_to_uninterrupted"] += 1
+
+
+def test_kills_during_publication_leave_the_previous_or_the_new_warehouse(
+    crash_ws, reference, figures
+):
+    """Publication alone (the build file is complete), killed as the step starts, as the new
+    file is being written (copy, checkpoint, Parquet export), and just after the rename."""
+    copying = reference.phase_seconds("copying", "published")
+    kills = [("publish", 0.0), ("copying", 0.0), ("copying", rng.uniform(0, copying))]
+    kills.append(("published", 0.0))
+    outcomes = []
+    for n, (phase, delay) in enumerate(kills):
+        seen = kill_in(
+            crash_ws,
+            f"kill-publish-{n}",
+            phase,
+            delay,
+            figures,
+            reference,
+            assets="publish/warehouse",
+        )
+        assert seen in ("publish", "copying", "published")
+        outcomes.append(figures.kills[-1]["published"])
+    assert outcomes[-1] == "new complete"  # killed after the rename: the new file stays
+    result = crash_ws.run("republish", assets="publish/warehouse")
+    assert result["success"], failure_text(result)
+    figures.run("republish after kills", survived=True)
+    assert fingerprint(crash_ws.warehouse_path) == reference.fingerprint
+    assert not stray_temp_files(crash_ws), "a killed publication's temporary files were left"

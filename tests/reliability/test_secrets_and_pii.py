@@ -1,0 +1,156 @@
+"""Personal data and secrets (issue 9, sources.md D): after a whole run, nothing of the world's
+personal values nor any credential is found in the raw zone, the build and published warehouse,
+the Parquet marts, the reports, the run's logs, Dagster's event log or dbt's logs and
+artefacts; and a run without `PII_HASH_KEY` refuses to start with a clear message.
+
+The connector tests scan the raw zone and the published warehouse of an in-process run for
+exact values; this scan adds every other file a scheduled run writes, searched for substrings.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import subprocess
+import sys
+import zipfile
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from pipeline.config import REPO_ROOT, ConfigError, load_settings
+from pipeline.pipeline_env import patched_environ
+from pipeline.project import DBT_PROJECT_DIR
+from tests.connectors.test_personal_data_and_secrets import (
+    personal_values,
+    raw_zone_strings,
+    warehouse_strings,
+)
+from tests.reliability.conftest import Workspace
+
+SECRET_KEYS = ("MOTCUA_PASSWORD", "DVCQG_PASSWORD", "PII_HASH_KEY")
+CHUNK = 20_000
+
+
+def text_files(ws: Workspace, since: float) -> dict[str, str]:
+    """Every text a run leaves outside Parquet and DuckDB: logs, event log, state, reports
+    (the workbook's XML too), dbt's logs and artefacts of the run."""
+    texts: dict[str, str] = {}
+    for folder in (ws.logs_dir, ws.data_dir / "state", ws.data_dir / "ops", ws.dagster_home):
+        for path in folder.rglob("*") if folder.exists() else ():
+            if path.is_file() and path.suffix not in (".db", ".parquet", ".duckdb"):
+                texts[str(path)] = path.read_text(encoding="utf-8", errors="replace")
+    for path in ws.dagster_home.rglob("*.db"):
+        with sqlite3.connect(path) as con:
+            for (table,) in con.execute("select name from sqlite_master where type = 'table'"):
+                rows = con.execute(f'select * from "{table}"').fetchall()
+                texts[f"{path}:{table}"] = "\n".join(map(repr, rows))
+    for path in ws.reports_dir.rglob("*"):
+        if path.suffix == ".html":
+            texts[str(path)] = path.read_text(encoding="utf-8")
+        elif path.suffix == ".xlsx":
+            with zipfile.ZipFile(path) as book:
+                for name in book.namelist():
+                    texts[f"{path}:{name}"] = book.read(name).decode("utf-8", "replace")
+    target = DBT_PROJECT_DIR / "target"
+    for run_dir in target.iterdir() if target.exists() else ():
+        if run_dir.is_dir() and run_dir.stat().st_mtime >= since:
+            for path in run_dir.rglob("*"):
+                if path.is_file() and path.suffix in (".log", ".json", ".sql", ".txt"):
+                    texts[str(path)] = path.read_text(encoding="utf-8", errors="replace")
+    return texts
+
+
+def substrings_found(values: set[str], texts: dict[str, str]) -> set[tuple[str, str]]:
+    """(value, where) for every value occurring in a text (searched by DuckDB, in chunks
+    overlapping by the longest value)."""
+    overlap = max(map(len, values))
+    chunks = [
+        (where, text[start : start + CHUNK + overlap])
+        for where, text in texts.items()
+        for start in range(0, max(len(text), 1), CHUNK)
+    ]
+    with duckdb.connect() as con:
+        con.execute("create table v (value varchar)")
+        con.executemany("insert into v values (?)", [[v] for v in values])
+        con.execute("create table t (place varchar, body varchar)")
+        con.executemany("insert into t values (?, ?)", chunks)
+        return set(
+            con.execute(
+                "select distinct v.value, t.place from v join t on contains(t.body, v.value)"
+            ).fetchall()
+        )
+
+
+@pytest.fixture(scope="module")
+def scanned(reference, rel_sim, tmp_path_factory):
+    ws = reference.workspace
+    personal = personal_values(rel_sim, tmp_path_factory.mktemp("probe"))
+    secrets = {ws.env()[k] for k in SECRET_KEYS}
+    exact = (
+        raw_zone_strings(ws.data_dir / "raw")
+        | raw_zone_strings(ws.warehouse_path.parent / "marts")
+        | warehouse_strings(ws.warehouse_path)
+        | warehouse_strings(ws.build_path)
+    )
+    texts = text_files(ws, reference.phases["starting"] - 60)
+    return personal, secrets, exact, texts
+
+
+def test_the_scan_covers_every_place_a_run_writes(scanned):
+    personal, _, exact, texts = scanned
+    assert len(personal) > 1000 and len(exact) > 10_000
+    places = " ".join(texts)
+    for expected in ("logs/reference.log", "history/runs", ".html", ".xlsx:xl/", "dbt.log"):
+        assert expected in places, f"nothing scanned under {expected}"
+
+
+def test_no_personal_value_anywhere(scanned, figures):
+    personal, _, exact, texts = scanned
+    found = (personal & exact) | {v for v, _ in substrings_found(personal, texts)}
+    figures.leaks += len(found)
+    figures.checks["personal_values_scanned"] = len(personal)
+    figures.checks["places_scanned"] = len(texts) + 4
+    assert not found, sorted(found)[:10]
+
+
+def test_no_secret_anywhere(scanned, figures):
+    _, secrets, exact, texts = scanned
+    found = {s for s in secrets for text in exact if s in text} | substrings_found(secrets, texts)
+    figures.leaks += len(found)
+    assert not found
+
+
+def test_the_hash_key_is_required():
+    with patched_environ({"PII_HASH_KEY": ""}), pytest.raises(ConfigError, match="PII_HASH_KEY"):
+        load_settings()
+
+
+def test_a_scheduled_run_without_the_hash_key_fails_clearly_and_lands_nothing(
+    rel_sim, tmp_path, figures
+):
+    """`make refresh` (dagster job execute) with every setting but PII_HASH_KEY."""
+    ws = Workspace(tmp_path, rel_sim)
+    env = {k: v for k, v in ws.env().items() if k != "PII_HASH_KEY"}
+    done = subprocess.run(
+        [
+            str(Path(sys.executable).with_name("dagster")),
+            "job",
+            "execute",
+            "-m",
+            "pipeline.definitions",
+            "-j",
+            "daily_refresh",
+        ],
+        cwd=REPO_ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    output = done.stdout + done.stderr
+    assert done.returncode != 0
+    assert "PII_HASH_KEY is not set: personal data is hashed with this key at landing" in output
+    landed = list(ws.data_dir.rglob("*.parquet")) if ws.data_dir.exists() else []
+    assert not landed, landed
+    figures.run("no hash key", survived=True, outcome="failed cleanly")
