@@ -225,10 +225,15 @@ def test_failed_run_is_recorded_and_leaves_the_published_warehouse(pipeline_run,
     from pipeline.definitions import defs
     from pipeline.pipeline_env import patched_environ
 
-    published = pipeline_run.warehouse_path
+    # A copy of the good warehouse in this test's own folders: the session's run stays untouched.
+    published = tmp_path / "warehouse" / "warehouse.duckdb"
+    published.parent.mkdir(parents=True)
+    shutil.copyfile(pipeline_run.warehouse_path, published)
     before = hashlib.sha256(published.read_bytes()).hexdigest()
     env = {
         **pipeline_run.env,
+        "DATA_DIR": str(tmp_path / "data"),
+        "WAREHOUSE_PATH": str(published),
         "MOTCUA_BASE_URL": f"http://127.0.0.1:{free_port()}/motcua",
         "MOTCUA_TOKEN_URL": "",
     }
@@ -249,7 +254,7 @@ def test_failed_run_is_recorded_and_leaves_the_published_warehouse(pipeline_run,
         ).for_run_failure()
         sensor(context)
     assert hashlib.sha256(published.read_bytes()).hexdigest() == before
-    record_file = pipeline_run.data_dir / "ops" / "run_failures.jsonl"
+    record_file = tmp_path / "data" / "ops" / "run_failures.jsonl"
     records = [json.loads(line) for line in record_file.read_text().splitlines()]
     mine = [r for r in records if r["run_id"] == result.run_id]
     assert mine and mine[0]["job_name"] == "daily_refresh"
