@@ -21,6 +21,7 @@ def default_path() -> Path:
 
 
 def table(figures: dict) -> str:
+    phases = ", ".join(f"{k} {v}" for k, v in figures["kills_by_phase"].items())
     lines = [
         f"Measured on {figures['date']} (world scale {figures['scale']}).",
         "",
@@ -36,7 +37,9 @@ def table(figures: dict) -> str:
         f"| … of which completed | {figures['runs_completed']} |",
         f"| … of which failed cleanly (clear message, warehouse untouched) | "
         f"{figures['runs_failed_cleanly']} |",
-        f"| SIGKILLs | {figures['kills']} ({figures['kills_by_phase']}) |",
+        f"| … of which SIGKILLed (published warehouse checked after each kill) | "
+        f"{sum(r['outcome'] == 'killed' for r in figures['run_details'])} |",
+        f"| SIGKILLs by phase | {phases} |",
         f"| records lost | {figures['records_lost']} |",
         f"| duplicates | {figures['duplicates']} |",
         f"| leaks (personal values, secrets, bad text) | {figures['leaks']} |",

@@ -84,7 +84,7 @@ def test_kills_during_the_dbt_build_leave_the_published_warehouse_untouched(
     span = reference.phase_seconds("dbt", "publish")
     for n in range(KILLS_PER_PHASE):
         seen = kill_in(
-            crash_ws, f"kill-dbt-{n}", "dbt", rng.uniform(0.05, 0.9) * span, figures, reference
+            crash_ws, f"kill-dbt-{n}", "dbt", rng.uniform(0.05, 0.7) * span, figures, reference
         )
         assert seen == "dbt"
 

@@ -9,6 +9,7 @@ exact values; this scan adds every other file a scheduled run writes, searched f
 
 from __future__ import annotations
 
+import re
 import sqlite3
 import subprocess
 import sys
@@ -32,7 +33,7 @@ SECRET_KEYS = ("MOTCUA_PASSWORD", "DVCQG_PASSWORD", "PII_HASH_KEY")
 CHUNK = 20_000
 
 
-def text_files(ws: Workspace, since: float) -> dict[str, str]:
+def text_files(ws: Workspace) -> dict[str, str]:
     """Every text a run leaves outside Parquet and DuckDB: logs, event log, state, reports
     (the workbook's XML too), dbt's logs and artefacts of the run."""
     texts: dict[str, str] = {}
@@ -52,12 +53,14 @@ def text_files(ws: Workspace, since: float) -> dict[str, str]:
             with zipfile.ZipFile(path) as book:
                 for name in book.namelist():
                     texts[f"{path}:{name}"] = book.read(name).decode("utf-8", "replace")
-    target = DBT_PROJECT_DIR / "target"
-    for run_dir in target.iterdir() if target.exists() else ():
-        if run_dir.is_dir() and run_dir.stat().st_mtime >= since:
-            for path in run_dir.rglob("*"):
-                if path.is_file() and path.suffix in (".log", ".json", ".sql", ".txt"):
-                    texts[str(path)] = path.read_text(encoding="utf-8", errors="replace")
+    # dbt's folders of this run (named in its log): logs, results, compiled SQL; the manifest
+    # is the project's description, the same for every run, and is left out
+    log = "\n".join(t for where, t in texts.items() if where.endswith(".log"))
+    for name in set(re.findall(r"dbt_project/target/([^/\s]+)/", log)):
+        for path in (DBT_PROJECT_DIR / "target" / name).rglob("*"):
+            wanted = path.suffix in (".log", ".json", ".sql", ".txt")
+            if wanted and path.is_file() and "manifest" not in path.name:
+                texts[str(path)] = path.read_text(encoding="utf-8", errors="replace")
     return texts
 
 
@@ -93,7 +96,7 @@ def scanned(reference, rel_sim, tmp_path_factory):
         | warehouse_strings(ws.warehouse_path)
         | warehouse_strings(ws.build_path)
     )
-    texts = text_files(ws, reference.phases["starting"] - 60)
+    texts = text_files(ws)
     return personal, secrets, exact, texts
 
 

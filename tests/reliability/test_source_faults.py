@@ -37,7 +37,7 @@ from tests.reliability.runner import fast_clients
 HIGH = {
     "server_error": 0.5,
     "rate_limit": 0.5,
-    "slow": 0.3,
+    "slow": 0.15,  # each costs the client's 1 s timeout
     "reset": 0.5,
     "truncate": 0.5,
     "token_expiry": 0.5,
