@@ -195,7 +195,11 @@ class _SheetWriter:
         self.tables[id(table)] = (header, last)
         if table.frozen_header and self.freeze_at is None:
             self.freeze_at = header + 1
-        self.row = last + 2
+        self.row = last + 1
+        if table.more:
+            sheet.write_string(self.row, 0, table.more, formats.caption)
+            self.row += 1
+        self.row += 1
 
     def _charts(self, charts: list[Chart]) -> None:
         top = self.row

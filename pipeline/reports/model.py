@@ -42,13 +42,16 @@ class Table:
     caption: str | None = None
     # Row indices shown in the warning colour (lowest units, lost points, deltas).
     highlighted: set[int] = field(default_factory=set)
-    # The printed (HTML) report shows at most this many rows; the workbook keeps them all.
+    # The printed (HTML) report shows at most this many rows; the workbook keeps every row.
     print_limit: int | None = None
     # The workbook keeps this table's header in view while scrolling (the sheet's main table).
     frozen_header: bool = False
     # The data of the charts that follow, first column the categories: the HTML shows it
     # compactly, one column per category.
     chart_data: bool = False
+    # A line under the table in both formats when `rows` are only the first rows of a longer
+    # list (a bounded drill-down): how many are left out and where the full list is.
+    more: str | None = None
 
 
 @dataclass
