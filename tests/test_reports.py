@@ -20,6 +20,7 @@ from PIL import Image
 from pipeline.pipeline_env import patched_environ
 from pipeline.reports import Period, build_report, report_files, write_report
 from pipeline.reports.__main__ import main as reports_cli
+from pipeline.reports.build import DRILLDOWN_LIMIT, FINDINGS_PER_KIND, Limits
 from pipeline.reports.model import NO_DATA, Note, Table
 from pipeline.reports.svg import PALETTE
 from pipeline.reports.vnformat import number, percent, round_half_up
@@ -197,10 +198,35 @@ def test_trend_is_continuous_across_the_reorganisation(pipeline_run):
     assert all(r[7] is not None and r[7] > 0 for r in trend.rows)
 
 
+def _late_dossiers(path: Path) -> dict[str, list[tuple]]:
+    """Per unit, the late or overdue dossiers handled in the running month, most urgent first
+    (still in progress, most working days late, oldest reception)."""
+    late: dict[str, list[tuple]] = {}
+    for unit, code, finished, days_late, received in query(
+        path,
+        "select unit_code, dossier_code, finished_at, working_days_late, received_at "
+        "from marts.fct_dossier where progress_status in ('LATE', 'IN_PROGRESS_OVERDUE') "
+        "and received_at < ? and (terminal_at is null or terminal_at >= ?)",
+        [dt.datetime.fromisoformat(AS_OF), dt.datetime.combine(MONTH.start, dt.time(), VN_TZ)],
+    ):
+        late.setdefault(unit, []).append((finished, days_late, received, code))
+    return {
+        unit: [
+            r[3]
+            for r in sorted(
+                rows, key=lambda r: (r[0] is not None, -(r[1] or 0), r[1] is None, r[2], r[3])
+            )
+        ]
+        for unit, rows in late.items()
+    }
+
+
 def test_lost_progress_points_list_exactly_the_late_dossiers(pipeline_run, month_report):
     """At the running month T = AS_OF, so the drill-down of PROGRESS_ON_TIME is exact:
-    handled − on time dossiers of the unit, each late or overdue."""
+    handled − on time dossiers of the unit, each late or overdue, the count in the caption and
+    at most DRILLDOWN_LIMIT of them listed, the most urgent first."""
     report, _ = month_report
+    urgent = _late_dossiers(pipeline_run.warehouse_path)
     rows = query(
         pipeline_run.warehouse_path,
         "select unit_code, denominator - numerator, points, max_points from marts.fct_indicator "
@@ -218,10 +244,67 @@ def test_lost_progress_points_list_exactly_the_late_dossiers(pipeline_run, month
             for t in tables(page)
             if t.caption and t.caption.startswith("Hồ sơ giải quyết đúng hạn")
         )
-        assert len(table.rows) == late, code
+        assert f"— {number(late)} hồ sơ." in table.caption, code
+        assert len(table.rows) == min(late, DRILLDOWN_LIMIT), code
+        assert [r[0] for r in table.rows] == urgent[code][:DRILLDOWN_LIMIT], code
         assert {r[6] for r in table.rows} <= {"Quá hạn", "Đang giải quyết quá hạn"}
+        assert (table.more is not None) == (late > DRILLDOWN_LIMIT), code
         checked += 1
     assert checked, "the test world has late dossiers this month"
+
+
+def test_long_lists_show_the_most_urgent_rows_and_the_full_count(pipeline_run, tmp_path):
+    """With lists bounded to 2 rows (findings: 2 of each kind), every lost-point list and
+    findings list shows its most urgent rows, its full count in the caption and how many are
+    left out, in both formats."""
+    report = build_report(pipeline_run.warehouse_path, MONTH, limits=Limits(2, 2))
+    urgent = _late_dossiers(pipeline_run.warehouse_path)
+    cut = 0
+    for code, dossiers in urgent.items():
+        page = next((p for p in report.pages if p.anchor == f"don-vi-{code}"), None)
+        if page is None or len(dossiers) <= 2:
+            continue
+        table = next(
+            t for t in tables(page) if t.caption and t.caption.startswith("Hồ sơ giải quyết đúng")
+        )
+        assert [r[0] for r in table.rows] == dossiers[:2]
+        assert f"— {number(len(dossiers))} hồ sơ. Liệt kê 2 hồ sơ cần xử lý trước" in table.caption
+        assert table.more == (
+            f"… và {number(len(dossiers) - 2)} hồ sơ khác không liệt kê ở đây; danh sách đầy đủ "
+            "tra cứu trong kho dữ liệu, bảng marts.fct_dossier."
+        )
+        cut += 1
+    assert cut, "the test world has a unit with more than 2 late dossiers this month"
+
+    open_by_responsible = dict(
+        query(
+            pipeline_run.warehouse_path,
+            "select responsible_unit_code, count(*) from marts.accountability_findings "
+            "where resolved_at is null group by all",
+        )
+    )
+    worklist = report.page("viec-can-xu-ly")
+    summary = tables(worklist)[0]
+    assert {r[0]: r[-2] for r in summary.rows} == open_by_responsible  # counts are not cut
+    for section, row in zip(worklist.sections[1:], summary.rows, strict=True):
+        [table] = [b for b in section.blocks if isinstance(b, Table)]
+        assert len(table.rows) == sum(min(n, 2) for n in row[2:-2])  # 2 of each kind
+        days = [r[4] for r in table.rows]
+        assert days == sorted(days, reverse=True)  # the oldest first
+        assert row[-1] == pytest.approx(days[0])  # the oldest of all is listed
+        assert (table.more is not None) == (row[-2] > 2)
+
+    files = write_report(report, tmp_path)
+    html = files.html.read_text(encoding="utf-8")
+    assert "hồ sơ khác không liệt kê ở đây; danh sách đầy đủ" in html
+    book = openpyxl.load_workbook(files.xlsx)
+    lines = [
+        str(c.value)
+        for sheet in book.worksheets
+        for c in sheet["A"]
+        if str(c.value).startswith("… và ")
+    ]
+    assert any("hồ sơ khác không liệt kê ở đây" in line for line in lines)
 
 
 # -- the HTML report in a real browser --------------------------------------------------------
@@ -333,6 +416,7 @@ def test_worklists_sync_gaps_and_official_values_from_their_marts(pipeline_run, 
         [(dossier,)] = con.execute(
             "select min(dossier_code) from marts.fct_dossier where unit_code = ?", [dept]
         ).fetchall()
+        many = FINDINGS_PER_KIND + 55  # open findings of one kind for the ward: beyond the bound
         _replace_mart(
             con,
             "accountability_findings(finding_code varchar, dossier_code varchar, "
@@ -342,6 +426,10 @@ def test_worklists_sync_gaps_and_official_values_from_their_marts(pipeline_run, 
                 ("NOT_DIGITIZED", dossier, dept, ward, at(3), None, 12.5, "Chưa số hóa"),
                 ("LATE_WITHOUT_APOLOGY", dossier, dept, dept, at(10), None, 7.0, "Quá hạn"),
                 ("NOT_SYNCED", "X-1", other, other, at(1), at(2), 1.0, "Đã khắc phục"),
+                *[
+                    ("NOT_SYNCED", f"W-{i:03d}", ward, ward, at(5), None, i / 10, "Chưa đồng bộ")
+                    for i in range(many)
+                ],
             ],
         )
         _replace_mart(
@@ -384,11 +472,29 @@ def test_worklists_sync_gaps_and_official_values_from_their_marts(pipeline_run, 
     worklist = report.page("viec-can-xu-ly")
     summary = tables(worklist)[0]
     assert [r[0] for r in summary.rows] == [ward, "000.02.71.H31"]  # open findings only
+    assert [r[-2:] for r in summary.rows] == [(1 + many, 12.5), (1, 7.0)]  # every one counted
     assert [s.title for s in worklist.sections[1:]] == [
         "UBND phường Mỹ Hào (000.00.71.H31)",
         "Phòng Kinh tế, Hạ tầng và Đô thị (000.02.71.H31)",
     ]
-    assert tables(worklist)[1].rows[0][:2] == ("Chưa số hóa thành phần hồ sơ", dossier)
+    # The ward's list: the FINDINGS_PER_KIND oldest of each kind, oldest first, the full count
+    # and how many are left out.
+    ward_list = tables(worklist)[1]
+    assert ward_list.rows[0][:2] == ("Chưa số hóa thành phần hồ sơ", dossier)
+    assert len(ward_list.rows) == 1 + FINDINGS_PER_KIND
+    assert [r[1] for r in ward_list.rows[1:4]] == ["W-064", "W-063", "W-062"]
+    assert ward_list.caption == (
+        f"{1 + many} việc; liệt kê {1 + FINDINGS_PER_KIND} việc: mỗi loại tối đa "
+        f"{FINDINGS_PER_KIND} việc tồn lâu nhất, lâu nhất trước."
+    )
+    assert ward_list.more == (
+        f"… và {many - FINDINGS_PER_KIND} việc khác không liệt kê ở đây; danh sách đầy đủ "
+        "tra cứu trong kho dữ liệu, bảng marts.accountability_findings."
+    )
+    ward_figures = report.page(f"don-vi-{ward}").sections[0].blocks[0]
+    assert {f.label: f.value for f in ward_figures.items}["Việc cần xử lý đang mở"] == 1 + many
+    area_figures = report.page("tong-hop").sections[0].blocks[0]
+    assert {f.label: f.value for f in area_figures.items}["Việc cần xử lý đang mở"] == 2 + many
     # The department's page lists both findings of its dossier, whoever must act.
     dept_findings = tables(report.page("don-vi-000.02.71.H31"))[-1]
     assert sorted(r[0] for r in dept_findings.rows) == [

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from pipeline.reports import labels
-from pipeline.reports.drilldown import RULES_BY_INDICATOR, lost_point_dossiers
+from pipeline.reports.drilldown import RULES_BY_INDICATOR, LostPointList, lost_point_dossiers
 from pipeline.reports.labels import label
 from pipeline.reports.marts import Marts
 from pipeline.reports.model import (
@@ -42,8 +42,18 @@ from pipeline.workcal import VN_TZ
 TITLE = "Báo cáo Bộ chỉ số phục vụ người dân, doanh nghiệp"
 TREND_MONTHS = 12
 LOWEST_UNITS = 3  # how many of the lowest-scoring ranked units the scorecard highlights
-DRILLDOWN_PRINT_LIMIT = 30
-WORKLIST_PRINT_LIMIT = 40
+# Lists are cut in DuckDB to their most urgent rows, the same in both formats, whatever the
+# number of dossiers; captions give the full count (docs/reports.md, "Bounded lists").
+DRILLDOWN_LIMIT = 30  # dossiers per unit and lost-point indicator
+# Open findings per kind in each list (worklist page: per responsible unit; unit page: per
+# unit): the oldest of every kind, so that a kind with thousands of old items does not hide
+# the others.
+FINDINGS_PER_KIND = 10
+WORKLIST_PRINT_LIMIT = 40  # printed rows of official_vs_computed (the workbook has them all)
+FULL_DOSSIER_LIST = "danh sách đầy đủ tra cứu trong kho dữ liệu, bảng marts.fct_dossier"
+FULL_FINDINGS_LIST = (
+    "danh sách đầy đủ tra cứu trong kho dữ liệu, bảng marts.accountability_findings"
+)
 LOST = 0.005  # points below the maximum that count as lost once rounded to 2 decimals
 SCORECARD_MART = "unit_scorecard"
 
@@ -58,6 +68,41 @@ class Unit:
     name: str
     level: str
     parent: str | None
+
+
+@dataclass(frozen=True)
+class Limits:
+    """How many rows the bounded lists show (tests use small ones)."""
+
+    dossiers: int = DRILLDOWN_LIMIT
+    findings_per_kind: int = FINDINGS_PER_KIND
+
+
+@dataclass
+class OpenFindings:
+    """The open findings as counts (every one) and bounded lists (the oldest first)."""
+
+    total: int
+    # (responsible unit, finding code) → (count, longest open in working days)
+    by_responsible: dict[tuple[str | None, str], tuple[int, float]]
+    # unit → open findings of its own dossiers or that it must act on
+    per_unit: dict[str, int]
+    # Bounded lists, oldest first: per responsible unit, and per unit (receiving or responsible)
+    responsible_lists: dict[str | None, list[dict]]
+    unit_lists: dict[str | None, list[dict]]
+
+
+# Oldest first, as one value for DuckDB's bounded `min_by(…, key, n)` aggregate: most working
+# days open (none last), then by dossier code; `_oldest_first` is the same order in Python.
+OLDEST_KEY = (
+    "{'days': coalesce(-working_days_open, 'infinity'::DOUBLE), 'dossier': dossier_code, "
+    "'finding': finding_code}"
+)
+
+
+def _oldest_first(finding: dict) -> tuple:
+    days = finding["working_days_open"]
+    return (days is None, -(days or 0.0), finding["dossier_code"], finding["finding_code"])
 
 
 @dataclass(frozen=True)
@@ -83,9 +128,10 @@ def build_report(
     period: Period,
     area_code: str | None = None,
     generated_at: dt.datetime | None = None,
+    limits: Limits = Limits(),
 ) -> Report:
     with Marts(warehouse_path) as marts:
-        builder = _ReportBuilder(marts, period, area_code)
+        builder = _ReportBuilder(marts, period, area_code, limits)
         return builder.build(generated_at or dt.datetime.now(VN_TZ).replace(microsecond=0))
 
 
@@ -107,9 +153,10 @@ def month_label(month: dt.date) -> str:
 
 
 class _ReportBuilder:
-    def __init__(self, marts: Marts, period: Period, area_code: str | None):
+    def __init__(self, marts: Marts, period: Period, area_code: str | None, limits: Limits):
         self.marts = marts
         self.period = period
+        self.limits = limits
         self.params = {"ptype": period.period_type, "pstart": period.start}
         self.units = {
             r["unit_code"]: Unit(
@@ -140,6 +187,9 @@ class _ReportBuilder:
             "WHERE period_type = $ptype AND period_start = $pstart",
             self.params,
         )
+        self.indicator_index = {
+            (r["unit_code"], r["rollup"], r["indicator_code"]): r for r in self.indicators
+        }
         self.group_max = self._group_maxima()
         self.children: dict[str, list[str]] = defaultdict(list)
         for unit in self.units.values():
@@ -149,7 +199,7 @@ class _ReportBuilder:
         self.scorecard = self._scorecard_rows()
         self.deadlines = self._period_rows("deadline_metrics")
         self.findings = self._open_findings()
-        self._drilldowns: dict[str, dict[str, list[dict]]] = {}
+        self._drilldowns: dict[str, dict[str, LostPointList]] = {}
 
     # -- data ------------------------------------------------------------------------------
 
@@ -190,27 +240,74 @@ class _ReportBuilder:
     def _scorecard_rows(self) -> dict[tuple[str, str], dict] | None:
         return self._period_rows(SCORECARD_MART)
 
-    def _open_findings(self) -> list[dict] | None:
+    def _open_findings(self) -> OpenFindings | None:
+        """The open findings: every one counted, and the bounded lists (the
+        `limits.findings_per_kind` oldest of each kind, oldest first) of each responsible unit
+        (worklist page) and of each unit, receiving or responsible (unit pages). Two DuckDB
+        aggregates count and pick (bounded state, no sort of every open finding); only the
+        picked rows are then read in full, by row id."""
         if not self.marts.has("accountability_findings"):
             return None
-        return self.marts.rows(
-            "SELECT finding_code, dossier_code, unit_code, responsible_unit_code, detected_at, "
-            "working_days_open, detail_vi FROM marts.accountability_findings "
-            "WHERE resolved_at IS NULL "
-            "ORDER BY responsible_unit_code, working_days_open DESC, dossier_code, finding_code"
+        params = {"limit": self.limits.findings_per_kind}
+        by_responsible = self.marts.rows(
+            f"""
+            SELECT responsible_unit_code AS list_unit, finding_code, count(*) AS n,
+                   max(coalesce(working_days_open, 0)) AS oldest,
+                   min_by(rowid, {OLDEST_KEY}, $limit) AS rids
+            FROM marts.accountability_findings
+            WHERE resolved_at IS NULL
+            GROUP BY ALL
+            """,
+            params,
+        )
+        by_unit = self.marts.rows(
+            f"""
+            SELECT list_unit, finding_code, count(*) AS n,
+                   min_by(rid, {OLDEST_KEY}, $limit) AS rids
+            FROM (
+                SELECT unnest(list_distinct([unit_code, responsible_unit_code])) AS list_unit,
+                       rowid AS rid, finding_code, dossier_code, working_days_open
+                FROM marts.accountability_findings
+                WHERE resolved_at IS NULL
+            )
+            GROUP BY ALL
+            """,
+            params,
+        )
+        rids = sorted({rid for r in by_responsible + by_unit for rid in r["rids"]})
+        details = {
+            r["rid"]: r
+            for r in self.marts.rows(
+                "SELECT rowid AS rid, finding_code, dossier_code, unit_code, "
+                "responsible_unit_code, detected_at, working_days_open, detail_vi "
+                "FROM marts.accountability_findings WHERE rowid = ANY($rids)",
+                {"rids": rids},
+            )
+        }
+
+        def oldest_first(picked: list[dict]) -> dict[str | None, list[dict]]:
+            lists: dict[str | None, list[dict]] = defaultdict(list)
+            for r in picked:
+                lists[r["list_unit"]] += [details[rid] for rid in r["rids"]]
+            for items in lists.values():
+                items.sort(key=_oldest_first)
+            return lists
+
+        per_unit: dict[str, int] = defaultdict(int)
+        for r in by_unit:
+            per_unit[r["list_unit"]] += r["n"]
+        return OpenFindings(
+            total=sum(r["n"] for r in by_responsible),
+            by_responsible={
+                (r["list_unit"], r["finding_code"]): (r["n"], r["oldest"]) for r in by_responsible
+            },
+            per_unit=dict(per_unit),
+            responsible_lists=oldest_first(by_responsible),
+            unit_lists=oldest_first(by_unit),
         )
 
     def _indicator(self, unit_code: str, rollup: str, code: str) -> dict | None:
-        return next(
-            (
-                r
-                for r in self.indicators
-                if r["unit_code"] == unit_code
-                and r["rollup"] == rollup
-                and r["indicator_code"] == code
-            ),
-            None,
-        )
+        return self.indicator_index.get((unit_code, rollup, code))
 
     def _monthly(self, mart: str, unit_code: str, rollup: str) -> list[tuple[dt.date, dict | None]]:
         """The unit's rows of a monthly mart over the 12 months ending with the period (or
@@ -225,13 +322,15 @@ class _ReportBuilder:
         by_month = {r["period_start"]: r for r in rows}
         return [(month, by_month.get(month)) for month in months]
 
-    def _drilldown(self, indicator_code: str) -> dict[str, list[dict]]:
+    def _drilldown(self, indicator_code: str) -> dict[str, LostPointList]:
         if indicator_code not in self._drilldowns:
-            rule = RULES_BY_INDICATOR[indicator_code]
-            by_unit: dict[str, list[dict]] = defaultdict(list)
-            for row in lost_point_dossiers(self.marts, rule, self.start_instant, self.period_as_of):
-                by_unit[row["unit_code"]].append(row)
-            self._drilldowns[indicator_code] = by_unit
+            self._drilldowns[indicator_code] = lost_point_dossiers(
+                self.marts,
+                RULES_BY_INDICATOR[indicator_code],
+                self.start_instant,
+                self.period_as_of,
+                self.limits.dossiers,
+            )
         return self._drilldowns[indicator_code]
 
     # -- pages -----------------------------------------------------------------------------
@@ -271,14 +370,11 @@ class _ReportBuilder:
             row = self._indicator(code, "SELF", indicator)
             if row and (row["denominator"] or 0) > 0:
                 return True
-        return bool(self._unit_findings(code))
+        return bool(self._unit_open_findings(code))
 
-    def _unit_findings(self, code: str) -> list[dict]:
-        return [
-            f
-            for f in self.findings or []
-            if f["unit_code"] == code or f["responsible_unit_code"] == code
-        ]
+    def _unit_open_findings(self, code: str) -> int:
+        """Open findings of the unit's own dossiers or that it must act on."""
+        return self.findings.per_unit.get(code, 0) if self.findings is not None else 0
 
     def _summary_page(self, taken: set[str]) -> Page:
         page = Page(
@@ -286,7 +382,7 @@ class _ReportBuilder:
             sheet=sheet_name("Tổng hợp", taken),
             anchor="tong-hop",
         )
-        open_findings = len(self.findings) if self.findings is not None else None
+        open_findings = self.findings.total if self.findings is not None else None
         figures = self._key_figures(self.area.code, "AREA", open_findings)
         page.sections.append(Section("Kết quả toàn địa bàn", [figures]))
         page.sections.append(self._scorecard_section())
@@ -590,13 +686,14 @@ class _ReportBuilder:
                 )
             )
             return page
-        by_unit: dict[str, list[dict]] = defaultdict(list)
-        for finding in self.findings:
-            by_unit[finding["responsible_unit_code"]].append(finding)
+        counts = self.findings.by_responsible
+        present = {finding for _, finding in counts}
         order = {code: i for i, code in enumerate(self.tree)}
-        responsible = sorted(by_unit, key=lambda c: (order.get(c, len(order)), c or ""))
-        codes = [c for c in labels.FINDINGS if any(f["finding_code"] == c for f in self.findings)]
-        codes += sorted({f["finding_code"] for f in self.findings} - set(codes))
+        responsible = sorted(
+            {unit for unit, _ in counts}, key=lambda c: (order.get(c, len(order)), c or "")
+        )
+        codes = [c for c in labels.FINDINGS if c in present]
+        codes += sorted(present - set(codes))
         columns = [
             Column("Mã đơn vị", Kind.TEXT, 15),
             Column("Đơn vị chịu trách nhiệm", Kind.TEXT, 34),
@@ -606,26 +703,28 @@ class _ReportBuilder:
         ]
         summary = []
         for code in responsible:
-            items = by_unit[code]
-            counts = [sum(f["finding_code"] == c for f in items) for c in codes]
-            oldest = max((f["working_days_open"] or 0 for f in items), default=None)
-            summary.append((code, self._unit_name(code), *counts, len(items), oldest))
+            cells = [counts.get((code, c), (0, None)) for c in codes]
+            oldest = max(o for n, o in cells if n)
+            total = sum(n for n, _ in cells)
+            summary.append((code, self._unit_name(code), *(n for n, _ in cells), total, oldest))
         page.sections.append(
             Section(
                 "Tổng hợp",
                 [Table(columns, summary) if summary else Note("Không có việc nào đang mở.")],
             )
         )
-        for code in responsible:
+        lists = self.findings.responsible_lists
+        for row in summary:
+            code, total = row[0], row[-2]
             page.sections.append(
                 Section(
                     f"{self._unit_name(code)} ({code})",
-                    [self._findings_table(by_unit[code], show_responsible=False)],
+                    [self._findings_table(lists[code], total, show_responsible=False)],
                 )
             )
         return page
 
-    def _findings_table(self, findings: list[dict], show_responsible: bool) -> Table:
+    def _findings_table(self, findings: list[dict], total: int, show_responsible: bool) -> Table:
         responsible = [from_row("Đơn vị chịu trách nhiệm", Kind.TEXT, 15, "responsible_unit_code")]
         fields = [
             from_row(
@@ -638,12 +737,18 @@ class _ReportBuilder:
             from_row("Số ngày làm việc tồn", Kind.DECIMAL, 10, "working_days_open"),
             from_row("Nội dung", Kind.TEXT, 80, "detail_vi"),
         ]
-        return table_of(
-            findings,
-            fields,
-            caption=f"{len(findings)} việc, lâu nhất trước.",
-            print_limit=WORKLIST_PRINT_LIMIT,
-        )
+        caption = f"{number(total)} việc, lâu nhất trước."
+        more = None
+        if total > len(findings):
+            caption = (
+                f"{number(total)} việc; liệt kê {number(len(findings))} việc: mỗi loại tối đa "
+                f"{self.limits.findings_per_kind} việc tồn lâu nhất, lâu nhất trước."
+            )
+            more = (
+                f"… và {number(total - len(findings))} việc khác không liệt kê ở đây; "
+                f"{FULL_FINDINGS_LIST}."
+            )
+        return table_of(findings, fields, caption=caption, more=more)
 
     def _unit_page(self, code: str, taken: set[str]) -> Page:
         unit = self.units[code]
@@ -654,7 +759,7 @@ class _ReportBuilder:
             subtitle=f"{label(labels.LEVELS, unit.level)} — hồ sơ do đơn vị tiếp nhận, "
             f"{self.period.label_vi}.",
         )
-        open_findings = len(self._unit_findings(code)) if self.findings is not None else None
+        open_findings = self._unit_open_findings(code) if self.findings is not None else None
         figures = self._key_figures(code, "SELF", open_findings)
         page.sections.append(Section("Điểm của đơn vị", [figures]))
         page.sections.append(self._indicator_section(code))
@@ -666,8 +771,9 @@ class _ReportBuilder:
             findings.blocks.append(
                 Note(f"{NO_DATA}: việc cần xử lý (accountability_findings).", True)
             )
-        elif items := self._unit_findings(code):
-            findings.blocks.append(self._findings_table(items, show_responsible=True))
+        elif open_findings:
+            items = self.findings.unit_lists[code]
+            findings.blocks.append(self._findings_table(items, open_findings, True))
         else:
             findings.blocks.append(Note("Không có việc nào đang mở."))
         page.sections.append(findings)
@@ -748,7 +854,7 @@ class _ReportBuilder:
             if r["indicator_code"] not in RULES_BY_INDICATOR:
                 without_list.append(name)
                 continue
-            dossiers = self._drilldown(r["indicator_code"]).get(code, [])
+            dossiers = self._drilldown(r["indicator_code"]).get(code)
             if dossiers:
                 section.blocks.append(self._dossier_table(name, round_half_up(missing), dossiers))
             else:
@@ -769,7 +875,8 @@ class _ReportBuilder:
             section.blocks.append(Note("Đơn vị không bị mất điểm ở chỉ tiêu nào."))
         return section
 
-    def _dossier_table(self, indicator_name: str, missing: float, dossiers: list[dict]) -> Table:
+    def _dossier_table(self, indicator_name: str, missing: float, listed: LostPointList) -> Table:
+        dossiers = listed.dossiers
         fields = [
             from_row("Mã hồ sơ", Kind.TEXT, 24, "dossier_code"),
             from_row(
@@ -788,8 +895,18 @@ class _ReportBuilder:
             from_row("Số ngày trễ", Kind.DECIMAL, 8, "working_days_late"),
             from_row("Lý do mất điểm", Kind.TEXT, 40, "reason"),
         ]
-        caption = f"{indicator_name}: mất {_points(missing)} điểm — {len(dossiers)} hồ sơ."
-        return table_of(dossiers, fields, caption=caption, print_limit=DRILLDOWN_PRINT_LIMIT)
+        caption = f"{indicator_name}: mất {_points(missing)} điểm — {number(listed.total)} hồ sơ."
+        more = None
+        if listed.total > len(dossiers):
+            caption += (
+                f" Liệt kê {number(len(dossiers))} hồ sơ cần xử lý trước: đang giải quyết, "
+                "trễ nhiều ngày nhất, tiếp nhận sớm nhất."
+            )
+            more = (
+                f"… và {number(listed.total - len(dossiers))} hồ sơ khác không liệt kê ở đây; "
+                f"{FULL_DOSSIER_LIST}."
+            )
+        return table_of(dossiers, fields, caption=caption, more=more)
 
 
 def _max(value: float | None) -> str:

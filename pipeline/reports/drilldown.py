@@ -93,21 +93,60 @@ RULES = (
 RULES_BY_INDICATOR = {rule.indicator_code: rule for rule in RULES}
 
 
-def lost_point_dossiers(
-    marts: Marts, rule: LostPointRule, start: dt.datetime, end: dt.datetime
-) -> list[dict]:
-    """Every dossier of every unit failing `rule` in [start, end), oldest reception first."""
-    sql = f"""
+# Most urgent first: dossiers still in progress (the citizen is still waiting), then the most
+# working days late, then the oldest reception.
+URGENCY = "finished_at IS NOT NULL, working_days_late DESC NULLS LAST, received_at, dossier_code"
+# The same order as one value, for DuckDB's bounded `min_by(…, key, n)` aggregate.
+URGENCY_KEY = (
+    "{'open': finished_at IS NOT NULL, "
+    "'late': coalesce(-working_days_late, 'infinity'::DOUBLE), "
+    "'received': received_at, 'dossier': dossier_code}"
+)
+
+
+@dataclass(frozen=True)
+class LostPointList:
+    """A unit's dossiers failing one rule: how many there are, and the `limit` most urgent."""
+
+    total: int
+    dossiers: list[dict]
+
+
+def _dossiers(rule: LostPointRule, where: str) -> str:
+    return f"""
         WITH d AS (
-            SELECT f.*, p.procedure_name, p.result_is_document
+            SELECT f.rowid AS rid, f.*, p.procedure_name, p.result_is_document
             FROM marts.fct_dossier f
             LEFT JOIN marts.dim_procedure p USING (procedure_code)
             WHERE f.progress_status NOT IN ('NOT_RECEIVED', 'EXCLUDED')
         )
-        SELECT unit_code, dossier_code, procedure_code, procedure_name, channel, received_at,
-               due_at, finished_at, progress_status, working_days_late, {rule.reason} AS reason
+        SELECT rid, unit_code, dossier_code, procedure_code, procedure_name, channel,
+               received_at, due_at, finished_at, progress_status, working_days_late,
+               {rule.reason} AS reason
         FROM d
-        WHERE ({rule.population}) AND ({rule.failing})
-        ORDER BY unit_code, received_at, dossier_code
+        WHERE ({rule.population}) AND ({rule.failing}) AND ({where})
     """
-    return marts.rows(sql, {"start": start, "end": end})
+
+
+def lost_point_dossiers(
+    marts: Marts, rule: LostPointRule, start: dt.datetime, end: dt.datetime, limit: int
+) -> dict[str, LostPointList]:
+    """Per unit, the dossiers failing `rule` in [start, end): their count and the `limit` most
+    urgent (`URGENCY`). Counting and picking happen in one DuckDB aggregate with bounded state
+    (no sort of every failing dossier); only the rows shown are then read in full, by row id."""
+    params = {"start": start, "end": end}
+    picked = marts.rows(
+        f"""
+        SELECT unit_code, count(*) AS total, min_by(rid, {URGENCY_KEY}, $limit) AS rids
+        FROM ({_dossiers(rule, "true")})
+        GROUP BY unit_code
+        """,
+        {**params, "limit": limit},
+    )
+    lists = {r["unit_code"]: LostPointList(r["total"], []) for r in picked}
+    rids = [rid for r in picked for rid in r["rids"]]
+    if rids:
+        sql = f"{_dossiers(rule, 'rid = ANY($rids)')} ORDER BY unit_code, {URGENCY}"
+        for row in marts.rows(sql, {**params, "rids": rids}):
+            lists[row["unit_code"]].dossiers.append(row)
+    return lists
