@@ -7,6 +7,12 @@ from typing import Any
 
 import duckdb
 
+# DuckDB's own memory for the report's queries (its buffer pool caches what a scan reads, up
+# to 80 % of RAM by default). Every query aggregates or keeps a bounded number of rows, so the
+# limit costs no time at 3 M dossiers and keeps the report's peak near 350 MB
+# (docs/reports.md, "Scale").
+MEMORY_LIMIT = "256MB"
+
 
 class WarehouseMissing(FileNotFoundError):
     """No published warehouse at the given path."""
@@ -19,7 +25,9 @@ class Marts:
     def __init__(self, warehouse_path: Path):
         if not Path(warehouse_path).exists():
             raise WarehouseMissing(f"no published warehouse at {warehouse_path}")
-        self._con = duckdb.connect(str(warehouse_path), read_only=True)
+        self._con = duckdb.connect(
+            str(warehouse_path), read_only=True, config={"memory_limit": MEMORY_LIMIT}
+        )
         self.tables = {
             name
             for (name,) in self._con.execute(
