@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from pipeline.reports import labels
-from pipeline.reports.drilldown import RULES_BY_INDICATOR, LostPointList, lost_point_dossiers
+from pipeline.reports.drilldown import RULES, RULES_BY_INDICATOR, LostPointList, lost_point_lists
 from pipeline.reports.labels import label
 from pipeline.reports.marts import Marts
 from pipeline.reports.model import (
@@ -199,7 +199,7 @@ class _ReportBuilder:
         self.scorecard = self._scorecard_rows()
         self.deadlines = self._period_rows("deadline_metrics")
         self.findings = self._open_findings()
-        self._drilldowns: dict[str, dict[str, LostPointList]] = {}
+        self._drilldowns: dict[str, dict[str, LostPointList]] | None = None
 
     # -- data ------------------------------------------------------------------------------
 
@@ -323,13 +323,11 @@ class _ReportBuilder:
         return [(month, by_month.get(month)) for month in months]
 
     def _drilldown(self, indicator_code: str) -> dict[str, LostPointList]:
-        if indicator_code not in self._drilldowns:
-            self._drilldowns[indicator_code] = lost_point_dossiers(
-                self.marts,
-                RULES_BY_INDICATOR[indicator_code],
-                self.start_instant,
-                self.period_as_of,
-                self.limits.dossiers,
+        """The bounded lost-point lists of an indicator per unit; every rule's lists come from
+        one pass over the dossiers, the first time one is asked for."""
+        if self._drilldowns is None:
+            self._drilldowns = lost_point_lists(
+                self.marts, list(RULES), self.start_instant, self.period_as_of, self.limits.dossiers
             )
         return self._drilldowns[indicator_code]
 

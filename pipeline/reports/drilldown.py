@@ -112,41 +112,67 @@ class LostPointList:
     dossiers: list[dict]
 
 
-def _dossiers(rule: LostPointRule, where: str) -> str:
-    return f"""
-        WITH d AS (
-            SELECT f.rowid AS rid, f.*, p.procedure_name, p.result_is_document
-            FROM marts.fct_dossier f
-            LEFT JOIN marts.dim_procedure p USING (procedure_code)
-            WHERE f.progress_status NOT IN ('NOT_RECEIVED', 'EXCLUDED')
-        )
-        SELECT rid, unit_code, dossier_code, procedure_code, procedure_name, channel,
-               received_at, due_at, finished_at, progress_status, working_days_late,
-               {rule.reason} AS reason
-        FROM d
-        WHERE ({rule.population}) AND ({rule.failing}) AND ({where})
-    """
+# The dossiers a rule can list: received and not excluded, with their procedure's facts.
+DOSSIERS = """
+    SELECT f.rowid AS rid, f.*, p.procedure_name, p.result_is_document
+    FROM marts.fct_dossier f
+    LEFT JOIN marts.dim_procedure p USING (procedure_code)
+    WHERE f.progress_status NOT IN ('NOT_RECEIVED', 'EXCLUDED')
+"""
 
 
-def lost_point_dossiers(
-    marts: Marts, rule: LostPointRule, start: dt.datetime, end: dt.datetime, limit: int
-) -> dict[str, LostPointList]:
-    """Per unit, the dossiers failing `rule` in [start, end): their count and the `limit` most
-    urgent (`URGENCY`). Counting and picking happen in one DuckDB aggregate with bounded state
-    (no sort of every failing dossier); only the rows shown are then read in full, by row id."""
-    params = {"start": start, "end": end}
+def lost_point_lists(
+    marts: Marts,
+    rules: list[LostPointRule],
+    start: dt.datetime,
+    end: dt.datetime,
+    limit: int,
+) -> dict[str, dict[str, LostPointList]]:
+    """Per indicator of `rules` and per unit, the dossiers failing the rule in [start, end):
+    their count and the `limit` most urgent (`URGENCY`).
+
+    One pass over `fct_dossier` tags each dossier with the rules it fails; one DuckDB aggregate
+    with bounded state counts and picks per rule and unit (no sort of every failing dossier);
+    only the picked rows are then read in full, by row id."""
+    if not rules:
+        return {}
+    failing = [f"(({rule.population}) AND ({rule.failing}))" for rule in rules]
+    tags = ", ".join(f"CASE WHEN {cond} THEN {i} END" for i, cond in enumerate(failing))
     picked = marts.rows(
         f"""
-        SELECT unit_code, count(*) AS total, min_by(rid, {URGENCY_KEY}, $limit) AS rids
-        FROM ({_dossiers(rule, "true")})
-        GROUP BY unit_code
+        WITH d AS ({DOSSIERS}),
+        tagged AS (
+            SELECT rid, unit_code, {URGENCY_KEY} AS urgency, unnest([{tags}]) AS rule
+            FROM d
+            WHERE {" OR ".join(failing)}
+        )
+        SELECT rule, unit_code, count(*) AS total, min_by(rid, urgency, $limit) AS rids
+        FROM tagged
+        WHERE rule IS NOT NULL
+        GROUP BY rule, unit_code
         """,
-        {**params, "limit": limit},
+        {"start": start, "end": end, "limit": limit},
     )
-    lists = {r["unit_code"]: LostPointList(r["total"], []) for r in picked}
-    rids = [rid for r in picked for rid in r["rids"]]
-    if rids:
-        sql = f"{_dossiers(rule, 'rid = ANY($rids)')} ORDER BY unit_code, {URGENCY}"
-        for row in marts.rows(sql, {**params, "rids": rids}):
-            lists[row["unit_code"]].dossiers.append(row)
+    lists: dict[str, dict[str, LostPointList]] = {rule.indicator_code: {} for rule in rules}
+    for r in picked:
+        lists[rules[r["rule"]].indicator_code][r["unit_code"]] = LostPointList(r["total"], [])
+    pairs = [(rid, r["rule"]) for r in picked for rid in r["rids"]]
+    if not pairs:
+        return lists
+    reasons = " ".join(f"WHEN {i} THEN {rule.reason}" for i, rule in enumerate(rules))
+    rows = marts.rows(
+        f"""
+        WITH d AS ({DOSSIERS}),
+        picked AS (SELECT unnest($rids) AS rid, unnest($rules) AS rule)
+        SELECT picked.rule, unit_code, dossier_code, procedure_code, procedure_name, channel,
+               received_at, due_at, finished_at, progress_status, working_days_late,
+               CASE picked.rule {reasons} END AS reason
+        FROM d JOIN picked USING (rid)
+        WHERE d.rid = ANY($rids)
+        ORDER BY picked.rule, unit_code, {URGENCY}
+        """,
+        {"rids": [rid for rid, _ in pairs], "rules": [rule for _, rule in pairs]},
+    )
+    for row in rows:
+        lists[rules[row["rule"]].indicator_code][row["unit_code"]].dossiers.append(row)
     return lists
