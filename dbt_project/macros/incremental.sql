@@ -41,16 +41,25 @@
     {%- endif -%}
 {%- endmacro %}
 
+{% macro recomputes_subset() -%}
+    {#- Whether this model recomputes only some dossiers into its existing table. -#}
+    {{- return(incremental_build() and this is not none and is_incremental()) -}}
+{%- endmacro %}
+
 {% macro delete_dossiers(key_model) -%}
-    {#- Pre-hook: drop the rows of the dossiers this build recomputes. -#}
-    {%- if is_incremental() -%}
+    {#- Pre-hook: drop the rows of the dossiers this build recomputes. An existing table built
+      without the pipeline's incremental environment (a hand-run `dbt build`) is emptied and
+      filled whole again. -#}
+    {%- if recomputes_subset() -%}
         delete from {{ this }} where dossier_id in (select dossier_id from {{ ref(key_model) }})
+    {%- elif is_incremental() -%}
+        delete from {{ this }}
     {%- endif -%}
 {%- endmacro %}
 
 {% macro refresh_evaluated_at() -%}
     {#- Post-hook: the kept rows of periods evaluated at the previous AS_OF move to this one. -#}
-    {%- if is_incremental() -%}
+    {%- if recomputes_subset() -%}
         update {{ this }} as kept
         set evaluated_at = periods.evaluated_at
         from {{ ref('int_periods') }} as periods
@@ -70,7 +79,7 @@
 
 {% macro only_changed(column, key_model) -%}
     {#- A filter keeping, in an incremental build, the dossiers this build recomputes. -#}
-    {%- if is_incremental() -%}
+    {%- if recomputes_subset() -%}
         {{ column }} in (select dossier_id from {{ ref(key_model) }})
     {%- else -%}
         true

@@ -19,7 +19,7 @@ source as (
     select * from {{ source('raw', 'motcua_dossiers') }}
 ),
 
-{% if is_incremental() %}
+{% if recomputes_subset() %}
 -- Only the dossiers with a newer version since the previous build (their old rows were
 -- deleted by the pre-hook); their latest version is in one of the new runs.
 keys as (
