@@ -22,6 +22,7 @@ from dagster_dbt import (
 
 from pipeline.build_state import begin_build, complete_build, plan_build
 from pipeline.config import Settings, load_settings
+from pipeline.pipeline_env import patched_environ
 from pipeline.project import dbt_project
 from pipeline.publish import publish_warehouse
 from pipeline.runtime import dbt_environment, run_as_of
@@ -83,7 +84,6 @@ def warehouse_models(context: dg.AssetExecutionContext, dbt: DbtCliResource):
     as_of = run_as_of(context, settings)
     plan = plan_build(settings, as_of, dbt_project.project_dir)
     context.log.info(f"dbt build: {plan.mode} ({plan.reason})")
-    os.environ.update(plan.env)
     args = [
         "build",
         "--vars",
@@ -96,7 +96,12 @@ def warehouse_models(context: dg.AssetExecutionContext, dbt: DbtCliResource):
     if plan.full:
         args.append("--full-refresh")
     begin_build(settings)
-    invocation = dbt.cli(args, context=context, target_path=build_target_path(context, settings))
+    # The run's AS_OF and incremental inputs reach the dbt process only (it starts here): a
+    # later dbt command of this process (another run in process, a test) must not inherit them.
+    with patched_environ(plan.env):
+        invocation = dbt.cli(
+            args, context=context, target_path=build_target_path(context, settings)
+        )
     yield from invocation.stream()
     complete_build(settings, plan)
     keep_parse(invocation.target_path, settings)
@@ -183,23 +188,24 @@ def published_warehouse(context: dg.AssetExecutionContext) -> dg.MaterializeResu
 def dbt_docs(context: dg.AssetExecutionContext, dbt: DbtCliResource) -> dg.MaterializeResult:
     settings = load_settings()
     os.environ.update(dbt_environment(settings))
-    os.environ["DBT_AS_OF"] = run_as_of(context, settings).isoformat()
-    invocation = dbt.cli(
-        [
-            "docs",
-            "generate",
-            "--static",
-            # The build's compiled manifest is reused: compiling every node again cost as much
-            # as the build itself on a small world.
-            "--no-compile",
-            "--vars",
-            dbt_vars(settings),
-        ],
-        manifest=dbt_project.manifest_path,
-        raise_on_error=True,
-        # Same vars as the build, started from the build's parse: no second full parse.
-        target_path=docs_target_path(context, settings),
-    ).wait()
+    as_of = run_as_of(context, settings).isoformat()
+    with patched_environ({"DBT_AS_OF": as_of}):
+        invocation = dbt.cli(
+            [
+                "docs",
+                "generate",
+                "--static",
+                # The build's compiled manifest is reused: compiling every node again cost as much
+                # as the build itself on a small world.
+                "--no-compile",
+                "--vars",
+                dbt_vars(settings),
+            ],
+            manifest=dbt_project.manifest_path,
+            raise_on_error=True,
+            # Same vars as the build, started from the build's parse: no second full parse.
+            target_path=docs_target_path(context, settings),
+        ).wait()
     target = settings.warehouse_path.parent / "docs" / "index.html"
     target.parent.mkdir(parents=True, exist_ok=True)
     tmp = target.with_suffix(".tmp")
