@@ -142,7 +142,9 @@ def plan_build(settings: Settings, as_of: dt.datetime, project_dir: Path) -> Bui
         reason = "the dbt project's code or seeds changed"
     elif previous.get("settings") != state["settings"]:
         reason = "the run's settings changed"
-    elif previous.get("reference") != reference_fingerprint(settings.build_path):
+    elif (reference := reference_fingerprint(settings.build_path)) is None:
+        reason = "the reference data of the build file cannot be read"
+    elif previous.get("reference") != reference:
         reason = "agencies, procedures or the working calendar changed"
     elif any(not set(previous.get("runs", {}).get(d, [])) <= set(runs[d]) for d in TRACKED):
         reason = "raw runs read by the previous build are gone"
