@@ -11,7 +11,8 @@ Order (each pipeline step is its own process; wall time and peak RSS of its proc
    and discarded with plain httpx (the ceiling).
 4. For 0.3 M, 1 M, 3 M dossiers: the base raw zone multiplied (`worlds.replicate`), the full
    build, the lower-bound script, and a check that the script and the models agree.
-5. At the largest size: 0.5 % of the dossiers change (`worlds.delta`), the daily build again.
+5. At the largest size: 0.5 % of the dossiers change (`worlds.delta`), the daily build again
+   on the full build's build file, a day later (incremental; the result says which path ran).
 """
 
 from __future__ import annotations
@@ -208,6 +209,7 @@ class Bench:
             "build_seconds": build.seconds,
             "build_peak_rss_mb": build.peak_rss_mb,
             "build_steps": build.result["steps"],
+            "build_mode": build.result["dbt_build"]["mode"],
             "dbt_model_seconds": build.result["dbt_model_seconds"],
             "upstream_models_seconds": sum(upstream.values()),
             "upstream_models": upstream,
@@ -239,6 +241,11 @@ class Bench:
         return {
             "changed": changed,
             "share": delta.result["share"],
+            # The daily build reuses the full build's build file: incremental unless its
+            # build record forced a full refresh (pipeline/build_state.py).
+            "build_mode": build.result["dbt_build"]["mode"],
+            "build_mode_reason": build.result["dbt_build"]["reason"],
+            "dbt_model_seconds": build.result["dbt_model_seconds"],
             "build_seconds": build.seconds,
             "build_peak_rss_mb": build.peak_rss_mb,
             "build_steps": build.result["steps"],
@@ -382,7 +389,8 @@ def summary(r: dict) -> str:
         "",
         f"extraction_vs_ceiling     {r['extraction_vs_ceiling']:.2f}   (target >= 0.5)",
         f"full_build_vs_lower_bound {r['full_build_vs_lower_bound']:.2f}   (target <= 3)",
-        f"incremental_vs_full       {r['incremental_vs_full']:.2f}   (target <= 0.2)",
+        f"incremental_vs_full       {r['incremental_vs_full']:.2f}   (target <= 0.2; daily dbt "
+        f"build {r['incremental']['build_mode']})",
         f"peak_rss_mb               {r['peak_rss_mb']:.0f}   (target <= 4096)",
         f"demo_seconds              {r['demo_seconds']:.0f}   (target <= 180)",
         f"fixed_part_seconds        {r['fixed_part_seconds']:.1f}",

@@ -4,7 +4,8 @@ so that its wall time and peak memory are its own. Each prints one JSON object o
 - `extract`: every raw landing of the daily job, through the connectors, against a simulator.
 - `ceiling`: the dossier pages the connector requested, fetched again with plain httpx and
   discarded (the raw-fetch ceiling).
-- `build`: the warehouse part of the daily job (dbt build + tests, publication) through Dagster.
+- `build`: the warehouse part of the daily job (dbt build + tests, publication) through Dagster;
+  incremental when the build file of a previous complete build is there (it reports which).
 - `lower-bound`: the hand-written DuckDB script of the two indicators from the raw Parquet.
 - `replicate`, `delta`: raw zones of other sizes and the daily change (see `worlds.py`).
 """
@@ -194,7 +195,17 @@ def build(args) -> dict:
         "import_seconds": imported - args.process_started,
         "steps": steps,
         "dbt_model_seconds": models,
+        "dbt_build": build_record(),
     }
+
+
+def build_record() -> dict:
+    """Which path the dbt build took (full or incremental) and why, from its build record."""
+    from pipeline.build_state import read_state
+    from pipeline.config import load_settings
+
+    state = read_state(load_settings()) or {}
+    return {"mode": state.get("mode"), "reason": state.get("reason")}
 
 
 def lower_bound(args) -> dict:
@@ -214,7 +225,7 @@ def lower_bound(args) -> dict:
     started = time.perf_counter()
     con = duckdb.connect(args.database)
     # The same engine settings as the build's profile (memory limit, time zone in the script).
-    con.execute(f"SET memory_limit = '{os.environ.get('DUCKDB_MEMORY_LIMIT', '3GB')}'")
+    con.execute(f"SET memory_limit = '{os.environ.get('DUCKDB_MEMORY_LIMIT', '2500MB')}'")
     con.execute(sql)
     rows = con.execute("select count(*) from lower_bound").fetchone()[0]
     seconds = time.perf_counter() - started

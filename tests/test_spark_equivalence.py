@@ -83,10 +83,12 @@ def spark_warehouse(pipeline_run, tmp_path_factory):
         "RAW_DIR": str(settings.raw_dir),
         "SPARK_DIR": str(root),
         "DBT_LOG_PATH": str(root / "logs"),
+        # The evaluation instant reaches dbt through the environment (macros/run_vars.sql).
+        "DBT_AS_OF": as_of.isoformat(),
     }
     started = time.monotonic()
     build = subprocess.run(
-        spark_build_command(root / "target", dbt_vars(settings, as_of)),
+        spark_build_command(root / "target", dbt_vars(settings)),
         cwd=DBT_PROJECT,
         env=env,
         capture_output=True,

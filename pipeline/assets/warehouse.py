@@ -4,7 +4,6 @@ Every DuckDB writer runs in the pool `warehouse_writer` (limit 1, see `dagster.y
 allows one writer per file.
 """
 
-import datetime as dt
 import json
 import os
 import shutil
@@ -21,7 +20,9 @@ from dagster_dbt import (
     dbt_assets,
 )
 
+from pipeline.build_state import begin_build, complete_build, plan_build
 from pipeline.config import Settings, load_settings
+from pipeline.pipeline_env import patched_environ
 from pipeline.project import dbt_project
 from pipeline.publish import publish_warehouse
 from pipeline.runtime import dbt_environment, run_as_of
@@ -57,11 +58,12 @@ class LayeredTranslator(DagsterDbtTranslator):
 translator = LayeredTranslator(settings=DagsterDbtTranslatorSettings(enable_asset_checks=True))
 
 
-def dbt_vars(settings: Settings, as_of: dt.datetime) -> str:
-    """The run's settings as dbt vars: every model evaluates at the same instant."""
+def dbt_vars(settings: Settings) -> str:
+    """The run's settings as dbt vars. The AS_OF is not one of them: it changes every run and
+    changed vars make dbt re-parse every file; it goes through DBT_AS_OF (macros/run_vars.sql),
+    read only when a node executes."""
     return json.dumps(
         {
-            "as_of": as_of.isoformat(),
             "history_start": settings.history_start.isoformat(),
             "max_reject_rate": settings.max_reject_rate,
         }
@@ -75,18 +77,40 @@ def dbt_vars(settings: Settings, as_of: dt.datetime) -> str:
     pool=WRITER_POOL,
 )
 def warehouse_models(context: dg.AssetExecutionContext, dbt: DbtCliResource):
-    """Builds and tests the warehouse models in the private build file."""
+    """Builds and tests the warehouse models in the private build file: incrementally when the
+    last complete build allows it (pipeline/build_state.py), else from scratch."""
     settings = load_settings()
     os.environ.update(dbt_environment(settings))
     as_of = run_as_of(context, settings)
-    args = ["build", "--vars", dbt_vars(settings, as_of)]
-    invocation = dbt.cli(args, context=context)
+    plan = plan_build(settings, as_of, dbt_project.project_dir)
+    context.log.info(f"dbt build: {plan.mode} ({plan.reason})")
+    args = [
+        "build",
+        "--vars",
+        dbt_vars(settings),
+        # The dbt unit tests check the models' logic on fixed rows, not the day's data: they
+        # run in `make test` (tests/test_dbt_unit_tests.py), not in every daily build.
+        "--exclude-resource-type",
+        "unit_test",
+    ]
+    if plan.full:
+        args.append("--full-refresh")
+    begin_build(settings)
+    # The run's AS_OF and incremental inputs reach the dbt process only (it starts here): a
+    # later dbt command of this process (another run in process, a test) must not inherit them.
+    with patched_environ(plan.env):
+        invocation = dbt.cli(
+            args, context=context, target_path=build_target_path(context, settings)
+        )
     yield from invocation.stream()
+    complete_build(settings, plan)
     keep_parse(invocation.target_path, settings)
+    context.log.info(f"dbt build complete ({plan.mode})")
 
 
-# dbt re-parses every file when `--vars` change, i.e. on every run. The build's parse and its
-# compiled manifest are kept for the run's docs, which then neither parse nor compile again.
+# The build's parse state and compiled manifest are kept beside the build file: the next build
+# starts from that parse (dbt re-parses only the files that changed), and the run's docs
+# neither parse nor compile again.
 PARSE_STATE = "dbt_state"
 
 
@@ -105,9 +129,18 @@ def keep_parse(target_path: Path, settings: Settings) -> None:
             os.replace(tmp, kept / name)
 
 
+def build_target_path(context: dg.AssetExecutionContext, settings: Settings) -> Path:
+    """A fresh dbt target folder for the build, holding the previous build's parse state."""
+    return fresh_target_path(context, settings, "dbt_build")
+
+
 def docs_target_path(context: dg.AssetExecutionContext, settings: Settings) -> Path:
     """A fresh dbt target folder, holding the build's parse state when there is one."""
-    name = f"dbt_docs-{context.run.run_id[:7]}-{uuid4().hex[:7]}"
+    return fresh_target_path(context, settings, "dbt_docs")
+
+
+def fresh_target_path(context: dg.AssetExecutionContext, settings: Settings, kind: str) -> Path:
+    name = f"{kind}-{context.run.run_id[:7]}-{uuid4().hex[:7]}"
     target = dbt_project.project_dir / "target" / name
     target.mkdir(parents=True, exist_ok=True)
     kept = settings.build_path.parent / PARSE_STATE
@@ -155,23 +188,24 @@ def published_warehouse(context: dg.AssetExecutionContext) -> dg.MaterializeResu
 def dbt_docs(context: dg.AssetExecutionContext, dbt: DbtCliResource) -> dg.MaterializeResult:
     settings = load_settings()
     os.environ.update(dbt_environment(settings))
-    as_of = run_as_of(context, settings)
-    invocation = dbt.cli(
-        [
-            "docs",
-            "generate",
-            "--static",
-            # The build's compiled manifest is reused: compiling every node again cost as much
-            # as the build itself on a small world.
-            "--no-compile",
-            "--vars",
-            dbt_vars(settings, as_of),
-        ],
-        manifest=dbt_project.manifest_path,
-        raise_on_error=True,
-        # Same vars as the build, started from the build's parse: no second full parse.
-        target_path=docs_target_path(context, settings),
-    ).wait()
+    as_of = run_as_of(context, settings).isoformat()
+    with patched_environ({"DBT_AS_OF": as_of}):
+        invocation = dbt.cli(
+            [
+                "docs",
+                "generate",
+                "--static",
+                # The build's compiled manifest is reused: compiling every node again cost as much
+                # as the build itself on a small world.
+                "--no-compile",
+                "--vars",
+                dbt_vars(settings),
+            ],
+            manifest=dbt_project.manifest_path,
+            raise_on_error=True,
+            # Same vars as the build, started from the build's parse: no second full parse.
+            target_path=docs_target_path(context, settings),
+        ).wait()
     target = settings.warehouse_path.parent / "docs" / "index.html"
     target.parent.mkdir(parents=True, exist_ok=True)
     tmp = target.with_suffix(".tmp")

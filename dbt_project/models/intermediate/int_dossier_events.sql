@@ -1,9 +1,16 @@
 -- Dated events of each dossier, from the one-stop history (indices.md §2, §9).
 -- terminal_at: the first status-9 step, else 10, else 7 or 8.
+{{ config(
+    materialized=dossier_materialization(),
+    incremental_strategy='append',
+    pre_hook="{{ delete_dossiers('stg_motcua__dossiers_changed') }}",
+) }}
+-- depends_on: {{ ref('stg_motcua__dossiers_changed') }}
 with
 
 steps as (
     select * from {{ ref('stg_motcua__dossier_steps') }}
+    where {{ only_changed('dossier_id', 'stg_motcua__dossiers_changed') }}
 ),
 
 per_dossier as (

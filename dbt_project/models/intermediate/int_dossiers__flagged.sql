@@ -3,6 +3,12 @@
 -- "known at AS_OF" (§0.1: files, fee lines and payments, national copy, ratings, PAKN links,
 -- VNeID / population-database flags); dated events (finished_at) are cut at T by the models
 -- that use them.
+{{ config(
+    materialized=dossier_materialization(),
+    incremental_strategy='append',
+    pre_hook="{{ delete_dossiers('int_dossiers__changed') }}",
+) }}
+-- depends_on: {{ ref('int_dossiers__changed') }}
 with
 
 dossiers as (
@@ -10,6 +16,7 @@ dossiers as (
     where accepted_at is not null
       and national_status not in (1, 3)
       and not inter_agency_copy
+      and {{ only_changed('dossier_id', 'int_dossiers__changed') }}
 ),
 
 events as (

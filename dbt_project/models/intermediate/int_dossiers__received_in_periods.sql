@@ -2,10 +2,18 @@
 -- period_start <= reception < T, indices.md §0.1), with its facts from `int_dossiers__flagged`
 -- and whether it finished (first status 9, else 10) before T. The population of every
 -- "reception in period" indicator and of the reception counts of deadline_metrics.
+{{ config(
+    materialized=dossier_materialization(),
+    incremental_strategy='append',
+    pre_hook="{{ delete_dossiers('int_dossiers__to_refresh') }}",
+    post_hook="{{ refresh_evaluated_at() }}",
+) }}
+-- depends_on: {{ ref('int_dossiers__to_refresh') }}
 with
 
 dossiers as (
     select * from {{ ref('int_dossiers__flagged') }}
+    where {{ only_changed('dossier_id', 'int_dossiers__to_refresh') }}
 ),
 
 periods as (

@@ -6,6 +6,13 @@
 -- on time: adjusted E <= the original appointment (NgayHenTra), else, with no appointment,
 -- the statutory due instant compared in working minutes. The `as_of` period gives each
 -- dossier's own status at AS_OF (fct_dossier.progress_status).
+{{ config(
+    materialized=dossier_materialization(),
+    incremental_strategy='append',
+    pre_hook="{{ delete_dossiers('int_dossiers__to_refresh') }}",
+    post_hook="{{ refresh_evaluated_at() }}",
+) }}
+-- depends_on: {{ ref('int_dossiers__to_refresh') }}
 with
 
 dossiers as (
@@ -25,6 +32,7 @@ dossiers as (
     where dossiers.accepted_at is not null
       and dossiers.national_status not in (1, 3)
       and not dossiers.inter_agency_copy
+      and {{ only_changed('dossiers.dossier_id', 'int_dossiers__to_refresh') }}
 ),
 
 periods as (

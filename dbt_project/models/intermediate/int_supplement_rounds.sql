@@ -1,11 +1,18 @@
 -- Supplement rounds (indices.md §2): each REQUEST_SUPPLEMENT paired with the next
 -- SUPPLEMENT_RECEIVED before the following request (a request with no receipt before the next
 -- one stays open: the citizen never answered it).
+{{ config(
+    materialized=dossier_materialization(),
+    incremental_strategy='append',
+    pre_hook="{{ delete_dossiers('stg_motcua__dossiers_changed') }}",
+) }}
+-- depends_on: {{ ref('stg_motcua__dossiers_changed') }}
 with
 
 steps as (
     select * from {{ ref('stg_motcua__dossier_steps') }}
     where action in ('REQUEST_SUPPLEMENT', 'SUPPLEMENT_RECEIVED')
+      and {{ only_changed('dossier_id', 'stg_motcua__dossiers_changed') }}
 ),
 
 requests as (

@@ -2,11 +2,17 @@
 -- status reached after it.
 -- Materialized as a table (not the staging default, a view): read by many models, it is
 -- computed once per build instead of once per reader (same rows either way).
-{{ config(materialized='table') }}
+{{ config(
+    materialized=dossier_materialization(),
+    incremental_strategy='append',
+    pre_hook="{{ delete_dossiers('stg_motcua__dossiers_changed') }}",
+) }}
+-- depends_on: {{ ref('stg_motcua__dossiers_changed') }}
 with
 
 dossiers as (
     select dossier_id, history from {{ ref('stg_motcua__dossiers') }}
+    where {{ only_changed('dossier_id', 'stg_motcua__dossiers_changed') }}
 ),
 
 steps as (

@@ -3,20 +3,55 @@
 -- A dossier whose unit or procedure the landed catalogues do not know can be neither
 -- attributed nor timed: it is left out here and listed in `audit.rejects` (issue 9).
 -- Materialized as a table (not the staging default, a view): read by many models, it is
--- computed once per build instead of once per reader (same rows either way).
-{{ config(materialized='table') }}
+-- computed once per build instead of once per reader (same rows either way); on DuckDB
+-- incrementally (macros/incremental.sql).
+{{ config(
+    materialized=dossier_materialization(),
+    incremental_strategy='append',
+    pre_hook="{{ delete_dossiers('stg_motcua__dossiers_changed') }}",
+) }}
+-- The latest version is chosen on narrow keys and the whole record fetched once: a window
+-- over the wide records (history, files, fees) cost most of this model's time.
+-- depends_on: {{ ref('stg_motcua__dossiers_changed') }}
 with
 
 source as (
     select * from {{ source('raw', 'motcua_dossiers') }}
 ),
 
-latest as (
-    select *
+{% if recomputes_subset() %}
+-- Only the dossiers with a newer version since the previous build (their old rows were
+-- deleted by the pre-hook); their latest version is in one of the new runs.
+keys as (
+    select dossier_id as id, updated_at, _extracted_at, _run_id
+    from {{ ref('stg_motcua__dossiers_changed') }}
+),
+
+candidates as (
+    select * from source where _run_id in {{ new_runs('motcua/dossiers') }}
+),
+{% else %}
+keys as (
+    select id, updated_at, _extracted_at, _run_id
     from source
     qualify row_number() over (
         partition by id order by updated_at desc, _extracted_at desc, _run_id desc
     ) = 1
+),
+
+candidates as (
+    select * from source
+),
+{% endif %}
+
+latest as (
+    select candidates.*
+    from candidates
+    inner join keys
+        on keys.id = candidates.id
+        and keys.updated_at = candidates.updated_at
+        and keys._extracted_at = candidates._extracted_at
+        and keys._run_id = candidates._run_id
 ),
 
 status_map as (

@@ -1,0 +1,87 @@
+{#-
+  Incremental daily builds (DuckDB only; Spark builds every model as a table).
+
+  The pipeline (pipeline/build_state.py) decides before each dbt build whether it may be
+  incremental and passes, through the environment, read only when a node executes:
+  - DBT_PREVIOUS_AS_OF: the AS_OF of the last complete build of this build file;
+  - DBT_NEW_RUNS: JSON {dataset: [run ids]} of the raw runs landed since that build.
+  Otherwise it passes --full-refresh and every incremental model is rebuilt whole.
+
+  Per-dossier models recompute the dossiers of `int_dossiers__changed` (a new latest version,
+  or a national copy or petition that changed); dossier x period models recompute those and
+  every dossier not terminal before the previous AS_OF (`int_dossiers__to_refresh`): a row of
+  a dossier terminal (and received) before the previous AS_OF is the same at any later AS_OF
+  but for `evaluated_at` of the periods still open then, which `refresh_evaluated_at` updates.
+-#}
+
+{% macro dossier_materialization() -%}
+    {{- return('table' if target.type == 'spark' else 'incremental') -}}
+{%- endmacro %}
+
+{% macro new_runs(dataset) -%}
+    {#- The raw runs of `dataset` landed since the previous build, as a SQL list. -#}
+    {%- set runs = [] -%}
+    {%- if execute -%}
+        {%- set runs = fromjson(env_var('DBT_NEW_RUNS', '{}')).get(dataset, []) -%}
+    {%- endif -%}
+    {%- if runs | length == 0 -%}
+        (select cast(null as varchar) where false)
+    {%- else -%}
+        ({%- for run in runs -%}'{{ run | replace("'", "''") }}'{{ ', ' if not loop.last }}{%- endfor -%})
+    {%- endif -%}
+{%- endmacro %}
+
+{% macro previous_as_of() -%}
+    {%- set previous = env_var('DBT_PREVIOUS_AS_OF', '') if execute else '' -%}
+    {%- if previous == '' -%}
+        {{ exceptions.raise_compiler_error('an incremental build needs DBT_PREVIOUS_AS_OF') if execute and is_incremental() }}
+        cast(null as {{ instant_type() }})
+    {%- else -%}
+        cast('{{ previous }}' as {{ instant_type() }})
+    {%- endif -%}
+{%- endmacro %}
+
+{% macro recomputes_subset() -%}
+    {#- Whether this model recomputes only some dossiers into its existing table. -#}
+    {{- return(incremental_build() and this is not none and is_incremental()) -}}
+{%- endmacro %}
+
+{% macro delete_dossiers(key_model) -%}
+    {#- Pre-hook: drop the rows of the dossiers this build recomputes. An existing table built
+      without the pipeline's incremental environment (a hand-run `dbt build`) is emptied and
+      filled whole again. -#}
+    {%- if recomputes_subset() -%}
+        delete from {{ this }} where dossier_id in (select dossier_id from {{ ref(key_model) }})
+    {%- elif is_incremental() -%}
+        delete from {{ this }}
+    {%- endif -%}
+{%- endmacro %}
+
+{% macro refresh_evaluated_at() -%}
+    {#- Post-hook: the kept rows of periods evaluated at the previous AS_OF move to this one. -#}
+    {%- if recomputes_subset() -%}
+        update {{ this }} as kept
+        set evaluated_at = periods.evaluated_at
+        from {{ ref('int_periods') }} as periods
+        where periods.period_type = kept.period_type
+          and periods.period_start = kept.period_start
+          and periods.evaluated_at <> kept.evaluated_at
+    {%- endif -%}
+{%- endmacro %}
+
+{% macro incremental_build() -%}
+    {#- Whether this dbt invocation refreshes the incremental models incrementally. -#}
+    {{- return(
+        execute and target.type != 'spark' and not flags.FULL_REFRESH
+        and env_var('DBT_PREVIOUS_AS_OF', '') != ''
+    ) -}}
+{%- endmacro %}
+
+{% macro only_changed(column, key_model) -%}
+    {#- A filter keeping, in an incremental build, the dossiers this build recomputes. -#}
+    {%- if recomputes_subset() -%}
+        {{ column }} in (select dossier_id from {{ ref(key_model) }})
+    {%- else -%}
+        true
+    {%- endif -%}
+{%- endmacro %}

@@ -1,0 +1,179 @@
+"""Whether the next dbt build may be incremental, and the record that lets it decide.
+
+The private build file (`DATA_DIR/build/warehouse.duckdb`) persists between runs. Beside it,
+`build_state.json` records what the last *complete* dbt build was made from: its AS_OF, the
+raw runs it had read, a hash of the dbt project's code and seeds, the run's settings, and a
+fingerprint of the reference data every dossier depends on (agencies, procedures, working
+calendar). The record is removed before a build starts and written again only after dbt
+succeeded, so a killed or failed build always leaves no record, and the next build is full.
+
+A build is full (`--full-refresh`) when there is no record, or the AS_OF moved backwards
+(a backfill), or the code, the settings, the raw folder or the reference data differ.
+Otherwise it is incremental: the models of macros/incremental.sql recompute only the
+dossiers touched by the raw runs landed since (DBT_NEW_RUNS) and those still open at the
+previous AS_OF (DBT_PREVIOUS_AS_OF).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import duckdb
+
+from pipeline.config import Settings
+
+STATE_NAME = "build_state.json"
+FORMAT = 1
+# Raw datasets whose new runs an incremental build reads (macros/incremental.sql).
+TRACKED = ("motcua/dossiers", "dvcqg/dossier_copies", "dvcqg/petitions")
+# Staging views over the reference data: any change to their rows rebuilds everything.
+REFERENCE_VIEWS = ("stg_motcua__agencies", "stg_motcua__procedures", "stg_calendar__days")
+# What the tables are made of; the data tests (dbt_project/tests) are not.
+CODE_PARTS = ("models", "macros", "seeds", "dbt_project.yml", "profiles.yml")
+
+
+@dataclass
+class BuildPlan:
+    full: bool
+    reason: str
+    env: dict[str, str]
+    state: dict = field(repr=False)
+
+    @property
+    def mode(self) -> str:
+        return "full" if self.full else "incremental"
+
+
+def state_path(settings: Settings) -> Path:
+    return settings.build_path.parent / STATE_NAME
+
+
+def code_hash(project_dir: Path) -> str:
+    digest = hashlib.sha256()
+    for part in CODE_PARTS:
+        root = project_dir / part
+        files = sorted(p for p in root.rglob("*") if p.is_file()) if root.is_dir() else [root]
+        for path in files:
+            digest.update(str(path.relative_to(project_dir)).encode())
+            digest.update(b"\0")
+            digest.update(path.read_bytes())
+            digest.update(b"\0")
+    return digest.hexdigest()
+
+
+def raw_runs(raw_dir: Path) -> dict[str, list[str]]:
+    """The distinct `_run_id`s landed in each tracked raw dataset (one narrow column read)."""
+    runs: dict[str, list[str]] = {}
+    with duckdb.connect() as con:
+        for dataset in TRACKED:
+            folder = raw_dir / dataset
+            if not any(folder.rglob("*.parquet")):
+                runs[dataset] = []
+                continue
+            glob = str(folder / "**" / "*.parquet").replace("'", "''")
+            rows = con.execute(
+                f"SELECT DISTINCT _run_id FROM read_parquet('{glob}', union_by_name = true)"
+            ).fetchall()
+            runs[dataset] = sorted(r[0] for r in rows)
+    return runs
+
+
+def reference_fingerprint(build_path: Path) -> str | None:
+    """Rows of the reference staging views of the build file, evaluated on today's raw zone
+    (the views read the raw Parquet in place). None when the build file has none."""
+    if not build_path.exists():
+        return None
+    try:
+        with duckdb.connect(str(build_path), read_only=True) as con:
+            con.execute("SET TimeZone = 'Asia/Ho_Chi_Minh'")
+            parts = []
+            for view in REFERENCE_VIEWS:
+                count, total = con.execute(
+                    f"SELECT count(*), sum(hash(v)::HUGEINT) FROM staging.{view} AS v"
+                ).fetchall()[0]
+                parts.append(f"{view}:{count}:{total}")
+    except duckdb.Error:
+        return None
+    return hashlib.sha256("|".join(parts).encode()).hexdigest()
+
+
+def settings_key(settings: Settings) -> dict[str, str]:
+    return {
+        "history_start": settings.history_start.isoformat(),
+        "max_reject_rate": repr(settings.max_reject_rate),
+        "raw_dir": str(settings.raw_dir.resolve()),
+        "target": os.environ.get("DBT_TARGET", "duckdb"),
+    }
+
+
+def read_state(settings: Settings) -> dict | None:
+    try:
+        state = json.loads(state_path(settings).read_text())
+    except (OSError, ValueError):
+        return None
+    return state if isinstance(state, dict) and state.get("format") == FORMAT else None
+
+
+def plan_build(settings: Settings, as_of: dt.datetime, project_dir: Path) -> BuildPlan:
+    """Decide full or incremental, and what the build must be told (environment)."""
+    runs = raw_runs(settings.raw_dir)
+    state = {
+        "format": FORMAT,
+        "as_of": as_of.isoformat(),
+        "code": code_hash(project_dir),
+        "settings": settings_key(settings),
+        "runs": runs,
+    }
+    env = {"DBT_AS_OF": as_of.isoformat(), "DBT_PREVIOUS_AS_OF": "", "DBT_NEW_RUNS": "{}"}
+    previous = read_state(settings)
+    reason = ""
+    if previous is None:
+        reason = "no record of a complete previous build"
+    elif not settings.build_path.exists():
+        reason = "no build file"
+    elif dt.datetime.fromisoformat(previous["as_of"]) > as_of:
+        reason = f"AS_OF moved backwards (previous build at {previous['as_of']})"
+    elif previous.get("code") != state["code"]:
+        reason = "the dbt project's code or seeds changed"
+    elif previous.get("settings") != state["settings"]:
+        reason = "the run's settings changed"
+    elif (reference := reference_fingerprint(settings.build_path)) is None:
+        reason = "the reference data of the build file cannot be read"
+    elif previous.get("reference") != reference:
+        reason = "agencies, procedures or the working calendar changed"
+    elif any(not set(previous.get("runs", {}).get(d, [])) <= set(runs[d]) for d in TRACKED):
+        reason = "raw runs read by the previous build are gone"
+    if reason:
+        return BuildPlan(True, reason, env, state)
+    new = {d: sorted(set(runs[d]) - set(previous["runs"].get(d, []))) for d in TRACKED}
+    env["DBT_PREVIOUS_AS_OF"] = previous["as_of"]
+    env["DBT_NEW_RUNS"] = json.dumps(new)
+    changed = ", ".join(f"{d}: {len(r)}" for d, r in new.items())
+    return BuildPlan(False, f"new raw runs since {previous['as_of']} ({changed})", env, state)
+
+
+def begin_build(settings: Settings) -> None:
+    """Before dbt touches the build file: no record survives a build that does not finish."""
+    state_path(settings).unlink(missing_ok=True)
+
+
+def complete_build(settings: Settings, plan: BuildPlan) -> None:
+    """After a successful dbt build: record what it was made from (atomically)."""
+    state = {
+        **plan.state,
+        "reference": reference_fingerprint(settings.build_path),
+        "mode": plan.mode,
+        "reason": plan.reason,
+        "completed_at": dt.datetime.now(dt.UTC).isoformat(),
+    }
+    path = state_path(settings)
+    tmp = path.with_name(f".{path.name}.tmp")
+    tmp.write_text(json.dumps(state, indent=1))
+    with open(tmp, "rb") as fh:
+        os.fsync(fh.fileno())
+    os.replace(tmp, path)

@@ -1,0 +1,152 @@
+"""The daily build is incremental, and gives the warehouse a full build gives.
+
+A world of its own: a first daily run at AS_OF (full build), then the simulator's world moves
+on twelve days (new dossiers, dossiers progressing and closing, a new month) and the next daily
+run lands the changes and rebuilds incrementally on the kept build file. The same raw zone is
+then built from scratch in other folders: every mart must be the same.
+"""
+
+from __future__ import annotations
+
+import shutil
+from dataclasses import dataclass
+from pathlib import Path
+
+import dagster as dg
+import duckdb
+import httpx
+import pytest
+
+from pipeline.build_state import plan_build, read_state, state_path
+from pipeline.config import load_settings, parse_instant
+from pipeline.pipeline_env import patched_environ
+from pipeline.project import DBT_PROJECT_DIR
+from pipeline.runtime import AS_OF_TAG
+from pipeline.simulator.server import run_simulator
+from tests.conftest import HISTORY_START, failures, pipeline_environment, run_daily_refresh
+from tests.reliability.conftest import fingerprint, public_tables
+
+FIRST = "2026-11-20T08:00:00+07:00"
+LATER = "2026-12-02T08:00:00+07:00"
+SCALE = 0.02
+
+
+@dataclass
+class Worlds:
+    incremental_env: dict[str, str]
+    incremental_warehouse: Path
+    full_env: dict[str, str]
+    full_warehouse: Path
+    first_state: dict
+    later_state: dict
+
+
+def run_warehouse_only(env: dict[str, str], as_of: str) -> dg.ExecuteInProcessResult:
+    """The daily job without its landings: the dbt build and what follows, on the raw zone
+    already there."""
+    from pipeline.definitions import defs
+
+    job = defs.resolve_job_def("daily_refresh")
+    keys = [k for k in job.asset_layer.executable_asset_keys if k.path[0] != "raw"]
+    with patched_environ({**env, "AS_OF": as_of}):
+        return job.execute_in_process(
+            instance=dg.DagsterInstance.ephemeral(),
+            tags={AS_OF_TAG: as_of},
+            asset_selection=keys,
+            raise_on_error=False,
+        )
+
+
+def settings_of(env: dict[str, str]):
+    with patched_environ(env):
+        return load_settings()
+
+
+@pytest.fixture(scope="module")
+def worlds(tmp_path_factory) -> Worlds:
+    import datetime as dt
+
+    root = tmp_path_factory.mktemp("incremental")
+    with run_simulator(
+        as_of=parse_instant(FIRST),
+        history_start=dt.date.fromisoformat(HISTORY_START),
+        scale=SCALE,
+    ) as sim:
+        env = pipeline_environment(root / "daily", sim)
+        first = run_daily_refresh(env, FIRST)
+        assert first.success, failures(first)
+        first_state = read_state(settings_of(env))
+        moved = httpx.post(sim.admin("as-of"), json={"as_of": LATER}, timeout=600)
+        moved.raise_for_status()
+        later = run_daily_refresh(env, LATER)
+        assert later.success, failures(later)
+        later_state = read_state(settings_of(env))
+    # The same raw zone, built from scratch in other folders.
+    full_env = {
+        **env,
+        "DATA_DIR": str(root / "full" / "data"),
+        "WAREHOUSE_PATH": str(root / "full" / "warehouse" / "warehouse.duckdb"),
+        "REPORTS_DIR": str(root / "full" / "reports"),
+    }
+    shutil.copytree(root / "daily" / "data" / "raw", root / "full" / "data" / "raw")
+    full = run_warehouse_only(full_env, LATER)
+    assert full.success, failures(full)
+    return Worlds(
+        env,
+        Path(env["WAREHOUSE_PATH"]),
+        full_env,
+        Path(full_env["WAREHOUSE_PATH"]),
+        first_state,
+        later_state,
+    )
+
+
+def test_daily_build_is_incremental_and_equals_a_full_build(worlds):
+    assert worlds.first_state["mode"] == "full"
+    assert worlds.later_state["mode"] == "incremental", worlds.later_state["reason"]
+    assert worlds.later_state["as_of"] == parse_instant(LATER).isoformat()
+    full_state = read_state(settings_of(worlds.full_env))
+    assert full_state["mode"] == "full"
+    # The later run saw the world move: new dossiers, and the marts evaluated at the later AS_OF.
+    with duckdb.connect(str(worlds.incremental_warehouse), read_only=True) as con:
+        [(months,)] = con.execute(
+            "select count(*) from marts.fct_indicator where period_type = 'month' "
+            "and period_start = date '2026-12-01' and indicator_code = 'PROGRESS_ON_TIME' "
+            "and denominator > 0"
+        ).fetchall()
+    assert months > 0
+    assert public_tables(worlds.incremental_warehouse) == public_tables(worlds.full_warehouse)
+    incremental = fingerprint(worlds.incremental_warehouse)
+    full = fingerprint(worlds.full_warehouse)
+    assert incremental.keys() == full.keys() and len(full) >= 10
+    differing = [table for table in full if incremental[table] != full[table]]
+    assert differing == []
+
+
+def test_earlier_as_of_or_changed_code_rebuild_in_full(worlds, tmp_path):
+    settings = settings_of(worlds.incremental_env)
+    same = plan_build(settings, parse_instant(LATER), DBT_PROJECT_DIR)
+    assert not same.full, same.reason
+    backfill = plan_build(settings, parse_instant(FIRST), DBT_PROJECT_DIR)
+    assert backfill.full and "backwards" in backfill.reason
+    # The same project with one model edited.
+    project = tmp_path / "dbt_project"
+    shutil.copytree(DBT_PROJECT_DIR, project, ignore=shutil.ignore_patterns("target", "logs"))
+    model = project / "models" / "marts" / "fct_indicator.sql"
+    model.write_text(model.read_text() + "\n-- edited\n")
+    edited = plan_build(settings, parse_instant(LATER), project)
+    assert edited.full and "code" in edited.reason
+
+
+def test_failed_build_leaves_no_record_and_the_next_build_is_full(worlds):
+    env = {**worlds.incremental_env, "DUCKDB_MEMORY_LIMIT": "1MB"}
+    failed = run_warehouse_only(env, LATER)
+    assert not failed.success
+    settings = settings_of(worlds.incremental_env)
+    assert not state_path(settings).exists()
+    after = plan_build(settings, parse_instant(LATER), DBT_PROJECT_DIR)
+    assert after.full and "no record" in after.reason
+    rebuilt = run_warehouse_only(worlds.incremental_env, LATER)
+    assert rebuilt.success, failures(rebuilt)
+    assert read_state(settings)["mode"] == "full"
+    assert fingerprint(worlds.incremental_warehouse) == fingerprint(worlds.full_warehouse)
