@@ -40,7 +40,15 @@ from pipeline.landing.schemas import (
     procedure_row,
 )
 from pipeline.landing.staged import StagedDataset, staging_dir
-from pipeline.landing.state import WATERMARK_OVERLAP, WatermarkStore, tail_start
+from pipeline.landing.state import (
+    WatermarkStore,
+    future_after,
+    future_reason,
+    next_watermark,
+    resume_from,
+    tail_start,
+    watermark_bound,
+)
 from pipeline.landing.writer import write_atomic
 from pipeline.sources.motcua import MotcuaClient
 from pipeline.sources.motcua_records import Agency, Dossier, Procedure
@@ -65,9 +73,12 @@ def stage_dossiers(
     hasher: PiiHasher,
     staged: StagedDataset,
     run_id: str,
+    future: dt.datetime | None = None,
 ) -> dt.datetime | None:
     """Every valid dossier read, staged as a landed row (the latest version of each wins at
-    commit); invalid ones recorded as rejects. The latest `updatedDate` of a valid dossier."""
+    commit); invalid ones recorded as rejects, among them a dossier changed after `future`
+    (an impossible instant: bad data or a broken source clock). The latest `updatedDate` of
+    a landed dossier."""
     latest: dt.datetime | None = None
     for page in result.counted(pages):
         for payload in page:
@@ -79,6 +90,11 @@ def stage_dossiers(
             if dossier.dossier_status.id not in statuses:
                 result.reject(
                     payload, f"unknown dossierStatus.id: {dossier.dossier_status.id}", DOSSIER_KEYS
+                )
+                continue
+            if future is not None and dossier.updated_date > future:
+                result.reject(
+                    payload, future_reason("updatedDate", dossier.updated_date), DOSSIER_KEYS
                 )
                 continue
             row = dossier_row(dossier, hasher)
@@ -152,26 +168,31 @@ class MotcuaLanding:
 
     def land_dossiers_incremental(self, as_of: dt.datetime | None = None) -> LandingResult:
         """Everything updated since the watermark (first run: since HISTORY_START)."""
+        started_at = now()
         previous = self.watermarks.get(DOSSIER_WATERMARK)
-        start = (
-            previous - WATERMARK_OVERLAP
-            if previous
-            else dt.datetime.combine(self.settings.history_start, dt.time(), tzinfo=VN_TZ)
+        start, note = resume_from(
+            previous,
+            dt.datetime.combine(self.settings.history_start, dt.time(), tzinfo=VN_TZ),
+            started_at,
         )
         result = LandingResult(
             requests_before=self.client.requests,
             source=SOURCE,
             asset="motcua_dossiers",
-            started_at=now(),
+            started_at=started_at,
             watermark_from=start,
+            note=note,
         )
         staged = self._staged_dossiers(result)
         try:
-            pages = self.client.dossiers_updated(start, tail_start(as_of))
+            future = future_after(started_at)
+            pages = self.client.dossiers_updated(start, tail_start(as_of), future)
             latest = stage_dossiers(
-                pages, known_status_ids(), result, self.hasher, staged, self.run_id
+                pages, known_status_ids(), result, self.hasher, staged, self.run_id, future
             )
-            result.watermark_to = latest or previous or start
+            result.watermark_to = next_watermark(
+                latest, previous, start, watermark_bound(as_of, started_at)
+            )
             self._conclude(result, staged.commit)
         finally:
             staged.discard()
@@ -190,7 +211,15 @@ class MotcuaLanding:
         staged = self._staged_dossiers(result)
         try:
             pages = self.client.dossiers_accepted(first, last)
-            stage_dossiers(pages, known_status_ids(), result, self.hasher, staged, self.run_id)
+            stage_dossiers(
+                pages,
+                known_status_ids(),
+                result,
+                self.hasher,
+                staged,
+                self.run_id,
+                future_after(result.started_at),
+            )
             return self._conclude(result, staged.commit)
         finally:
             staged.discard()

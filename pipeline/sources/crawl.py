@@ -86,10 +86,21 @@ class KeysetCrawler:
         self.resolution = resolution
         self.workers = max(1, workers)
 
-    def crawl(self, start: dt.datetime, tail_from: dt.datetime) -> Iterator[list]:
-        """Pages of every record whose instant is at or after `start`."""
+    def crawl(
+        self, start: dt.datetime, tail_from: dt.datetime, present: dt.datetime | None = None
+    ) -> Iterator[list]:
+        """Pages of every record whose instant is at or after `start`.
+
+        `present` (the latest instant the source can truly hold, e.g. our clock plus a skew
+        tolerance) bounds the tail: [tail_from, present) is read first, then [present, ∞).
+        Inside a bounded window only instants inside it move the cursor, so a record claiming
+        a far-future change (bad data) can never make the crawl jump over the real ones."""
         yield from self.pages_of_windows(month_windows(start, tail_from))
-        yield from self.window(max(start, tail_from), None)
+        tail = max(start, tail_from)
+        if present is not None and present > tail:
+            yield from self.window(tail, present)
+            tail = present
+        yield from self.window(tail, None)
 
     def pages_of_windows(self, windows: list[tuple[dt.datetime, dt.datetime]]) -> Iterator[list]:
         """Pages of every window, read by `workers` threads, as they arrive: the pages of one

@@ -219,19 +219,25 @@ class DvcqgClient:
         return answer
 
     def dossier_copies(
-        self, synced_from: dt.datetime, tail_from: dt.datetime | None = None
+        self,
+        synced_from: dt.datetime,
+        tail_from: dt.datetime | None = None,
+        present: dt.datetime | None = None,
     ) -> Iterator[list[dict]]:
         """Pages of the synced copies (DongBoHoSoMC) with `NgayDongBo` ≥ `synced_from`."""
         return self._crawler(DOSSIER_COPIES, "NgayDongBo").crawl(
-            synced_from, tail_from or synced_from
+            synced_from, tail_from or synced_from, present
         )
 
     def petitions(
-        self, updated_from: dt.datetime, tail_from: dt.datetime | None = None
+        self,
+        updated_from: dt.datetime,
+        tail_from: dt.datetime | None = None,
+        present: dt.datetime | None = None,
     ) -> Iterator[list[dict]]:
         """Pages of the PAKN with `NgayCapNhat` ≥ `updated_from`."""
         return self._crawler(PETITIONS, "NgayCapNhat").crawl(
-            updated_from, tail_from or updated_from
+            updated_from, tail_from or updated_from, present
         )
 
     def _crawler(self, service: str, instant_field: str) -> KeysetCrawler:
