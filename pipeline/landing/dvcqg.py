@@ -29,6 +29,7 @@ from pipeline.landing.audit import (
     now,
     with_landing_columns,
 )
+from pipeline.landing.collector import fewer_collections
 from pipeline.landing.dvcqg_schemas import (
     DOSSIER_COPY_SCHEMA,
     EVALUATION_SCHEMA,
@@ -159,23 +160,26 @@ class DvcqgLanding:
         )
         latest = None
         try:
-            for page in result.counted(crawl(start, tail_start(as_of), future)):
-                for payload in page:
-                    try:
-                        record = model.model_validate(payload)
-                    except ValidationError as exc:
-                        result.reject(payload, first_error(exc), key_fields)
-                        continue
-                    changed = instant(record)
-                    if changed is not None and changed > future:
-                        result.reject(payload, future_reason(instant_field, changed), key_fields)
-                        continue
-                    row = to_row(record)
-                    row["_run_id"] = self.run_id
-                    row["_extracted_at"] = result.started_at
-                    staged.add(row, key(record), instant(record))
-                    if latest is None or instant(record) > latest:
-                        latest = instant(record)
+            with fewer_collections():
+                for page in result.counted(crawl(start, tail_start(as_of), future)):
+                    for payload in page:
+                        try:
+                            record = model.model_validate(payload)
+                        except ValidationError as exc:
+                            result.reject(payload, first_error(exc), key_fields)
+                            continue
+                        changed = instant(record)
+                        if changed is not None and changed > future:
+                            result.reject(
+                                payload, future_reason(instant_field, changed), key_fields
+                            )
+                            continue
+                        row = to_row(record)
+                        row["_run_id"] = self.run_id
+                        row["_extracted_at"] = result.started_at
+                        staged.add(row, key(record), instant(record))
+                        if latest is None or instant(record) > latest:
+                            latest = instant(record)
             result.watermark_to = next_watermark(
                 latest, previous, start, watermark_bound(as_of, started_at)
             )

@@ -30,13 +30,14 @@ from pipeline.landing.audit import (
     now,
     with_landing_columns,
 )
+from pipeline.landing.collector import fewer_collections
 from pipeline.landing.pii import PiiHasher
 from pipeline.landing.schemas import (
     AGENCY_SCHEMA,
     DOSSIER_SCHEMA,
     PROCEDURE_SCHEMA,
+    DossierColumns,
     agency_row,
-    dossier_row,
     procedure_row,
 )
 from pipeline.landing.staged import StagedDataset, staging_dir
@@ -79,8 +80,16 @@ def stage_dossiers(
     commit); invalid ones recorded as rejects, among them a dossier changed after `future`
     (an impossible instant: bad data or a broken source clock). The latest `updatedDate` of
     a landed dossier."""
+    with fewer_collections():
+        return _stage_dossiers(pages, statuses, result, hasher, staged, run_id, future)
+
+
+def _stage_dossiers(pages, statuses, result, hasher, staged, run_id, future):
     latest: dt.datetime | None = None
     for page in result.counted(pages):
+        rows = DossierColumns(hasher)
+        keys: list[str] = []
+        instants: list[dt.datetime] = []
         for payload in page:
             try:
                 dossier = Dossier.model_validate(payload)
@@ -97,13 +106,12 @@ def stage_dossiers(
                     payload, future_reason("updatedDate", dossier.updated_date), DOSSIER_KEYS
                 )
                 continue
-            row = dossier_row(dossier, hasher)
-            row["reception_month"] = reception_month(dossier)
-            row["_run_id"] = run_id
-            row["_extracted_at"] = result.started_at
-            staged.add(row, dossier.id, dossier.updated_date)
+            rows.append(dossier, reception_month(dossier))
+            keys.append(dossier.id)
+            instants.append(dossier.updated_date)
             if latest is None or dossier.updated_date > latest:
                 latest = dossier.updated_date
+        staged.add_batch(rows.batch(staged.row_schema, run_id, result.started_at), keys, instants)
     return latest
 
 

@@ -94,6 +94,18 @@ class StagedDataset:
             if len(self._keys) >= self.chunk_rows:
                 self._flush()
 
+    def add_batch(
+        self, batch: pa.RecordBatch, keys: list[str], instants: list[dt.datetime]
+    ) -> None:
+        """Rows already in Arrow (of the schema given, partition column included)."""
+        self._batch()
+        if batch.num_rows:
+            self._batches.append(batch)
+            self._keys.extend(keys)
+            self._instants.extend(micros(t) for t in instants)
+        if len(self._keys) >= self.chunk_rows:
+            self._flush()
+
     def _batch(self) -> None:
         if self._rows:
             self._batches.append(pa.RecordBatch.from_pylist(self._rows, schema=self.row_schema))
