@@ -57,7 +57,16 @@ def parse_compact(value: object) -> dt.datetime | None:
         return None
     if not isinstance(value, str) or len(value) != 14 or not value.isdigit():
         raise ValueError(f"not a yyyyMMddHHmmss timestamp: {value!r}")
-    return dt.datetime.strptime(value, COMPACT_FORMAT).replace(tzinfo=VN_TZ)
+    # fixed-width fields (the format's own definition), read without strptime's regex
+    return dt.datetime(
+        int(value[0:4]),
+        int(value[4:6]),
+        int(value[6:8]),
+        int(value[8:10]),
+        int(value[10:12]),
+        int(value[12:14]),
+        tzinfo=VN_TZ,
+    )
 
 
 def _instant_of(field: str):
