@@ -29,6 +29,7 @@ from pipeline.landing.audit import (
     now,
     with_landing_columns,
 )
+from pipeline.landing.collector import fewer_collections
 from pipeline.landing.dvcqg_schemas import (
     DOSSIER_COPY_SCHEMA,
     EVALUATION_SCHEMA,
@@ -40,7 +41,15 @@ from pipeline.landing.dvcqg_schemas import (
 )
 from pipeline.landing.pii import PiiHasher, redact
 from pipeline.landing.staged import StagedDataset, staging_dir
-from pipeline.landing.state import WATERMARK_OVERLAP, WatermarkStore, tail_start
+from pipeline.landing.state import (
+    WatermarkStore,
+    future_after,
+    future_reason,
+    next_watermark,
+    resume_from,
+    tail_start,
+    watermark_bound,
+)
 from pipeline.landing.writer import write_atomic, write_partitioned
 from pipeline.sources.crawl import parallel_map
 from pipeline.sources.dvcqg import EVALUATION_GROUPS, DvcqgClient, Period
@@ -87,6 +96,7 @@ class DvcqgLanding:
             key_fields=("MaHoSo",),
             key=lambda c: c.national_code,
             instant=lambda c: c.synced_at,
+            instant_field="NgayDongBo",
             to_row=lambda c: (
                 dossier_copy_row(c, self.hasher)
                 | {"reception_month": _month(c.received_at or c.submitted_at or c.synced_at)}
@@ -104,6 +114,7 @@ class DvcqgLanding:
             key_fields=("MaPAKN",),
             key=lambda p: p.petition_code,
             instant=lambda p: p.updated_at,
+            instant_field="NgayCapNhat",
             to_row=lambda p: petition_row(p) | {"reception_month": _month(p.received_at)},
             schema=PETITION_SCHEMA,
             as_of=as_of,
@@ -118,23 +129,27 @@ class DvcqgLanding:
         key_fields: tuple[str, ...],
         key: Callable,
         instant: Callable,
+        instant_field: str,
         to_row: Callable[[BaseModel], dict],
         schema: pa.Schema,
         as_of: dt.datetime | None,
     ) -> LandingResult:
+        started_at = now()
         previous = self.watermarks.get(asset)
-        start = (
-            previous - WATERMARK_OVERLAP
-            if previous
-            else dt.datetime.combine(self.settings.history_start, dt.time(), tzinfo=VN_TZ)
+        start, note = resume_from(
+            previous,
+            dt.datetime.combine(self.settings.history_start, dt.time(), tzinfo=VN_TZ),
+            started_at,
         )
         result = LandingResult(
             requests_before=self.client.requests,
             source=SOURCE,
             asset=asset,
-            started_at=now(),
+            started_at=started_at,
             watermark_from=start,
+            note=note,
         )
+        future = future_after(started_at)
         # Streamed: rows staged as read, moved in after the gate (see landing/staged.py).
         staged = StagedDataset(
             staging_dir=staging_dir(self.settings, self.run_id, asset),
@@ -145,20 +160,29 @@ class DvcqgLanding:
         )
         latest = None
         try:
-            for page in result.counted(crawl(start, tail_start(as_of))):
-                for payload in page:
-                    try:
-                        record = model.model_validate(payload)
-                    except ValidationError as exc:
-                        result.reject(payload, first_error(exc), key_fields)
-                        continue
-                    row = to_row(record)
-                    row["_run_id"] = self.run_id
-                    row["_extracted_at"] = result.started_at
-                    staged.add(row, key(record), instant(record))
-                    if latest is None or instant(record) > latest:
-                        latest = instant(record)
-            result.watermark_to = latest or previous or start
+            with fewer_collections():
+                for page in result.counted(crawl(start, tail_start(as_of), future)):
+                    for payload in page:
+                        try:
+                            record = model.model_validate(payload)
+                        except ValidationError as exc:
+                            result.reject(payload, first_error(exc), key_fields)
+                            continue
+                        changed = instant(record)
+                        if changed is not None and changed > future:
+                            result.reject(
+                                payload, future_reason(instant_field, changed), key_fields
+                            )
+                            continue
+                        row = to_row(record)
+                        row["_run_id"] = self.run_id
+                        row["_extracted_at"] = result.started_at
+                        staged.add(row, key(record), instant(record))
+                        if latest is None or instant(record) > latest:
+                            latest = instant(record)
+            result.watermark_to = next_watermark(
+                latest, previous, start, watermark_bound(as_of, started_at)
+            )
             self._conclude(result, staged.commit)
         finally:
             staged.discard()

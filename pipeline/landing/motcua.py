@@ -30,17 +30,26 @@ from pipeline.landing.audit import (
     now,
     with_landing_columns,
 )
+from pipeline.landing.collector import fewer_collections
 from pipeline.landing.pii import PiiHasher
 from pipeline.landing.schemas import (
     AGENCY_SCHEMA,
     DOSSIER_SCHEMA,
     PROCEDURE_SCHEMA,
+    DossierColumns,
     agency_row,
-    dossier_row,
     procedure_row,
 )
 from pipeline.landing.staged import StagedDataset, staging_dir
-from pipeline.landing.state import WATERMARK_OVERLAP, WatermarkStore, tail_start
+from pipeline.landing.state import (
+    WatermarkStore,
+    future_after,
+    future_reason,
+    next_watermark,
+    resume_from,
+    tail_start,
+    watermark_bound,
+)
 from pipeline.landing.writer import write_atomic
 from pipeline.sources.motcua import MotcuaClient
 from pipeline.sources.motcua_records import Agency, Dossier, Procedure
@@ -65,11 +74,22 @@ def stage_dossiers(
     hasher: PiiHasher,
     staged: StagedDataset,
     run_id: str,
+    future: dt.datetime | None = None,
 ) -> dt.datetime | None:
     """Every valid dossier read, staged as a landed row (the latest version of each wins at
-    commit); invalid ones recorded as rejects. The latest `updatedDate` of a valid dossier."""
+    commit); invalid ones recorded as rejects, among them a dossier changed after `future`
+    (an impossible instant: bad data or a broken source clock). The latest `updatedDate` of
+    a landed dossier."""
+    with fewer_collections():
+        return _stage_dossiers(pages, statuses, result, hasher, staged, run_id, future)
+
+
+def _stage_dossiers(pages, statuses, result, hasher, staged, run_id, future):
     latest: dt.datetime | None = None
     for page in result.counted(pages):
+        rows = DossierColumns(hasher)
+        keys: list[str] = []
+        instants: list[dt.datetime] = []
         for payload in page:
             try:
                 dossier = Dossier.model_validate(payload)
@@ -81,13 +101,17 @@ def stage_dossiers(
                     payload, f"unknown dossierStatus.id: {dossier.dossier_status.id}", DOSSIER_KEYS
                 )
                 continue
-            row = dossier_row(dossier, hasher)
-            row["reception_month"] = reception_month(dossier)
-            row["_run_id"] = run_id
-            row["_extracted_at"] = result.started_at
-            staged.add(row, dossier.id, dossier.updated_date)
+            if future is not None and dossier.updated_date > future:
+                result.reject(
+                    payload, future_reason("updatedDate", dossier.updated_date), DOSSIER_KEYS
+                )
+                continue
+            rows.append(dossier, reception_month(dossier))
+            keys.append(dossier.id)
+            instants.append(dossier.updated_date)
             if latest is None or dossier.updated_date > latest:
                 latest = dossier.updated_date
+        staged.add_batch(rows.batch(staged.row_schema, run_id, result.started_at), keys, instants)
     return latest
 
 
@@ -152,26 +176,31 @@ class MotcuaLanding:
 
     def land_dossiers_incremental(self, as_of: dt.datetime | None = None) -> LandingResult:
         """Everything updated since the watermark (first run: since HISTORY_START)."""
+        started_at = now()
         previous = self.watermarks.get(DOSSIER_WATERMARK)
-        start = (
-            previous - WATERMARK_OVERLAP
-            if previous
-            else dt.datetime.combine(self.settings.history_start, dt.time(), tzinfo=VN_TZ)
+        start, note = resume_from(
+            previous,
+            dt.datetime.combine(self.settings.history_start, dt.time(), tzinfo=VN_TZ),
+            started_at,
         )
         result = LandingResult(
             requests_before=self.client.requests,
             source=SOURCE,
             asset="motcua_dossiers",
-            started_at=now(),
+            started_at=started_at,
             watermark_from=start,
+            note=note,
         )
         staged = self._staged_dossiers(result)
         try:
-            pages = self.client.dossiers_updated(start, tail_start(as_of))
+            future = future_after(started_at)
+            pages = self.client.dossiers_updated(start, tail_start(as_of), future)
             latest = stage_dossiers(
-                pages, known_status_ids(), result, self.hasher, staged, self.run_id
+                pages, known_status_ids(), result, self.hasher, staged, self.run_id, future
             )
-            result.watermark_to = latest or previous or start
+            result.watermark_to = next_watermark(
+                latest, previous, start, watermark_bound(as_of, started_at)
+            )
             self._conclude(result, staged.commit)
         finally:
             staged.discard()
@@ -190,7 +219,15 @@ class MotcuaLanding:
         staged = self._staged_dossiers(result)
         try:
             pages = self.client.dossiers_accepted(first, last)
-            stage_dossiers(pages, known_status_ids(), result, self.hasher, staged, self.run_id)
+            stage_dossiers(
+                pages,
+                known_status_ids(),
+                result,
+                self.hasher,
+                staged,
+                self.run_id,
+                future_after(result.started_at),
+            )
             return self._conclude(result, staged.commit)
         finally:
             staged.discard()

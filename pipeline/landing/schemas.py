@@ -7,6 +7,7 @@ Unknown source fields are kept as JSON in `extra_json`.
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 
 import pyarrow as pa
@@ -230,87 +231,182 @@ def _applicant_key(dossier: Dossier, hasher: PiiHasher) -> str | None:
     return hasher(applicant.identity_number or applicant.fullname)
 
 
-def dossier_row(dossier: Dossier, hasher: PiiHasher) -> dict:
-    """The landed row of a dossier: personal data hashed or dropped, free text reduced."""
-    return {
-        "id": dossier.id,
-        "code": dossier.code,
-        "nation_code": dossier.nation_code,
-        "procedure_id": dossier.procedure.id,
-        "procedure_code": dossier.procedure.code,
-        "agency_id": dossier.agency.id,
-        "agency_code": dossier.agency.code,
-        "apply_method": dossier.apply_method.id if dossier.apply_method else None,
-        "result_delivery": dossier.result_delivery,
-        "applicant_type": dossier.applicant.type if dossier.applicant else None,
-        "applicant_key": _applicant_key(dossier, hasher),
-        "submitted_at": dossier.submitted_date,
-        "accepted_at": dossier.accepted_date,
-        "appointment_at": dossier.appointment_date,
-        "completed_at": dossier.completed_date,
-        "returned_at": dossier.returned_date,
-        "updated_at": dossier.updated_date,
-        "status_id": dossier.dossier_status.id,
-        "vneid_authenticated": dossier.vneid_authenticated,
-        "connected_databases": dossier.connected_databases,
-        "inter_agency_copy": dossier.inter_agency_copy,
-        "fees": [
-            {
-                "code": f.code,
-                "name": f.name,
-                "kind": f.kind,
-                "amount": f.amount,
-                "status": f.status,
-                "method": f.method,
-                "paid_at": f.paid_date,
-                "receipt_no": f.receipt_no,
-            }
-            for f in dossier.fees
-        ],
-        "files": [
-            {
-                "id": f.id,
-                "kind": f.kind,
-                "component_code": f.component_code,
-                "result_code": f.result_code,
-                "has_url": bool(f.url),
-                "digitized": f.digitized,
-                "reuse": f.reuse,
-                "from_citizen_store": f.from_citizen_store,
-                "signed": f.signed,
-                "pushed_to_citizen_store": f.pushed_to_citizen_store,
-            }
-            for f in dossier.files
-        ],
-        "rating": (
-            {
-                "value": dossier.rating.value,
-                "rated_at": dossier.rating.rated_at,
-                "channel": dossier.rating.channel,
-            }
-            if dossier.rating
-            else None
-        ),
-        "history": [
-            {
-                "seq": h.seq,
-                "at": h.at,
-                "action": h.action,
-                "status_id": h.status_id,
-                "from_agency_code": h.from_agency_code,
-                "to_agency_code": h.to_agency_code,
-                "officer_key": hasher(h.officer),
-                "has_note": text_length(h.note) > 0,
-                "note_length": text_length(h.note),
-                "document_no": h.document_no,
-                "new_appointment_at": h.new_appointment_date,
-            }
-            for h in dossier.history
-        ],
-        "extra_json": extra_json(
-            ("", dossier),
-            ("applicant.", dossier.applicant),
-            ("dossierStatus.", dossier.dossier_status),
-            redacted=("applicant.",),
-        ),
-    }
+_EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
+_MICROSECOND = dt.timedelta(microseconds=1)
+
+
+def _array(values: list, type_: pa.DataType) -> pa.Array:
+    """An Arrow array of `type_`; instants go through epoch microseconds (exact), which spares
+    pyarrow's per-value time-zone handling and the pandas import it brings."""
+    if pa.types.is_timestamp(type_):
+        micros = [None if v is None else (v - _EPOCH) // _MICROSECOND for v in values]
+        return pa.array(micros, pa.int64()).cast(type_)
+    return pa.array(values, type=type_)
+
+
+class _Columns:
+    """Values of a struct type gathered field by field (a Python list per field)."""
+
+    def __init__(self, struct: pa.StructType):
+        self.struct = struct
+        self.values: list[list] = [[] for _ in range(struct.num_fields)]
+
+    def arrays(self) -> list[pa.Array]:
+        return [
+            pa.array(values, type=self.struct.field(i).type) for i, values in enumerate(self.values)
+        ]
+
+    def struct_array(self, mask: list[bool] | None = None) -> pa.StructArray:
+        return pa.StructArray.from_arrays(
+            self.arrays(),
+            fields=list(self.struct),
+            mask=None if mask is None else pa.array(mask, type=pa.bool_()),
+        )
+
+
+class _ListOfStructs(_Columns):
+    def __init__(self, struct: pa.StructType):
+        super().__init__(struct)
+        self.offsets = [0]
+
+    def close_row(self) -> None:
+        self.offsets.append(len(self.values[0]))
+
+    def list_array(self) -> pa.ListArray:
+        return pa.ListArray.from_arrays(pa.array(self.offsets, pa.int32()), self.struct_array())
+
+
+class DossierColumns:
+    """Landed rows of dossiers, built column by column (a page's worth at a time): personal data
+    hashed or dropped, free text reduced to its length (sources.md D). Straight to Arrow: no
+    dict per row, per fee, per file or per step."""
+
+    SCALARS = [
+        f.name
+        for f in DOSSIER_SCHEMA
+        if f.name not in ("fees", "files", "rating", "history", "_run_id", "_extracted_at")
+    ]
+
+    def __init__(self, hasher: PiiHasher):
+        self.hasher = hasher
+        self.scalars: dict[str, list] = {name: [] for name in self.SCALARS}
+        self.fees = _ListOfStructs(FEE_TYPE)
+        self.files = _ListOfStructs(FILE_TYPE)
+        self.history = _ListOfStructs(HISTORY_TYPE)
+        self.rating = _Columns(RATING_TYPE)
+        self.rating_missing: list[bool] = []
+        self.partitions: list[str] = []
+
+    def __len__(self) -> int:
+        return len(self.partitions)
+
+    def append(self, dossier: Dossier, partition: str) -> None:
+        hasher, c = self.hasher, self.scalars
+        c["id"].append(dossier.id)
+        c["code"].append(dossier.code)
+        c["nation_code"].append(dossier.nation_code)
+        c["procedure_id"].append(dossier.procedure.id)
+        c["procedure_code"].append(dossier.procedure.code)
+        c["agency_id"].append(dossier.agency.id)
+        c["agency_code"].append(dossier.agency.code)
+        c["apply_method"].append(dossier.apply_method.id if dossier.apply_method else None)
+        c["result_delivery"].append(dossier.result_delivery)
+        c["applicant_type"].append(dossier.applicant.type if dossier.applicant else None)
+        c["applicant_key"].append(_applicant_key(dossier, hasher))
+        c["submitted_at"].append(dossier.submitted_date)
+        c["accepted_at"].append(dossier.accepted_date)
+        c["appointment_at"].append(dossier.appointment_date)
+        c["completed_at"].append(dossier.completed_date)
+        c["returned_at"].append(dossier.returned_date)
+        c["updated_at"].append(dossier.updated_date)
+        c["status_id"].append(dossier.dossier_status.id)
+        c["vneid_authenticated"].append(dossier.vneid_authenticated)
+        c["connected_databases"].append(dossier.connected_databases)
+        c["inter_agency_copy"].append(dossier.inter_agency_copy)
+        c["extra_json"].append(
+            extra_json(
+                ("", dossier),
+                ("applicant.", dossier.applicant),
+                ("dossierStatus.", dossier.dossier_status),
+                redacted=("applicant.",),
+            )
+        )
+        (code, name, kind, amount, status, method, paid_at, receipt_no) = self.fees.values
+        for f in dossier.fees:
+            code.append(f.code)
+            name.append(f.name)
+            kind.append(f.kind)
+            amount.append(f.amount)
+            status.append(f.status)
+            method.append(f.method)
+            paid_at.append(f.paid_date)
+            receipt_no.append(f.receipt_no)
+        self.fees.close_row()
+        (fid, kind, component, result, has_url, digitized, reuse, from_store, signed, pushed) = (
+            self.files.values
+        )
+        for f in dossier.files:
+            fid.append(f.id)
+            kind.append(f.kind)
+            component.append(f.component_code)
+            result.append(f.result_code)
+            has_url.append(bool(f.url))
+            digitized.append(f.digitized)
+            reuse.append(f.reuse)
+            from_store.append(f.from_citizen_store)
+            signed.append(f.signed)
+            pushed.append(f.pushed_to_citizen_store)
+        self.files.close_row()
+        (
+            seq,
+            at,
+            action,
+            status_id,
+            from_code,
+            to_code,
+            officer,
+            has_note,
+            note_length,
+            doc,
+            new_at,
+        ) = self.history.values
+        for h in dossier.history:
+            seq.append(h.seq)
+            at.append(h.at)
+            action.append(h.action)
+            status_id.append(h.status_id)
+            from_code.append(h.from_agency_code)
+            to_code.append(h.to_agency_code)
+            officer.append(hasher(h.officer))
+            length = text_length(h.note)
+            has_note.append(length > 0)
+            note_length.append(length)
+            doc.append(h.document_no)
+            new_at.append(h.new_appointment_date)
+        self.history.close_row()
+        rating = dossier.rating
+        value, rated_at, channel = self.rating.values
+        value.append(rating.value if rating else None)
+        rated_at.append(rating.rated_at if rating else None)
+        channel.append(rating.channel if rating else None)
+        self.rating_missing.append(rating is None)
+        self.partitions.append(partition)
+
+    def batch(self, schema: pa.Schema, run_id: str, extracted_at) -> pa.RecordBatch:
+        """The rows as one record batch of `schema` (DOSSIER_SCHEMA plus, optionally, the
+        partition column last)."""
+        n = len(self)
+        arrays = {
+            name: _array(values, DOSSIER_SCHEMA.field(name).type)
+            for name, values in self.scalars.items()
+        }
+        arrays["fees"] = self.fees.list_array()
+        arrays["files"] = self.files.list_array()
+        arrays["history"] = self.history.list_array()
+        arrays["rating"] = self.rating.struct_array(self.rating_missing)
+        arrays["_run_id"] = pa.array([run_id] * n, pa.string())
+        arrays["_extracted_at"] = _array([extracted_at] * n, TS)
+        extra = [f.name for f in schema if f.name not in arrays]
+        for name in extra:  # the partition column
+            arrays[name] = pa.array(self.partitions, schema.field(name).type)
+        return pa.RecordBatch.from_arrays([arrays[f.name] for f in schema], schema=schema)

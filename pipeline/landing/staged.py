@@ -29,6 +29,7 @@ import pyarrow.parquet as pq
 from pipeline.landing.writer import write_atomic
 
 CHUNK_ROWS = 20_000
+BATCH_ROWS = 1_000
 EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
 MICROSECOND = dt.timedelta(microseconds=1)
 
@@ -70,9 +71,13 @@ class StagedDataset:
         self.dataset_dir = dataset_dir
         self.partition_column = partition_column
         # The partition column lives in the folder name only (Hive style).
+        self.row_schema = schema
         self.schema = schema.remove(schema.get_field_index(partition_column))
         self.run_id = run_id
         self.chunk_rows = chunk_rows
+        # Rows become Arrow batches every `BATCH_ROWS`: a chunk is held as Arrow, not as
+        # Python objects that the garbage collector would scan over and over.
+        self._batches: list[pa.RecordBatch] = []
         self._rows: list[dict] = []
         self._keys: list[str] = []
         self._instants: list[int] = []
@@ -84,32 +89,56 @@ class StagedDataset:
         self._rows.append(row)
         self._keys.append(key)
         self._instants.append(micros(instant))
-        if len(self._rows) >= self.chunk_rows:
+        if len(self._rows) >= BATCH_ROWS:
+            self._batch()
+            if len(self._keys) >= self.chunk_rows:
+                self._flush()
+
+    def add_batch(
+        self, batch: pa.RecordBatch, keys: list[str], instants: list[dt.datetime]
+    ) -> None:
+        """Rows already in Arrow (of the schema given, partition column included)."""
+        self._batch()
+        if batch.num_rows:
+            self._batches.append(batch)
+            self._keys.extend(keys)
+            self._instants.extend(micros(t) for t in instants)
+        if len(self._keys) >= self.chunk_rows:
             self._flush()
 
+    def _batch(self) -> None:
+        if self._rows:
+            self._batches.append(pa.RecordBatch.from_pylist(self._rows, schema=self.row_schema))
+            self._rows = []
+
     def _flush(self) -> None:
-        if not self._rows:
+        self._batch()
+        if not self._batches:
             return
         first = self._read
-        groups: dict[str, list[int]] = defaultdict(list)
-        for i, row in enumerate(self._rows):
-            groups[row.pop(self.partition_column)].append(i)
-        for value in sorted(groups):
-            positions = groups[value]
-            table = pa.Table.from_pylist([self._rows[i] for i in positions], schema=self.schema)
+        table = pa.Table.from_batches(self._batches, schema=self.row_schema)
+        self._batches = []
+        partitions = table.column(self.partition_column).to_numpy(zero_copy_only=False)
+        table = table.drop_columns([self.partition_column])
+        keys = np.array([key.encode("utf-8") for key in self._keys])
+        instants = np.array(self._instants, dtype=np.int64)
+        for value in sorted(set(partitions.tolist())):
+            mask = partitions == value
+            positions = np.flatnonzero(mask)
             name = f"{self.run_id}-{len(self._files):05d}.parquet"
             folder = f"{self.partition_column}={value}"
+            part = table.filter(pa.array(mask))
             self._files.append(
                 _File(
-                    staged=write_atomic(table, self.staging_dir / folder / name),
+                    staged=write_atomic(part, self.staging_dir / folder / name),
                     final=self.dataset_dir / folder / name,
-                    keys=np.array([self._keys[i].encode("utf-8") for i in positions]),
-                    instants=np.array([self._instants[i] for i in positions], dtype=np.int64),
-                    order=np.array(positions, dtype=np.int64) + first,
+                    keys=keys[positions],
+                    instants=instants[positions],
+                    order=positions.astype(np.int64) + first,
                 )
             )
-        self._read += len(self._rows)
-        self._rows, self._keys, self._instants = [], [], []
+        self._read += len(self._keys)
+        self._keys, self._instants = [], []
 
     def commit(self) -> int:
         """Drop superseded versions, move every file into the dataset; the rows landed."""
@@ -161,3 +190,4 @@ class StagedDataset:
         """Remove what is still staged (a failed or refused landing lands nothing)."""
         shutil.rmtree(self.staging_dir, ignore_errors=True)
         self._rows, self._keys, self._instants, self._files = [], [], [], []
+        self._batches = []

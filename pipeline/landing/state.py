@@ -17,6 +17,57 @@ WATERMARK_OVERLAP = dt.timedelta(minutes=30)
 TAIL_MARGIN = dt.timedelta(days=1)
 
 
+# A source's clock may run a little ahead of ours: change instants up to this far past the
+# run's start are taken as real; later ones are impossible (bad data or a broken source clock)
+# and the record is rejected. Either way the watermark never passes the run's own upper bound.
+CLOCK_SKEW_TOLERANCE = dt.timedelta(minutes=10)
+
+
+def future_after(started_at: dt.datetime) -> dt.datetime:
+    """Change instants after this are in the future for a run started at `started_at`."""
+    return started_at + CLOCK_SKEW_TOLERANCE
+
+
+def future_reason(field: str, instant: dt.datetime) -> str:
+    return f"{field} in the future: {instant.isoformat()} (after the run's start)"
+
+
+def watermark_bound(as_of: dt.datetime | None, started_at: dt.datetime) -> dt.datetime:
+    """The latest instant a run may record as read: its evaluation instant, and never later
+    than when it started. A record claiming a later change (clock skew, bad data) is landed
+    or rejected, but cannot move the watermark past this: the next run re-reads from here
+    (no change before that instant is skipped; re-reads never duplicate downstream)."""
+    return started_at if as_of is None else min(as_of, started_at)
+
+
+def next_watermark(
+    latest: dt.datetime | None,
+    previous: dt.datetime | None,
+    start: dt.datetime,
+    bound: dt.datetime,
+) -> dt.datetime:
+    """Where the next incremental run reads from (minus the overlap)."""
+    if latest is None:
+        return min(previous or start, bound)
+    return min(latest, bound)
+
+
+def resume_from(
+    previous: dt.datetime | None, history_start: dt.datetime, started_at: dt.datetime
+) -> tuple[dt.datetime, str | None]:
+    """Where an incremental run starts reading, and a note when the stored watermark cannot be
+    trusted: one in the future (written before watermarks were bounded) may have skipped
+    changes, so the run re-reads from HISTORY_START (idempotent: latest version wins)."""
+    if previous is None:
+        return history_start, None
+    if previous > future_after(started_at):
+        return history_start, (
+            f"stored watermark {previous.isoformat()} lies in the future; re-read from "
+            f"HISTORY_START {history_start.date().isoformat()}"
+        )
+    return previous - WATERMARK_OVERLAP, None
+
+
 def tail_start(as_of: dt.datetime | None) -> dt.datetime:
     """Where the sequential tail of a crawl starts: never after the source's clock."""
     current = dt.datetime.now(dt.UTC)

@@ -13,6 +13,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 
 import numpy as np
+import orjson
 from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
@@ -56,7 +57,13 @@ class BadRequest(Exception):
 
 
 def dumps(payload) -> bytes:
-    return json.dumps(payload, ensure_ascii=False, separators=(",", ":")).encode()
+    """Compact UTF-8 JSON. orjson writes it several times faster; what it refuses (integers
+    past 64 bits, text that is not valid Unicode) goes through the standard encoder as
+    before."""
+    try:
+        return orjson.dumps(payload)
+    except TypeError:
+        return json.dumps(payload, ensure_ascii=False, separators=(",", ":")).encode()
 
 
 def json_response(payload, status: int = 200, headers: dict | None = None) -> Response:

@@ -8,6 +8,7 @@ arrays so that moving an instant by working seconds costs a few integer operatio
 from __future__ import annotations
 
 import datetime as dt
+import functools
 
 from pipeline.workcal import DAY_MINUTES, MORNING_MINUTES, VN_TZ, WorkingCalendar
 
@@ -34,23 +35,34 @@ def local_date(t: int) -> dt.date:
     return dt.date.fromordinal(719163 + (t + OFFSET) // DAY)
 
 
+@functools.lru_cache(maxsize=4096)
+def _day(days: int) -> tuple[str, str]:
+    """`YYYY-MM-DD` and `YYYYMMDD` of a local day (days since 1970-01-01)."""
+    d = dt.date.fromordinal(719163 + days)
+    return f"{d.year:04d}-{d.month:02d}-{d.day:02d}", f"{d.year:04d}{d.month:02d}{d.day:02d}"
+
+
+def _local(t: int) -> tuple[int, int, int, int]:
+    days, second = divmod(t + OFFSET, DAY)
+    hour, second = divmod(second, 3600)
+    minute, second = divmod(second, 60)
+    return days, hour, minute, second
+
+
 def iso(t: int | None) -> str | None:
     """`2025-07-02T08:30:00.000+0700` (sources.md A)."""
     if t is None:
         return None
-    d = _UNIX + dt.timedelta(seconds=t + OFFSET)
-    return (
-        f"{d.year:04d}-{d.month:02d}-{d.day:02d}T{d.hour:02d}:{d.minute:02d}:"
-        f"{d.second:02d}.000+0700"
-    )
+    days, hour, minute, second = _local(t)
+    return f"{_day(days)[0]}T{hour:02d}:{minute:02d}:{second:02d}.000+0700"
 
 
 def compact(t: int | None) -> str:
     """`yyyyMMddHHmmss` in Vietnam time, `""` when absent (sources.md B.1)."""
     if t is None:
         return ""
-    d = _UNIX + dt.timedelta(seconds=t + OFFSET)
-    return f"{d.year:04d}{d.month:02d}{d.day:02d}{d.hour:02d}{d.minute:02d}{d.second:02d}"
+    days, hour, minute, second = _local(t)
+    return f"{_day(days)[1]}{hour:02d}{minute:02d}{second:02d}"
 
 
 class Clock:

@@ -12,11 +12,13 @@ change what is served, never the world.
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
 import itertools
 import random
 import threading
 from collections import Counter
 
+from pipeline.simulator import clock
 from pipeline.simulator.keys import mix64
 
 REQUEST_FAULTS = ("server_error", "rate_limit", "slow", "reset", "truncate")
@@ -25,6 +27,9 @@ SLOW_SECONDS = 20.0  # longer than any sane client read timeout
 RETRY_AFTER_SECONDS = 1
 SHIFT_SECONDS = 3600  # how far the world's clock jumps when a crawl sees records move
 DUPLICATE_MAX = 5  # a page repeats up to this many records of the previous page
+# A future-dated record claims a change this far ahead (a mistyped century: bad data that no
+# real clock will ever reach, so the record stays impossible whenever the tests run).
+FUTURE_DATED_SECONDS = 100 * 365 * 86400
 ADMIN_PREFIX = "/_sim"
 
 
@@ -88,9 +93,14 @@ class Faults:
 
 # --- record faults ----------------------------------------------------------------------
 def malform_dossier(record: dict, rng: random.Random) -> None:
-    """Break one thing in a one-stop dossier: a date, the status id, a key or a type."""
-    kind = rng.randrange(4)
-    if kind == 0:
+    """Break one thing in a one-stop dossier: a date, the status id, a key or a type. A broken
+    date may also be a well-formed `updatedDate` far in the future (bad data); the record is
+    still listed where its real change instant sorts it."""
+    kind = rng.randrange(5)
+    if kind == 4:
+        updated = clock.epoch(dt.datetime.fromisoformat(record["updatedDate"]))
+        record["updatedDate"] = clock.iso(updated + FUTURE_DATED_SECONDS)
+    elif kind == 0:
         record["updatedDate"] = rng.choice(
             ("2025-13-45T99:61:00.000+0700", "not-a-date", "20251302083000")
         )

@@ -13,7 +13,7 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -96,8 +96,12 @@ def run_simulator(
     token_ttl: int = 300,
     session_ttl: int = 1800,
     log_path: Path | None = None,
+    while_starting: Callable[[], None] | None = None,
 ) -> Iterator[SimulatorHandle]:
-    """Start a simulator process on 127.0.0.1, wait until it answers, stop it on exit."""
+    """Start a simulator process on 127.0.0.1, wait until it answers, stop it on exit.
+
+    `while_starting` runs in this process while the simulator builds its world (e.g. heavy
+    imports of the caller), before waiting for it to answer."""
     settings = Settings(
         as_of=as_of if isinstance(as_of, dt.datetime) else dt.datetime.fromisoformat(as_of),
         seed=seed,
@@ -118,6 +122,8 @@ def run_simulator(
         serve_command(settings, "127.0.0.1", port), cwd=REPO_ROOT, env=env, stdout=log, stderr=log
     )
     try:
+        if while_starting is not None:
+            while_starting()
         _wait_ready(process, f"{base}/_sim/health")
         yield SimulatorHandle(
             base_url=base,

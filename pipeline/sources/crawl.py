@@ -68,6 +68,24 @@ def month_windows(start: dt.datetime, end: dt.datetime) -> list[tuple[dt.datetim
     return windows
 
 
+def split(
+    windows: list[tuple[dt.datetime, dt.datetime]], at_least: int
+) -> list[tuple[dt.datetime, dt.datetime]]:
+    """The windows, the longest halved (at whole seconds) until there are `at_least`: a short
+    crawl (the last weeks of changes) still keeps every worker's request in flight, since
+    the pages of one window are read one after another (keyset)."""
+    windows = list(windows)
+    while 0 < len(windows) < at_least:
+        i = max(range(len(windows)), key=lambda n: windows[n][1] - windows[n][0])
+        lo, hi = windows[i]
+        half = (hi - lo) // 2
+        half -= dt.timedelta(microseconds=half.microseconds)
+        if half < dt.timedelta(hours=1):
+            break
+        windows[i : i + 1] = [(lo, lo + half), (lo + half, hi)]
+    return windows
+
+
 @dataclass(frozen=True)
 class _Failure:
     exc: BaseException
@@ -86,10 +104,21 @@ class KeysetCrawler:
         self.resolution = resolution
         self.workers = max(1, workers)
 
-    def crawl(self, start: dt.datetime, tail_from: dt.datetime) -> Iterator[list]:
-        """Pages of every record whose instant is at or after `start`."""
-        yield from self.pages_of_windows(month_windows(start, tail_from))
-        yield from self.window(max(start, tail_from), None)
+    def crawl(
+        self, start: dt.datetime, tail_from: dt.datetime, present: dt.datetime | None = None
+    ) -> Iterator[list]:
+        """Pages of every record whose instant is at or after `start`.
+
+        `present` (the latest instant the source can truly hold, e.g. our clock plus a skew
+        tolerance) bounds the tail: [tail_from, present) is read first, then [present, ∞).
+        Inside a bounded window only instants inside it move the cursor, so a record claiming
+        a far-future change (bad data) can never make the crawl jump over the real ones."""
+        yield from self.pages_of_windows(split(month_windows(start, tail_from), 2 * self.workers))
+        tail = max(start, tail_from)
+        if present is not None and present > tail:
+            yield from self.window(tail, present)
+            tail = present
+        yield from self.window(tail, None)
 
     def pages_of_windows(self, windows: list[tuple[dt.datetime, dt.datetime]]) -> Iterator[list]:
         """Pages of every window, read by `workers` threads, as they arrive: the pages of one

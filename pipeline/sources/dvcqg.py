@@ -57,7 +57,16 @@ def parse_compact(value: object) -> dt.datetime | None:
         return None
     if not isinstance(value, str) or len(value) != 14 or not value.isdigit():
         raise ValueError(f"not a yyyyMMddHHmmss timestamp: {value!r}")
-    return dt.datetime.strptime(value, COMPACT_FORMAT).replace(tzinfo=VN_TZ)
+    # fixed-width fields (the format's own definition), read without strptime's regex
+    return dt.datetime(
+        int(value[0:4]),
+        int(value[4:6]),
+        int(value[6:8]),
+        int(value[8:10]),
+        int(value[10:12]),
+        int(value[12:14]),
+        tzinfo=VN_TZ,
+    )
 
 
 def _instant_of(field: str):
@@ -219,19 +228,25 @@ class DvcqgClient:
         return answer
 
     def dossier_copies(
-        self, synced_from: dt.datetime, tail_from: dt.datetime | None = None
+        self,
+        synced_from: dt.datetime,
+        tail_from: dt.datetime | None = None,
+        present: dt.datetime | None = None,
     ) -> Iterator[list[dict]]:
         """Pages of the synced copies (DongBoHoSoMC) with `NgayDongBo` ≥ `synced_from`."""
         return self._crawler(DOSSIER_COPIES, "NgayDongBo").crawl(
-            synced_from, tail_from or synced_from
+            synced_from, tail_from or synced_from, present
         )
 
     def petitions(
-        self, updated_from: dt.datetime, tail_from: dt.datetime | None = None
+        self,
+        updated_from: dt.datetime,
+        tail_from: dt.datetime | None = None,
+        present: dt.datetime | None = None,
     ) -> Iterator[list[dict]]:
         """Pages of the PAKN with `NgayCapNhat` ≥ `updated_from`."""
         return self._crawler(PETITIONS, "NgayCapNhat").crawl(
-            updated_from, tail_from or updated_from
+            updated_from, tail_from or updated_from, present
         )
 
     def _crawler(self, service: str, instant_field: str) -> KeysetCrawler:

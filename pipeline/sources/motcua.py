@@ -156,14 +156,18 @@ class MotcuaClient:
             page += 1
 
     def dossiers_updated(
-        self, updated_from: dt.datetime, tail_from: dt.datetime | None = None
+        self,
+        updated_from: dt.datetime,
+        tail_from: dt.datetime | None = None,
+        present: dt.datetime | None = None,
     ) -> Iterator[list[dict]]:
         """Pages of every dossier with `updatedDate` ≥ `updated_from`.
 
         `tail_from` (not later than the source's clock) lets the span before it be read in
-        parallel windows; None reads everything in one sequential keyset pass.
+        parallel windows; None reads everything in one sequential keyset pass. `present`
+        bounds the tail so future-dated records cannot move the cursor (see `crawl.py`).
         """
-        return self._crawler({}).crawl(updated_from, tail_from or updated_from)
+        return self._crawler({}).crawl(updated_from, tail_from or updated_from, present)
 
     def dossiers_accepted(
         self, accepted_from: dt.date, accepted_to: dt.date

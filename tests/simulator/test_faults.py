@@ -167,9 +167,13 @@ def _problems(record: dict) -> list[str]:
     if record.get("dossierStatus", {}).get("id") not in VALID_STATUS:
         problems.append("unknown status")
     try:
-        dt.datetime.fromisoformat(str(record.get("updatedDate")))
+        updated = dt.datetime.fromisoformat(str(record.get("updatedDate")))
     except ValueError:
         problems.append("bad date")
+    else:
+        # well formed, but years past any clock: an impossible change instant
+        if updated.tzinfo is None or updated > dt.datetime.now(dt.UTC) + dt.timedelta(days=365):
+            problems.append("future date")
     if not isinstance(record.get("applyMethod", {}).get("id"), int):
         problems.append("wrong type")
     return problems
