@@ -24,7 +24,7 @@ $(UV):
 
 # The environment is rebuilt from the lock file whenever the lock or the project changes.
 $(STAMP): $(UV) uv.lock pyproject.toml
-	$(UV) sync --frozen --python $(PYTHON)
+	$(UV) sync --frozen --compile-bytecode --python $(PYTHON)
 	@touch $@
 
 # The dbt manifest must exist before the Dagster definitions are imported.

@@ -187,4 +187,3 @@ def _add_months(ts: dt.datetime, months: int) -> dt.datetime:
     next_month = dt.date(year + month // 12, month % 12 + 1, 1)
     last_day = (next_month - dt.timedelta(days=1)).day
     return ts.replace(year=year, month=month, day=min(ts.day, last_day))
-
