@@ -20,6 +20,29 @@ HISTORY_START = "2024-01-01"
 TEST_SCALE = 0.03
 
 
+_SUITE_SECONDS: dict[str, float] = {}
+_SUITE_TESTS: dict[str, int] = {}
+
+
+def pytest_runtest_logreport(report: pytest.TestReport) -> None:
+    """Time spent per suite (setup + call + teardown), summed by folder or file under tests/."""
+    parts = report.nodeid.split("::")[0].split("/")
+    suite = "/".join(parts[:2]) if len(parts) > 2 else "/".join(parts)
+    _SUITE_SECONDS[suite] = _SUITE_SECONDS.get(suite, 0.0) + report.duration
+    if report.when == "call":
+        _SUITE_TESTS[suite] = _SUITE_TESTS.get(suite, 0) + 1
+
+
+def pytest_terminal_summary(terminalreporter) -> None:
+    """What each suite cost, so CI shows e.g. that the reliability suite fits its budget."""
+    if not _SUITE_SECONDS:
+        return
+    terminalreporter.section("time per suite")
+    for suite, seconds in sorted(_SUITE_SECONDS.items(), key=lambda kv: -kv[1]):
+        tests = _SUITE_TESTS.get(suite, 0)
+        terminalreporter.write_line(f"{seconds:8.1f} s  {tests:4d} tests  {suite}")
+
+
 @dataclass
 class PipelineRun:
     result: dg.ExecuteInProcessResult
