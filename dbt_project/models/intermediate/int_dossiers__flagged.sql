@@ -62,29 +62,14 @@ flagged as (
         coalesce(versions.result_is_document, current_versions.result_is_document, false)
             as result_is_document,
         coalesce(versions.citizen_facing, current_versions.citizen_facing, false) as citizen_facing,
-        {{ any_element(
-            'dossiers.files', 'file',
-            "file.kind = 'RESULT' and file.has_url and coalesce(file.result_code, '') <> ''"
-        ) }} as has_e_result,
-        {{ any_element('dossiers.files', 'file', "file.kind = 'RESULT'") }} as has_result_file,
-        {{ any_element('dossiers.files', 'file', "file.kind = 'COMPONENT' and file.digitized") }}
-            as has_digitized_component,
-        {{ any_element('dossiers.files', 'file', 'file.reuse in (1, 2)') }} as has_reused_file,
-        {{ any_element(
-            'dossiers.files', 'file',
-            "file.from_citizen_store or (file.kind = 'RESULT' and file.pushed_to_citizen_store)"
-        ) }} as uses_citizen_store,
-        dossiers.vneid_authenticated
-            or coalesce({{ list_has('dossiers.connected_databases', "'CSDLQG_DAN_CU'") }}, false)
-            as uses_citizen_data,
-        -- PAYMENT_DOSSIER_ONLINE's population: a payable line (amount > 0, not exempt).
-        {{ any_element('dossiers.fees', 'fee', "fee.amount > 0 and fee.status <> 'EXEMPT'") }}
-            as has_payable_fee,
-        -- REFUNDED lines are not paid (§4); the one-stop record is the system of record.
-        {{ any_element(
-            'dossiers.fees', 'fee',
-            "fee.status = 'PAID' and fee.method in ('ONLINE_NATIONAL', 'ONLINE_PROVINCIAL')"
-        ) }} as paid_online,
+        dossiers.has_e_result,
+        dossiers.has_result_file,
+        dossiers.has_digitized_component,
+        dossiers.has_reused_file,
+        dossiers.uses_citizen_store,
+        dossiers.uses_citizen_data,
+        dossiers.has_payable_fee,
+        dossiers.paid_online,
         national_copies.national_code is not null as has_national_copy,
         coalesce(national_copies.fee_line_count, 0) > 0 as national_copy_has_fees,
         dossiers.rating,

@@ -77,20 +77,11 @@ select
     cast(null as {{ instant_type() }}) as synced_at,
     cast(null as integer) as national_copy_status,
     coalesce(procedures.fee_amount, 0) > 0 as fee_bearing,
-    {{ any_element(
-        'dossiers.fees', 'fee',
-        "fee.status = 'PAID' and fee.method in ('ONLINE_NATIONAL', 'ONLINE_PROVINCIAL')"
-    ) }} as paid_online,
-    {{ any_element('dossiers.files', 'file', "file.kind = 'COMPONENT' and file.digitized") }}
-        as is_digitized,
-    {{ any_element(
-        'dossiers.files', 'file',
-        "file.kind = 'RESULT' and file.has_url and coalesce(file.result_code, '') <> ''"
-    ) }} as has_e_result,
-    {{ any_element('dossiers.files', 'file', 'file.reuse in (1, 2)') }} as reused_data,
-    dossiers.vneid_authenticated
-        or coalesce({{ list_has('dossiers.connected_databases', "'CSDLQG_DAN_CU'") }}, false)
-        as vneid_or_population_db,
+    dossiers.paid_online,
+    dossiers.has_digitized_component as is_digitized,
+    dossiers.has_e_result,
+    dossiers.has_reused_file as reused_data,
+    dossiers.uses_citizen_data as vneid_or_population_db,
     dossiers.rating,
     case
         when coalesce(dossiers.accepted_at, dossiers.submitted_at) < cast('2025-07-01' as {{ instant_type() }})

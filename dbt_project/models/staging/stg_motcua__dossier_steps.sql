@@ -10,9 +10,31 @@
 -- depends_on: {{ ref('stg_motcua__dossiers_changed') }}
 with
 
-dossiers as (
-    select dossier_id, history from {{ ref('stg_motcua__dossiers') }}
+-- The history of each staged dossier's version, read from the landed record by the version
+-- keys stg_motcua__dossiers keeps (that table does not carry the nested history itself).
+source as (
+    select id, updated_at, _extracted_at, _run_id, history
+    from {{ source('raw', 'motcua_dossiers') }}
+    {% if recomputes_subset() -%}
+    -- A recomputed dossier's latest version is in one of the runs landed since the last build.
+    where _run_id in {{ new_runs('motcua/dossiers') }}
+    {%- endif %}
+),
+
+staged as (
+    select dossier_id, source_updated_at, source_extracted_at, source_run_id
+    from {{ ref('stg_motcua__dossiers') }}
     where {{ only_changed('dossier_id', 'stg_motcua__dossiers_changed') }}
+),
+
+dossiers as (
+    select staged.dossier_id, source.history
+    from staged
+    inner join source
+        on source.id = staged.dossier_id
+        and source.updated_at = staged.source_updated_at
+        and source._extracted_at = staged.source_extracted_at
+        and source._run_id = staged.source_run_id
 ),
 
 steps as (

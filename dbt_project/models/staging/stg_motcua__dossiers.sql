@@ -10,8 +10,10 @@
     incremental_strategy='append',
     pre_hook="{{ delete_dossiers('stg_motcua__dossiers_changed') }}",
 ) }}
--- The latest version is chosen on narrow keys and the whole record fetched once: a window
--- over the wide records (history, files, fees) cost most of this model's time.
+-- The latest version is chosen on narrow keys and the record fetched once: a window over the
+-- wide records (history, files, fees) cost most of this model's time. The nested lists are
+-- reduced here to the per-dossier flags the models downstream test, so that this table, read
+-- by many models, stays narrow.
 -- depends_on: {{ ref('stg_motcua__dossiers_changed') }}
 with
 
@@ -88,14 +90,39 @@ renamed as (
         latest.status_id as vendor_status_id,
         status_map.national_status,
         coalesce(latest.vneid_authenticated, false) as vneid_authenticated,
-        latest.connected_databases,
         coalesce(latest.inter_agency_copy, false) as inter_agency_copy,
-        latest.fees,
-        latest.files,
+        -- The per-dossier facts of the nested lists (files, fee lines, connected databases),
+        -- computed in this one pass; the lists themselves are not kept (the history is read
+        -- from the landed record by stg_motcua__dossier_steps, by the version keys below).
+        {{ any_element(
+            'latest.files', 'file',
+            "file.kind = 'RESULT' and file.has_url and coalesce(file.result_code, '') <> ''"
+        ) }} as has_e_result,
+        {{ any_element('latest.files', 'file', "file.kind = 'RESULT'") }} as has_result_file,
+        {{ any_element('latest.files', 'file', "file.kind = 'COMPONENT' and file.digitized") }}
+            as has_digitized_component,
+        {{ any_element('latest.files', 'file', 'file.reuse in (1, 2)') }} as has_reused_file,
+        {{ any_element(
+            'latest.files', 'file',
+            "file.from_citizen_store or (file.kind = 'RESULT' and file.pushed_to_citizen_store)"
+        ) }} as uses_citizen_store,
+        coalesce(latest.vneid_authenticated, false)
+            or coalesce({{ list_has('latest.connected_databases', "'CSDLQG_DAN_CU'") }}, false)
+            as uses_citizen_data,
+        -- PAYMENT_DOSSIER_ONLINE's population: a payable line (amount > 0, not exempt).
+        {{ any_element('latest.fees', 'fee', "fee.amount > 0 and fee.status <> 'EXEMPT'") }}
+            as has_payable_fee,
+        -- REFUNDED lines are not paid (§4); the one-stop record is the system of record.
+        {{ any_element(
+            'latest.fees', 'fee',
+            "fee.status = 'PAID' and fee.method in ('ONLINE_NATIONAL', 'ONLINE_PROVINCIAL')"
+        ) }} as paid_online,
         latest.rating.value as rating,
         latest.rating.rated_at as rated_at,
-        latest.history,
-        latest.reception_month
+        latest.reception_month,
+        -- The landed version this row is (with source_updated_at), for the history's reader.
+        latest._extracted_at as source_extracted_at,
+        latest._run_id as source_run_id
     from latest
     left join status_map on status_map.vendor_status_id = latest.status_id
     where latest.agency_code in (select unit_code from known_units)
