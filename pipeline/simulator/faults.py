@@ -162,13 +162,21 @@ class RequestFaultMiddleware:
                 b'{"error":"Too Many Requests"}',
                 [(b"retry-after", str(RETRY_AFTER_SECONDS).encode())],
             )
-        if rolls["slow"]:
-            await asyncio.sleep(self.faults.slow_seconds)
-        if rolls["reset"] or rolls["truncate"]:
-            return await self._cut(scope, receive, send, reset=rolls["reset"])
+        if rolls["slow"] or rolls["reset"] or rolls["truncate"]:
+            return await self._altered(
+                scope,
+                receive,
+                send,
+                slow=rolls["slow"],
+                reset=rolls["reset"],
+                truncate=rolls["truncate"],
+            )
         return await self.app(scope, receive, send)
 
-    async def _cut(self, scope, receive, send, reset: bool):
+    async def _altered(self, scope, receive, send, slow: bool, reset: bool, truncate: bool):
+        """The request is handled when it arrives; only its answer is late or broken. A slow
+        request is thus handled while its client still waits: one the client gave up on
+        cannot change what is served (fault `shift`) after the client has gone."""
         start, chunks = {}, []
 
         async def capture(message):
@@ -178,7 +186,13 @@ class RequestFaultMiddleware:
                 chunks.append(message.get("body", b""))
 
         await self.app(scope, receive, capture)
+        if slow:
+            await asyncio.sleep(self.faults.slow_seconds)
         body = b"".join(chunks)
+        if not (reset or truncate):
+            await send(start)
+            await send({"type": "http.response.body", "body": body})
+            return
         cut = body[: max(len(body) * 3 // 5, 1)]
         if reset:
             headers = [(k, v) for k, v in start["headers"] if k.lower() != b"content-length"]

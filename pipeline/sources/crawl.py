@@ -9,7 +9,7 @@ duplicate the caller deduplicates by key), never skipped.
 
 Concurrency without losses: the span before `tail_from` is cut into bounded windows read in
 parallel; a record that changes during the crawl can only move to an instant after the
-source's clock, so it always lands in the open-ended tail window, which is read last, alone.
+source's clock, so it always lands in the tail window, which is read last, alone.
 `tail_from` must therefore not be later than the source's clock when the crawl starts.
 
 Memory stays bounded whatever the size of the source: pages are handed over as they arrive
@@ -110,15 +110,20 @@ class KeysetCrawler:
         """Pages of every record whose instant is at or after `start`.
 
         `present` (the latest instant the source can truly hold, e.g. our clock plus a skew
-        tolerance) bounds the tail: [tail_from, present) is read first, then [present, ∞).
+        tolerance) bounds the tail: [present, ∞) is read first, then [tail_from, present).
         Inside a bounded window only instants inside it move the cursor, so a record claiming
-        a far-future change (bad data) can never make the crawl jump over the real ones."""
+        a far-future change (bad data) can never make the crawl jump over the real ones.
+        [tail_from, present) is read last: a record that changes during the crawl moves to an
+        instant after the source's clock and before `present`, into this window, so it is
+        seen as long as the crawl is still reading. Read before [present, ∞), a record that
+        changed while that last window was read would be lost to this run."""
         yield from self.pages_of_windows(split(month_windows(start, tail_from), 2 * self.workers))
         tail = max(start, tail_from)
         if present is not None and present > tail:
+            yield from self.window(present, None)
             yield from self.window(tail, present)
-            tail = present
-        yield from self.window(tail, None)
+        else:
+            yield from self.window(tail, None)
 
     def pages_of_windows(self, windows: list[tuple[dt.datetime, dt.datetime]]) -> Iterator[list]:
         """Pages of every window, read by `workers` threads, as they arrive: the pages of one

@@ -245,3 +245,32 @@ def test_stats_count_requests_per_endpoint(faulty):
     assert body["totalPages"] == 1
     requests = httpx.get(faulty.admin("stats")).json()["requests"]
     assert requests["/motcua/pa/dossier/search"] == 2
+
+
+def test_a_request_given_up_on_never_moves_the_world_later():
+    """A slow request is handled when it arrives, only its answer is late: once its client
+    gave up, it cannot move the world (fault `shift`) behind the client's back, e.g. after a
+    crawl ended and before its result is checked against the truth."""
+    with run_simulator(scale=0.002, as_of=AS_OF, fault_seed=7) as handle:
+        session = httpx.post(
+            f"{handle.dvcqg_base_url}/auth",
+            json={"username": handle.dvcqg_username, "password": handle.dvcqg_password},
+        ).json()["session"]
+        response = httpx.post(
+            handle.admin("faults"), json={"rates": {"slow": 1.0, "shift": 1.0}, "slowSeconds": 3}
+        )
+        assert response.status_code == 200, response.text
+        with pytest.raises(httpx.ReadTimeout):
+            httpx.post(
+                f"{handle.dvcqg_base_url}/integration",
+                json={
+                    "session": session,
+                    "madonvi": handle.root_agency_code,
+                    "service": "LayDanhSachHoSoDongBo",
+                },
+                timeout=1,
+            )
+        moved = httpx.get(handle.admin("stats")).json()["asOf"]
+        time.sleep(3.5)
+        assert httpx.get(handle.admin("stats")).json()["asOf"] == moved
+        assert moved == "2026-11-20T09:00:00.000+0700"
