@@ -143,8 +143,12 @@ class Simulator:
         self.world.index(at)
 
     def shift(self) -> None:
-        """A crawl sees records move: the world's clock jumps forward (fault `shift`)."""
-        self.move_to(self.at + F.SHIFT_SECONDS)
+        """A crawl sees records move: the world's clock jumps forward (fault `shift`).
+        Read and written under one lock, so two shifts at once are two jumps, never one."""
+        with self._lock:
+            self.at += F.SHIFT_SECONDS
+            at = self.at
+        self.world.index(at)
 
     # --- one-stop authentication ---------------------------------------------------------
     def issue_token(self, form) -> Response:
