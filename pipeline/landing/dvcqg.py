@@ -149,7 +149,7 @@ class DvcqgLanding:
             watermark_from=start,
             note=note,
         )
-        future = future_after(started_at)
+        future = future_after(started_at, as_of)
         # Streamed: rows staged as read, moved in after the gate (see landing/staged.py).
         staged = StagedDataset(
             staging_dir=staging_dir(self.settings, self.run_id, asset),

@@ -193,7 +193,7 @@ class MotcuaLanding:
         )
         staged = self._staged_dossiers(result)
         try:
-            future = future_after(started_at)
+            future = future_after(started_at, as_of)
             pages = self.client.dossiers_updated(start, tail_start(as_of), future)
             latest = stage_dossiers(
                 pages, known_status_ids(), result, self.hasher, staged, self.run_id, future

@@ -23,13 +23,17 @@ TAIL_MARGIN = dt.timedelta(days=1)
 CLOCK_SKEW_TOLERANCE = dt.timedelta(minutes=10)
 
 
-def future_after(started_at: dt.datetime) -> dt.datetime:
-    """Change instants after this are in the future for a run started at `started_at`."""
-    return started_at + CLOCK_SKEW_TOLERANCE
+def future_after(started_at: dt.datetime, as_of: dt.datetime | None = None) -> dt.datetime:
+    """Change instants after this are in the future for a run started at `started_at` that
+    evaluates the sources as of `as_of`: the later of the two is the run's present (a run
+    evaluated ahead of the wall clock, as a replay or a simulated world, reads changes up to
+    its AS_OF), plus the clock-skew tolerance."""
+    present = started_at if as_of is None else max(started_at, as_of)
+    return present + CLOCK_SKEW_TOLERANCE
 
 
 def future_reason(field: str, instant: dt.datetime) -> str:
-    return f"{field} in the future: {instant.isoformat()} (after the run's start)"
+    return f"{field} in the future: {instant.isoformat()} (after the run's start and AS_OF)"
 
 
 def watermark_bound(as_of: dt.datetime | None, started_at: dt.datetime) -> dt.datetime:
