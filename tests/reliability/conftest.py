@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import itertools
 import json
 import math
 import os
@@ -150,7 +151,8 @@ class PipelineProcess:
     started: float
     phases: dict[str, float] = field(default_factory=dict)
     _offset: int = 0
-    _steps: set[str] = field(default_factory=set)
+    # Dagster steps in the order they started, with when the watcher first saw each start.
+    steps: dict[str, float] = field(default_factory=dict)
 
     def wait(self, timeout: float = RUN_TIMEOUT) -> dict:
         try:
@@ -180,11 +182,11 @@ class PipelineProcess:
             return "published"
         if folder.exists() and any(folder.glob(f".{ws.warehouse_path.name}.*.tmp")):
             return "copying"
-        if "publish__warehouse" in self._steps:
+        if "publish__warehouse" in self.steps:
             return "publish"
-        if "warehouse_models" in self._steps:
+        if "warehouse_models" in self.steps:
             return "dbt"
-        if any(step.startswith("raw__") for step in self._steps):
+        if any(step.startswith("raw__") for step in self.steps):
             return "extraction"
         return "starting"
 
@@ -195,9 +197,16 @@ class PipelineProcess:
             chunk = fh.read()
         end = chunk.rfind(b"\n") + 1
         self._offset += end
+        now = time.time()
         for line in chunk[:end].decode("utf-8", "replace").splitlines():
             if "STEP_START" in line and 'Started execution of step "' in line:
-                self._steps.add(line.split('Started execution of step "')[1].split('"')[0])
+                step = line.split('Started execution of step "')[1].split('"')[0]
+                self.steps.setdefault(step, now)
+
+    def step_passed(self, step: str) -> bool:
+        """Whether a step that started after `step` has started."""
+        order = list(self.steps)
+        return step in order and order.index(step) < len(order) - 1
 
     def watch(self, until: Callable[[str, float], bool], poll: float = 0.005) -> str | None:
         """Poll the phase (recording when each is first seen) until `until(phase, seconds in
@@ -323,6 +332,7 @@ class Reference:
     fingerprint: dict[str, TablePrint]
     tables: set[str]
     phases: dict[str, float]
+    steps: dict[str, float]
     expected_ids: set[str]
     malformed_ids: set[str]
 
@@ -330,6 +340,15 @@ class Reference:
         if phase not in self.phases or following not in self.phases:
             return default  # too short to be seen by the watcher
         return self.phases[following] - self.phases[phase]
+
+    def raw_steps(self) -> list[tuple[str, float]]:
+        """The landing steps in the order they ran, each with its duration (until the next
+        step started)."""
+        return [
+            (step, following - started)
+            for (step, started), (_, following) in itertools.pairwise(self.steps.items())
+            if step.startswith("raw__")
+        ]
 
     def copy_published(self, ws: Workspace) -> None:
         """Give a fresh workspace the reference's published warehouse as its last good one."""
@@ -360,6 +379,7 @@ def reference(rel_sim, tmp_path_factory, figures) -> Reference:
         fingerprint(ws.warehouse_path),
         public_tables(ws.warehouse_path),
         dict(run.phases),
+        dict(run.steps),
         expected,
         malformed,
     )

@@ -5,12 +5,17 @@ half-built; the rerun then equals an uninterrupted run: same rows, no duplicate,
 
 The workspace starts as a first deployment would after a restore: the last good published
 warehouse (the reference's) and an empty raw zone, so the killed extractions are full ones.
-Kill points are drawn (seeded) inside the phase durations measured on the reference run.
+Kill points are drawn (seeded) from the reference run: during extraction, a landing step and a
+moment inside its duration, counted from when this run starts that step (so a run whose
+extraction is faster or slower than the reference's, under load or with a warm simulator, is
+still killed inside the step, or as the next landing step starts); during the dbt build and
+publication, a moment inside the phase's duration.
 """
 
 from __future__ import annotations
 
 import random
+import time
 
 import pytest
 
@@ -35,9 +40,18 @@ def crash_ws(rel_sim, reference, tmp_path_factory) -> Workspace:
     return ws
 
 
-def kill_in(ws: Workspace, name: str, phase: str, delay: float, figures, reference, **start):
-    """Start a run, SIGKILL it `delay` seconds into `phase` (or as soon as it passes the phase),
-    then check the published warehouse."""
+def kill_in(
+    ws: Workspace,
+    name: str,
+    phase: str,
+    delay: float,
+    figures,
+    reference,
+    step: str | None = None,
+    **start,
+):
+    """Start a run, SIGKILL it `delay` seconds into `phase` (or, given `step`, into that step;
+    or as soon as it passes the phase or the step), then check the published warehouse."""
     before = ws.warehouse_path.stat().st_ino
     run = ws.start(name, **start)
     order = ["starting", "extraction", "dbt", "publish", "copying", "published"]
@@ -45,7 +59,11 @@ def kill_in(ws: Workspace, name: str, phase: str, delay: float, figures, referen
     def due(current: str, seconds: float) -> bool:
         if current == "starting" or order.index(current) < order.index(phase):
             return False
-        return current != phase or seconds >= delay
+        if current != phase or step is None:
+            return current != phase or seconds >= delay
+        if step not in run.steps:
+            return False
+        return time.time() - run.steps[step] >= delay or run.step_passed(step)
 
     seen = run.watch(due)
     assert seen is not None, f"{name} ended before reaching {phase}: {run.wait()}"
@@ -55,7 +73,13 @@ def kill_in(ws: Workspace, name: str, phase: str, delay: float, figures, referen
     assert fingerprint(ws.warehouse_path) == reference.fingerprint
     published = "previous good" if after == before else "new complete"
     figures.kills.append(
-        {"run": name, "phase": seen, "after_seconds": round(delay, 3), "published": published}
+        {
+            "run": name,
+            "phase": seen,
+            "step": step,
+            "after_seconds": round(delay, 3),
+            "published": published,
+        }
     )
     figures.run(name, survived=True, outcome="killed")
     figures.checks["published_checked_after_kill"] += 1
@@ -65,15 +89,13 @@ def kill_in(ws: Workspace, name: str, phase: str, delay: float, figures, referen
 def test_kills_during_extraction_leave_the_published_warehouse_untouched(
     crash_ws, reference, figures
 ):
-    span = reference.phase_seconds("extraction", "dbt")
+    landings = reference.raw_steps()
     for n in range(KILLS_PER_PHASE):
+        step, seconds = rng.choice(landings)
+        # The last landing step is followed by the dbt build: killed as it starts.
+        delay = 0.0 if step == landings[-1][0] else rng.uniform(0, 0.9 * seconds)
         seen = kill_in(
-            crash_ws,
-            f"kill-extract-{n}",
-            "extraction",
-            rng.uniform(0, 0.9 * span),
-            figures,
-            reference,
+            crash_ws, f"kill-extract-{n}", "extraction", delay, figures, reference, step=step
         )
         assert seen == "extraction"
 
