@@ -354,6 +354,11 @@ def run(plan: dict, work: Path, out: Path, svg: Path | None) -> dict:
     incremental = bench.incremental(sizes[-1], rate)
     largest = sizes[-1]
     incremental["vs_full"] = incremental["seconds"] / largest["build_seconds"]
+    # For information: the builds alone, and their data parts (each minus the fixed part).
+    incremental["build_vs_full_build"] = incremental["build_seconds"] / largest["build_seconds"]
+    incremental["data_part_vs_full_data_part"] = (
+        incremental["build_seconds"] - fixed["seconds"]
+    ) / largest["data_part_seconds"]
     results["incremental"] = incremental
 
     for s in sizes:

@@ -39,6 +39,8 @@ def test_writes_every_figure_of_the_issue(results):
         s["dossiers"] for s in figures["sizes"]
     )
     assert figures["incremental"]["changed"] > 0
+    # The daily step measures the incremental path, not a silent full rebuild.
+    assert figures["incremental"]["build_mode"] == "incremental", figures["incremental"]
 
 
 def test_lower_bound_agrees_with_the_models(results):
