@@ -330,6 +330,12 @@ def _instant(value: str) -> int:
     )
 
 
+def _seconds(t: int | None) -> int:
+    """An instant of a national copy as `_fact` reads it: epoch seconds, -1 when absent (what
+    `_instant` gives back from the copy's `yyyyMMddHHmmss`, without writing and parsing it)."""
+    return -1 if t is None else t
+
+
 def _version(world: World, code: str, day: dt.date) -> Procedure | None:
     versions = _versions_by_code(world).get(code)
     if not versions:
@@ -355,13 +361,13 @@ def _fact(world: World, key: int, at: int, linked: frozenset[str]):
     if life.synced_at(at) is None:
         return (world.unit_index[life.unit.code], onestop, False, None)
     details = Details(world, life)
-    copy = national_copy(world, life, at, details)
+    copy = national_copy(world, life, at, details, stamp=_seconds)
     unit = world.unit_index.get(copy["MaDonViXuLy"])
     if unit is None:
         return None
     status = int(copy["TrangThaiHoSo"])
-    received = _instant(copy["NgayTiepNhan"]) if status not in (1, 3) else -1
-    steps = [(_instant(s["ThoiDiemXuLy"]), s["TrangThai"]) for s in copy["QuaTrinhXuLy"]]
+    received = copy["NgayTiepNhan"] if status not in (1, 3) else -1
+    steps = [(s["ThoiDiemXuLy"], s["TrangThai"]) for s in copy["QuaTrinhXuLy"]]
     first = {}
     for t, state in steps:
         first.setdefault(state, t)
@@ -371,9 +377,9 @@ def _fact(world: World, key: int, at: int, linked: frozenset[str]):
     proc = _version(
         world,
         copy["MaTTHC"],
-        local_date(received if received >= 0 else _instant(copy["NgayNopHoSo"])),
+        local_date(received if received >= 0 else copy["NgayNopHoSo"]),
     )
-    due = _instant(copy["NgayHenTra"])
+    due = copy["NgayHenTra"]
     statutory = -1
     if due < 0 and received >= 0 and proc is not None:
         cutoff = dt.time(15, 0) if proc.same_day_cutoff else None
@@ -402,8 +408,7 @@ def _fact(world: World, key: int, at: int, linked: frozenset[str]):
             terminal=terminal,
             finished=finished,
             rounds=tuple(
-                (_instant(s["NgayBoSung"]), _instant(s["NgayTiepNhanBoSung"]))
-                for s in copy["DanhSachHoSoBoSung"]
+                (s["NgayBoSung"], s["NgayTiepNhanBoSung"]) for s in copy["DanhSachHoSoBoSung"]
             ),
             result_document=bool(proc and proc.result_is_document),
             citizen_facing=bool(proc and proc.citizen_facing),
