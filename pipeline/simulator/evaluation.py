@@ -314,6 +314,11 @@ class Facts:
     o_received: np.ndarray
     o_synced: np.ndarray
     petitions: list[Petition] = field(default_factory=list)
+    # Counters of the dossiers handled in a window, by (start, until): three groups and the
+    # monthly charts ask for the same window (see `_handled_counters`).
+    handled: dict[tuple[int, int], dict[int, Counter]] = field(
+        default_factory=dict, repr=False, compare=False
+    )
 
 
 def _instant(value: str) -> int:
@@ -551,23 +556,38 @@ def _finished(f: Facts, w: Window) -> list[int]:
     return _positions((f.c_finished >= w.start) & (f.c_finished < w.until))
 
 
+def _handled_counters(world: World, f: Facts, w: Window) -> dict[int, Counter]:
+    """Per-unit counters of the dossiers handled in the window (lateness, completion), the
+    same for every group that counts them: computed once per window and kept with the facts."""
+    key = (w.start, w.until)
+    counters = f.handled.get(key)
+    if counters is not None:
+        return counters
+    counters = defaultdict(Counter)
+    copies, clock = f.copies, world.clock
+    for p in _handled(f, w):
+        c = copies[p]
+        n = counters[c.unit]
+        late = is_late(c, w.until, clock)
+        n["handled"] += 1
+        n["late"] += late
+        n["unhappy"] += late or c.complained
+        if c.channel == 2:
+            n["online_late" if late else "online_on_time"] += 1
+        if w.start <= c.finished < w.until:
+            n["completed"] += 1
+            n["work_seconds"] += clock.wsec(c.finished) - clock.wsec(c.received)
+    f.handled[key] = counters = dict(counters)
+    return counters
+
+
 def accumulate(group: str, world: World, f: Facts, w: Window) -> dict[int, Acc]:
     """Per-unit counters of one group over one window."""
     accs: dict[int, Acc] = defaultdict(Acc)
-    copies, clock = f.copies, world.clock
+    copies = f.copies
     if group in ("dvc-progress-tree", "handling-satisfaction", "provide-online-tree"):
-        for p in _handled(f, w):
-            c = copies[p]
-            a = accs[c.unit]
-            late = is_late(c, w.until, clock)
-            a.n["handled"] += 1
-            a.n["late"] += late
-            a.n["unhappy"] += late or c.complained
-            if c.channel == 2:
-                a.n["online_late" if late else "online_on_time"] += 1
-            if w.start <= c.finished < w.until:
-                a.n["completed"] += 1
-                a.n["work_seconds"] += clock.wsec(c.finished) - clock.wsec(c.received)
+        for unit, counters in _handled_counters(world, f, w).items():
+            accs[unit].n.update(counters)
     if group == "transparency":
         mask = (f.o_received >= w.start) & (f.o_received < w.until)
         for unit, synced in zip(f.o_unit[mask].tolist(), f.o_synced[mask].tolist(), strict=True):
