@@ -252,7 +252,9 @@ class _Columns:
         self.values: list[list] = [[] for _ in range(struct.num_fields)]
 
     def arrays(self) -> list[pa.Array]:
-        return [_array(values, self.struct.field(i).type) for i, values in enumerate(self.values)]
+        return [
+            pa.array(values, type=self.struct.field(i).type) for i, values in enumerate(self.values)
+        ]
 
     def struct_array(self, mask: list[bool] | None = None) -> pa.StructArray:
         return pa.StructArray.from_arrays(
