@@ -314,9 +314,8 @@ class Facts:
     o_received: np.ndarray
     o_synced: np.ndarray
     petitions: list[Petition] = field(default_factory=list)
-    # Counters of the dossiers handled in a window, by (start, until): three groups and the
-    # monthly charts ask for the same window (see `_handled_counters`).
-    handled: dict[tuple[int, int], dict[int, Counter]] = field(
+    # Per-unit counts of a window that several groups share (see `_of_window`).
+    per_window: dict[tuple[str, int, int], dict[int, Acc]] = field(
         default_factory=dict, repr=False, compare=False
     )
 
@@ -556,29 +555,65 @@ def _finished(f: Facts, w: Window) -> list[int]:
     return _positions((f.c_finished >= w.start) & (f.c_finished < w.until))
 
 
-def _handled_counters(world: World, f: Facts, w: Window) -> dict[int, Counter]:
-    """Per-unit counters of the dossiers handled in the window (lateness, completion), the
-    same for every group that counts them: computed once per window and kept with the facts."""
-    key = (w.start, w.until)
-    counters = f.handled.get(key)
-    if counters is not None:
-        return counters
-    counters = defaultdict(Counter)
+def _handled_accs(world: World, f: Facts, w: Window) -> dict[int, Acc]:
+    """Lateness and completion of the dossiers handled in the window, per unit."""
+    accs: dict[int, Acc] = defaultdict(Acc)
     copies, clock = f.copies, world.clock
     for p in _handled(f, w):
         c = copies[p]
-        n = counters[c.unit]
+        a = accs[c.unit]
         late = is_late(c, w.until, clock)
-        n["handled"] += 1
-        n["late"] += late
-        n["unhappy"] += late or c.complained
+        a.n["handled"] += 1
+        a.n["late"] += late
+        a.n["unhappy"] += late or c.complained
         if c.channel == 2:
-            n["online_late" if late else "online_on_time"] += 1
+            a.n["online_late" if late else "online_on_time"] += 1
         if w.start <= c.finished < w.until:
-            n["completed"] += 1
-            n["work_seconds"] += clock.wsec(c.finished) - clock.wsec(c.received)
-    f.handled[key] = counters = dict(counters)
-    return counters
+            a.n["completed"] += 1
+            a.n["work_seconds"] += clock.wsec(c.finished) - clock.wsec(c.received)
+    return accs
+
+
+def _received_accs(world: World, f: Facts, w: Window) -> dict[int, Acc]:
+    """Channels, payment, digitisation and procedures of the dossiers received in the
+    window, per unit."""
+    accs: dict[int, Acc] = defaultdict(Acc)
+    copies = f.copies
+    for p in _received(f, w):
+        c = copies[p]
+        a = accs[c.unit]
+        a.n["received"] += 1
+        a.n[f"channel{c.channel}"] += 1
+        if c.channel == 2:
+            a.sets["online_procedures"].add(c.procedure)
+            a.n["online_with_result"] += not c.result_document or c.e_result
+        if c.fee_bearing or c.fee_lines:
+            a.n["obligation"] += 1
+            if c.paid_online:
+                a.n["paid_online"] += 1
+                a.sets["paid_procedures"].add(c.procedure)
+        if c.fee_lines:
+            a.sets["fee_line_procedures"].add(c.procedure)
+        finished_before = 0 <= c.finished < w.until
+        a.n["so_hoa"] += c.digitized and (not (c.result_document and finished_before) or c.e_result)
+        a.n["reused"] += c.reused
+        a.n["store"] += c.store
+        a.n["citizen_data"] += c.citizen_data
+        if c.citizen_facing:
+            a.sets["citizen_procedures"].add(c.procedure)
+            if c.citizen_data:
+                a.sets["citizen_data_procedures"].add(c.procedure)
+    return accs
+
+
+def _of_window(count, world: World, f: Facts, w: Window) -> dict[int, Acc]:
+    """`count` over the window, computed once per window and kept with the facts: several
+    groups (and the monthly charts) count the same dossiers of the same window."""
+    key = (count.__name__, w.start, w.until)
+    accs = f.per_window.get(key)
+    if accs is None:
+        accs = f.per_window[key] = dict(count(world, f, w))
+    return accs
 
 
 def accumulate(group: str, world: World, f: Facts, w: Window) -> dict[int, Acc]:
@@ -586,8 +621,8 @@ def accumulate(group: str, world: World, f: Facts, w: Window) -> dict[int, Acc]:
     accs: dict[int, Acc] = defaultdict(Acc)
     copies = f.copies
     if group in ("dvc-progress-tree", "handling-satisfaction", "provide-online-tree"):
-        for unit, counters in _handled_counters(world, f, w).items():
-            accs[unit].n.update(counters)
+        for unit, counted in _of_window(_handled_accs, world, f, w).items():
+            accs[unit].merge(counted)
     if group == "transparency":
         mask = (f.o_received >= w.start) & (f.o_received < w.until)
         for unit, synced in zip(f.o_unit[mask].tolist(), f.o_synced[mask].tolist(), strict=True):
@@ -599,32 +634,8 @@ def accumulate(group: str, world: World, f: Facts, w: Window) -> dict[int, Acc]:
         "formality-online-payment-tree",
         "dossier-digitized",
     ):
-        for p in _received(f, w):
-            c = copies[p]
-            a = accs[c.unit]
-            a.n["received"] += 1
-            a.n[f"channel{c.channel}"] += 1
-            if c.channel == 2:
-                a.sets["online_procedures"].add(c.procedure)
-                a.n["online_with_result"] += not c.result_document or c.e_result
-            if c.fee_bearing or c.fee_lines:
-                a.n["obligation"] += 1
-                if c.paid_online:
-                    a.n["paid_online"] += 1
-                    a.sets["paid_procedures"].add(c.procedure)
-            if c.fee_lines:
-                a.sets["fee_line_procedures"].add(c.procedure)
-            finished_before = 0 <= c.finished < w.until
-            a.n["so_hoa"] += c.digitized and (
-                not (c.result_document and finished_before) or c.e_result
-            )
-            a.n["reused"] += c.reused
-            a.n["store"] += c.store
-            a.n["citizen_data"] += c.citizen_data
-            if c.citizen_facing:
-                a.sets["citizen_procedures"].add(c.procedure)
-                if c.citizen_data:
-                    a.sets["citizen_data_procedures"].add(c.procedure)
+        for unit, counted in _of_window(_received_accs, world, f, w).items():
+            accs[unit].merge(counted)
     if group == "dossier-digitized":
         for p in _finished(f, w):
             c = copies[p]
