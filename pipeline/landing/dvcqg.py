@@ -35,9 +35,10 @@ from pipeline.landing.dvcqg_schemas import (
     EVALUATION_SCHEMA,
     FORMALITY_SCHEMA,
     PETITION_SCHEMA,
-    dossier_copy_row,
+    DossierCopyColumns,
+    PetitionRows,
+    RecordColumns,
     evaluation_row,
-    petition_row,
 )
 from pipeline.landing.pii import PiiHasher, redact
 from pipeline.landing.staged import StagedDataset, staging_dir
@@ -97,10 +98,8 @@ class DvcqgLanding:
             key=lambda c: c.national_code,
             instant=lambda c: c.synced_at,
             instant_field="NgayDongBo",
-            to_row=lambda c: (
-                dossier_copy_row(c, self.hasher)
-                | {"reception_month": _month(c.received_at or c.submitted_at or c.synced_at)}
-            ),
+            columns=lambda: DossierCopyColumns(self.hasher),
+            partition=lambda c: _month(c.received_at or c.submitted_at or c.synced_at),
             schema=DOSSIER_COPY_SCHEMA,
             as_of=as_of,
         )
@@ -115,7 +114,8 @@ class DvcqgLanding:
             key=lambda p: p.petition_code,
             instant=lambda p: p.updated_at,
             instant_field="NgayCapNhat",
-            to_row=lambda p: petition_row(p) | {"reception_month": _month(p.received_at)},
+            columns=lambda: PetitionRows(),
+            partition=lambda p: _month(p.received_at),
             schema=PETITION_SCHEMA,
             as_of=as_of,
         )
@@ -130,7 +130,8 @@ class DvcqgLanding:
         key: Callable,
         instant: Callable,
         instant_field: str,
-        to_row: Callable[[BaseModel], dict],
+        columns: Callable[[], RecordColumns],
+        partition: Callable[[BaseModel], str],
         schema: pa.Schema,
         as_of: dt.datetime | None,
     ) -> LandingResult:
@@ -162,6 +163,7 @@ class DvcqgLanding:
         try:
             with fewer_collections():
                 for page in result.counted(crawl(start, tail_start(as_of), future)):
+                    rows, keys, instants = columns(), [], []
                     for payload in page:
                         try:
                             record = model.model_validate(payload)
@@ -174,12 +176,13 @@ class DvcqgLanding:
                                 payload, future_reason(instant_field, changed), key_fields
                             )
                             continue
-                        row = to_row(record)
-                        row["_run_id"] = self.run_id
-                        row["_extracted_at"] = result.started_at
-                        staged.add(row, key(record), instant(record))
-                        if latest is None or instant(record) > latest:
-                            latest = instant(record)
+                        rows.append(record, partition(record))
+                        keys.append(key(record))
+                        instants.append(changed)
+                        if latest is None or changed > latest:
+                            latest = changed
+                    batch = rows.batch(staged.row_schema, self.run_id, result.started_at)
+                    staged.add_batch(batch, keys, instants)
             result.watermark_to = next_watermark(
                 latest, previous, start, watermark_bound(as_of, started_at)
             )

@@ -9,10 +9,12 @@ can carry a person's name); whether a URL exists is kept. Unknown fields go to `
 
 from __future__ import annotations
 
+from typing import Protocol
+
 import pyarrow as pa
 
 from pipeline.landing.pii import PiiHasher, text_length
-from pipeline.landing.schemas import LANDING_FIELDS, TS, extra_json
+from pipeline.landing.schemas import LANDING_FIELDS, TS, _array, _ListOfStructs, extra_json
 from pipeline.sources.dvcqg import Period
 from pipeline.sources.dvcqg_records import DossierCopy, EvaluationEntry, Petition
 
@@ -152,66 +154,135 @@ FORMALITY_SCHEMA = pa.schema(
 )
 
 
-def dossier_copy_row(copy: DossierCopy, hasher: PiiHasher) -> dict:
-    return {
-        "national_code": copy.national_code,
-        "procedure_code": copy.procedure_code,
-        "procedure_name": copy.procedure_name,
-        "sector_code": copy.sector_code,
-        "channel": copy.channel,
-        "applicant_type": copy.applicant_type,
-        "applicant_key": hasher(copy.applicant_id_number or copy.applicant_name),
-        "has_summary": text_length(copy.summary) > 0,
-        "summary_length": text_length(copy.summary),
-        "submitted_at": copy.submitted_at,
-        "received_at": copy.received_at,
-        "due_at": copy.due_at,
-        "finished_at": copy.finished_at,
-        "returned_at": copy.returned_at,
-        "refused_at": copy.refused_at,
-        "status": copy.status,
-        "result_delivery": copy.result_delivery,
-        "unit_name": copy.unit_name,
-        "unit_code": copy.unit_code,
-        "submission_place": copy.submission_place,
-        "has_digitized_component": copy.has_digitized_component,
-        "vneid_authenticated": copy.vneid_authenticated,
-        "online_payment_kind": copy.online_payment_kind,
-        "files": [
-            {
-                "file_id": f.file_id,
-                "has_url": bool(f.url),
-                "digitized": f.digitized,
-                "reused": f.reused,
-                "from_national_store": f.from_national_store,
-            }
-            for f in copy.files
-        ],
-        "fees": [{"code": f.code, "name": f.name, "amount": f.amount} for f in copy.fees],
-        "supplements": [
-            {
-                "requested_at": s.requested_at,
-                "received_at": s.received_at,
-                "has_content": text_length(s.content) > 0,
-                "content_length": text_length(s.content),
-            }
-            for s in copy.supplements
-        ],
-        "results": [{"code": r.code, "name": r.name, "has_url": bool(r.url)} for r in copy.results],
-        "steps": [
-            {
-                "at": s.at,
-                "status": s.status,
-                "department": s.department,
-                "officer_key": hasher(s.officer),
-                "has_content": text_length(s.content) > 0,
-                "content_length": text_length(s.content),
-            }
-            for s in copy.steps
-        ],
-        "synced_at": copy.synced_at,
-        "extra_json": extra_json(("", copy)),
-    }
+class DossierCopyColumns:
+    """Landed rows of national copies, built column by column (a page's worth at a time), like
+    the one-stop dossiers' `DossierColumns`: applicant and officers hashed, free text reduced
+    to its length, file names and URLs dropped. Straight to Arrow: no dict per row, per file,
+    per fee, per round or per step."""
+
+    SCALARS = [
+        f.name
+        for f in DOSSIER_COPY_SCHEMA
+        if f.name
+        not in ("files", "fees", "supplements", "results", "steps", "_run_id", "_extracted_at")
+    ]
+
+    def __init__(self, hasher: PiiHasher):
+        self.hasher = hasher
+        self.scalars: dict[str, list] = {name: [] for name in self.SCALARS}
+        self.files = _ListOfStructs(SUBMITTED_FILE_TYPE)
+        self.fees = _ListOfStructs(FEE_LINE_TYPE)
+        self.supplements = _ListOfStructs(SUPPLEMENT_TYPE)
+        self.results = _ListOfStructs(RESULT_DOCUMENT_TYPE)
+        self.steps = _ListOfStructs(PROCESSING_STEP_TYPE)
+
+    def __len__(self) -> int:
+        return len(self.scalars["national_code"])
+
+    def append(self, copy: DossierCopy, partition: str) -> None:
+        hasher, c = self.hasher, self.scalars
+        summary = text_length(copy.summary)
+        c["national_code"].append(copy.national_code)
+        c["procedure_code"].append(copy.procedure_code)
+        c["procedure_name"].append(copy.procedure_name)
+        c["sector_code"].append(copy.sector_code)
+        c["channel"].append(copy.channel)
+        c["applicant_type"].append(copy.applicant_type)
+        c["applicant_key"].append(hasher(copy.applicant_id_number or copy.applicant_name))
+        c["has_summary"].append(summary > 0)
+        c["summary_length"].append(summary)
+        c["submitted_at"].append(copy.submitted_at)
+        c["received_at"].append(copy.received_at)
+        c["due_at"].append(copy.due_at)
+        c["finished_at"].append(copy.finished_at)
+        c["returned_at"].append(copy.returned_at)
+        c["refused_at"].append(copy.refused_at)
+        c["status"].append(copy.status)
+        c["result_delivery"].append(copy.result_delivery)
+        c["unit_name"].append(copy.unit_name)
+        c["unit_code"].append(copy.unit_code)
+        c["submission_place"].append(copy.submission_place)
+        c["has_digitized_component"].append(copy.has_digitized_component)
+        c["vneid_authenticated"].append(copy.vneid_authenticated)
+        c["online_payment_kind"].append(copy.online_payment_kind)
+        c["synced_at"].append(copy.synced_at)
+        c["extra_json"].append(extra_json(("", copy)))
+        c["reception_month"].append(partition)
+        file_id, has_url, digitized, reused, from_store = self.files.values
+        for f in copy.files:
+            file_id.append(f.file_id)
+            has_url.append(bool(f.url))
+            digitized.append(f.digitized)
+            reused.append(f.reused)
+            from_store.append(f.from_national_store)
+        self.files.close_row()
+        code, name, amount = self.fees.values
+        for f in copy.fees:
+            code.append(f.code)
+            name.append(f.name)
+            amount.append(f.amount)
+        self.fees.close_row()
+        requested_at, received_at, has_content, content_length = self.supplements.values
+        for s in copy.supplements:
+            length = text_length(s.content)
+            requested_at.append(s.requested_at)
+            received_at.append(s.received_at)
+            has_content.append(length > 0)
+            content_length.append(length)
+        self.supplements.close_row()
+        code, name, has_url = self.results.values
+        for r in copy.results:
+            code.append(r.code)
+            name.append(r.name)
+            has_url.append(bool(r.url))
+        self.results.close_row()
+        at, status, department, officer_key, has_content, content_length = self.steps.values
+        for s in copy.steps:
+            length = text_length(s.content)
+            at.append(s.at)
+            status.append(s.status)
+            department.append(s.department)
+            officer_key.append(hasher(s.officer))
+            has_content.append(length > 0)
+            content_length.append(length)
+        self.steps.close_row()
+
+    def batch(self, schema: pa.Schema, run_id: str, extracted_at) -> pa.RecordBatch:
+        """The rows as one record batch of `schema` (DOSSIER_COPY_SCHEMA)."""
+        n = len(self)
+        arrays = {
+            name: _array(values, schema.field(name).type) for name, values in self.scalars.items()
+        }
+        arrays["files"] = self.files.list_array()
+        arrays["fees"] = self.fees.list_array()
+        arrays["supplements"] = self.supplements.list_array()
+        arrays["results"] = self.results.list_array()
+        arrays["steps"] = self.steps.list_array()
+        arrays["_run_id"] = pa.array([run_id] * n, pa.string())
+        arrays["_extracted_at"] = _array([extracted_at] * n, TS)
+        return pa.RecordBatch.from_arrays([arrays[f.name] for f in schema], schema=schema)
+
+
+class RecordColumns(Protocol):
+    """Landed rows of one page of typed records, turned into one Arrow batch."""
+
+    def append(self, record, partition: str) -> None: ...
+
+    def batch(self, schema: pa.Schema, run_id: str, extracted_at) -> pa.RecordBatch: ...
+
+
+class PetitionRows:
+    """Landed rows of PAKN (a few thousand a crawl: built as dicts)."""
+
+    def __init__(self):
+        self.rows: list[dict] = []
+
+    def append(self, petition: Petition, partition: str) -> None:
+        self.rows.append(petition_row(petition) | {"reception_month": partition})
+
+    def batch(self, schema: pa.Schema, run_id: str, extracted_at) -> pa.RecordBatch:
+        rows = [row | {"_run_id": run_id, "_extracted_at": extracted_at} for row in self.rows]
+        return pa.RecordBatch.from_pylist(rows, schema=schema)
 
 
 def petition_row(petition: Petition) -> dict:

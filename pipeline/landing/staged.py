@@ -29,7 +29,6 @@ import pyarrow.parquet as pq
 from pipeline.landing.writer import write_atomic
 
 CHUNK_ROWS = 20_000
-BATCH_ROWS = 1_000
 EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
 MICROSECOND = dt.timedelta(microseconds=1)
 
@@ -75,30 +74,20 @@ class StagedDataset:
         self.schema = schema.remove(schema.get_field_index(partition_column))
         self.run_id = run_id
         self.chunk_rows = chunk_rows
-        # Rows become Arrow batches every `BATCH_ROWS`: a chunk is held as Arrow, not as
-        # Python objects that the garbage collector would scan over and over.
+        # A chunk is held as Arrow batches, not as Python objects that the garbage collector
+        # would scan over and over.
         self._batches: list[pa.RecordBatch] = []
-        self._rows: list[dict] = []
         self._keys: list[str] = []
         self._instants: list[int] = []
         self._read = 0
         self._files: list[_File] = []
         shutil.rmtree(staging_dir, ignore_errors=True)
 
-    def add(self, row: dict, key: str, instant: dt.datetime) -> None:
-        self._rows.append(row)
-        self._keys.append(key)
-        self._instants.append(micros(instant))
-        if len(self._rows) >= BATCH_ROWS:
-            self._batch()
-            if len(self._keys) >= self.chunk_rows:
-                self._flush()
-
     def add_batch(
         self, batch: pa.RecordBatch, keys: list[str], instants: list[dt.datetime]
     ) -> None:
-        """Rows already in Arrow (of the schema given, partition column included)."""
-        self._batch()
+        """Rows in Arrow (of the schema given, partition column included), with the key and
+        change instant of each."""
         if batch.num_rows:
             self._batches.append(batch)
             self._keys.extend(keys)
@@ -106,13 +95,7 @@ class StagedDataset:
         if len(self._keys) >= self.chunk_rows:
             self._flush()
 
-    def _batch(self) -> None:
-        if self._rows:
-            self._batches.append(pa.RecordBatch.from_pylist(self._rows, schema=self.row_schema))
-            self._rows = []
-
     def _flush(self) -> None:
-        self._batch()
         if not self._batches:
             return
         first = self._read
@@ -189,5 +172,5 @@ class StagedDataset:
     def discard(self) -> None:
         """Remove what is still staged (a failed or refused landing lands nothing)."""
         shutil.rmtree(self.staging_dir, ignore_errors=True)
-        self._rows, self._keys, self._instants, self._files = [], [], [], []
+        self._keys, self._instants, self._files = [], [], []
         self._batches = []

@@ -42,27 +42,29 @@ def _day(days: int) -> tuple[str, str]:
     return f"{d.year:04d}-{d.month:02d}-{d.day:02d}", f"{d.year:04d}{d.month:02d}{d.day:02d}"
 
 
-def _local(t: int) -> tuple[int, int, int, int]:
-    days, second = divmod(t + OFFSET, DAY)
-    hour, second = divmod(second, 3600)
-    minute, second = divmod(second, 60)
-    return days, hour, minute, second
+@functools.cache
+def _time_of_day(second: int) -> tuple[str, str]:
+    """`THH:MM:SS.000+0700` and `HHMMSS` of a second of the local day (a few tens of thousands
+    of distinct seconds in a world: cached, every page writes a dozen instants per record)."""
+    minutes, second = divmod(second, 60)
+    hour, minute = divmod(minutes, 60)
+    return f"T{hour:02d}:{minute:02d}:{second:02d}.000+0700", f"{hour:02d}{minute:02d}{second:02d}"
 
 
 def iso(t: int | None) -> str | None:
     """`2025-07-02T08:30:00.000+0700` (sources.md A)."""
     if t is None:
         return None
-    days, hour, minute, second = _local(t)
-    return f"{_day(days)[0]}T{hour:02d}:{minute:02d}:{second:02d}.000+0700"
+    days, second = divmod(t + OFFSET, DAY)
+    return _day(days)[0] + _time_of_day(second)[0]
 
 
 def compact(t: int | None) -> str:
     """`yyyyMMddHHmmss` in Vietnam time, `""` when absent (sources.md B.1)."""
     if t is None:
         return ""
-    days, hour, minute, second = _local(t)
-    return f"{_day(days)[1]}{hour:02d}{minute:02d}{second:02d}"
+    days, second = divmod(t + OFFSET, DAY)
+    return _day(days)[1] + _time_of_day(second)[1]
 
 
 class Clock:

@@ -314,6 +314,10 @@ class Facts:
     o_received: np.ndarray
     o_synced: np.ndarray
     petitions: list[Petition] = field(default_factory=list)
+    # Per-unit counts of a window that several groups share (see `_of_window`).
+    per_window: dict[tuple[str, int, int], dict[int, Acc]] = field(
+        default_factory=dict, repr=False, compare=False
+    )
 
 
 def _instant(value: str) -> int:
@@ -328,6 +332,12 @@ def _instant(value: str) -> int:
         + int(value[12:14])
         - OFFSET
     )
+
+
+def _seconds(t: int | None) -> int:
+    """An instant of a national copy as `_fact` reads it: epoch seconds, -1 when absent (what
+    `_instant` gives back from the copy's `yyyyMMddHHmmss`, without writing and parsing it)."""
+    return -1 if t is None else t
 
 
 def _version(world: World, code: str, day: dt.date) -> Procedure | None:
@@ -355,13 +365,13 @@ def _fact(world: World, key: int, at: int, linked: frozenset[str]):
     if life.synced_at(at) is None:
         return (world.unit_index[life.unit.code], onestop, False, None)
     details = Details(world, life)
-    copy = national_copy(world, life, at, details)
+    copy = national_copy(world, life, at, details, stamp=_seconds)
     unit = world.unit_index.get(copy["MaDonViXuLy"])
     if unit is None:
         return None
     status = int(copy["TrangThaiHoSo"])
-    received = _instant(copy["NgayTiepNhan"]) if status not in (1, 3) else -1
-    steps = [(_instant(s["ThoiDiemXuLy"]), s["TrangThai"]) for s in copy["QuaTrinhXuLy"]]
+    received = copy["NgayTiepNhan"] if status not in (1, 3) else -1
+    steps = [(s["ThoiDiemXuLy"], s["TrangThai"]) for s in copy["QuaTrinhXuLy"]]
     first = {}
     for t, state in steps:
         first.setdefault(state, t)
@@ -371,9 +381,9 @@ def _fact(world: World, key: int, at: int, linked: frozenset[str]):
     proc = _version(
         world,
         copy["MaTTHC"],
-        local_date(received if received >= 0 else _instant(copy["NgayNopHoSo"])),
+        local_date(received if received >= 0 else copy["NgayNopHoSo"]),
     )
-    due = _instant(copy["NgayHenTra"])
+    due = copy["NgayHenTra"]
     statutory = -1
     if due < 0 and received >= 0 and proc is not None:
         cutoff = dt.time(15, 0) if proc.same_day_cutoff else None
@@ -402,8 +412,7 @@ def _fact(world: World, key: int, at: int, linked: frozenset[str]):
             terminal=terminal,
             finished=finished,
             rounds=tuple(
-                (_instant(s["NgayBoSung"]), _instant(s["NgayTiepNhanBoSung"]))
-                for s in copy["DanhSachHoSoBoSung"]
+                (s["NgayBoSung"], s["NgayTiepNhanBoSung"]) for s in copy["DanhSachHoSoBoSung"]
             ),
             result_document=bool(proc and proc.result_is_document),
             citizen_facing=bool(proc and proc.citizen_facing),
@@ -546,23 +555,74 @@ def _finished(f: Facts, w: Window) -> list[int]:
     return _positions((f.c_finished >= w.start) & (f.c_finished < w.until))
 
 
+def _handled_accs(world: World, f: Facts, w: Window) -> dict[int, Acc]:
+    """Lateness and completion of the dossiers handled in the window, per unit."""
+    accs: dict[int, Acc] = defaultdict(Acc)
+    copies, clock = f.copies, world.clock
+    for p in _handled(f, w):
+        c = copies[p]
+        a = accs[c.unit]
+        late = is_late(c, w.until, clock)
+        a.n["handled"] += 1
+        a.n["late"] += late
+        a.n["unhappy"] += late or c.complained
+        if c.channel == 2:
+            a.n["online_late" if late else "online_on_time"] += 1
+        if w.start <= c.finished < w.until:
+            a.n["completed"] += 1
+            a.n["work_seconds"] += clock.wsec(c.finished) - clock.wsec(c.received)
+    return accs
+
+
+def _received_accs(world: World, f: Facts, w: Window) -> dict[int, Acc]:
+    """Channels, payment, digitisation and procedures of the dossiers received in the
+    window, per unit."""
+    accs: dict[int, Acc] = defaultdict(Acc)
+    copies = f.copies
+    for p in _received(f, w):
+        c = copies[p]
+        a = accs[c.unit]
+        a.n["received"] += 1
+        a.n[f"channel{c.channel}"] += 1
+        if c.channel == 2:
+            a.sets["online_procedures"].add(c.procedure)
+            a.n["online_with_result"] += not c.result_document or c.e_result
+        if c.fee_bearing or c.fee_lines:
+            a.n["obligation"] += 1
+            if c.paid_online:
+                a.n["paid_online"] += 1
+                a.sets["paid_procedures"].add(c.procedure)
+        if c.fee_lines:
+            a.sets["fee_line_procedures"].add(c.procedure)
+        finished_before = 0 <= c.finished < w.until
+        a.n["so_hoa"] += c.digitized and (not (c.result_document and finished_before) or c.e_result)
+        a.n["reused"] += c.reused
+        a.n["store"] += c.store
+        a.n["citizen_data"] += c.citizen_data
+        if c.citizen_facing:
+            a.sets["citizen_procedures"].add(c.procedure)
+            if c.citizen_data:
+                a.sets["citizen_data_procedures"].add(c.procedure)
+    return accs
+
+
+def _of_window(count, world: World, f: Facts, w: Window) -> dict[int, Acc]:
+    """`count` over the window, computed once per window and kept with the facts: several
+    groups (and the monthly charts) count the same dossiers of the same window."""
+    key = (count.__name__, w.start, w.until)
+    accs = f.per_window.get(key)
+    if accs is None:
+        accs = f.per_window[key] = dict(count(world, f, w))
+    return accs
+
+
 def accumulate(group: str, world: World, f: Facts, w: Window) -> dict[int, Acc]:
     """Per-unit counters of one group over one window."""
     accs: dict[int, Acc] = defaultdict(Acc)
-    copies, clock = f.copies, world.clock
+    copies = f.copies
     if group in ("dvc-progress-tree", "handling-satisfaction", "provide-online-tree"):
-        for p in _handled(f, w):
-            c = copies[p]
-            a = accs[c.unit]
-            late = is_late(c, w.until, clock)
-            a.n["handled"] += 1
-            a.n["late"] += late
-            a.n["unhappy"] += late or c.complained
-            if c.channel == 2:
-                a.n["online_late" if late else "online_on_time"] += 1
-            if w.start <= c.finished < w.until:
-                a.n["completed"] += 1
-                a.n["work_seconds"] += clock.wsec(c.finished) - clock.wsec(c.received)
+        for unit, counted in _of_window(_handled_accs, world, f, w).items():
+            accs[unit].merge(counted)
     if group == "transparency":
         mask = (f.o_received >= w.start) & (f.o_received < w.until)
         for unit, synced in zip(f.o_unit[mask].tolist(), f.o_synced[mask].tolist(), strict=True):
@@ -574,32 +634,8 @@ def accumulate(group: str, world: World, f: Facts, w: Window) -> dict[int, Acc]:
         "formality-online-payment-tree",
         "dossier-digitized",
     ):
-        for p in _received(f, w):
-            c = copies[p]
-            a = accs[c.unit]
-            a.n["received"] += 1
-            a.n[f"channel{c.channel}"] += 1
-            if c.channel == 2:
-                a.sets["online_procedures"].add(c.procedure)
-                a.n["online_with_result"] += not c.result_document or c.e_result
-            if c.fee_bearing or c.fee_lines:
-                a.n["obligation"] += 1
-                if c.paid_online:
-                    a.n["paid_online"] += 1
-                    a.sets["paid_procedures"].add(c.procedure)
-            if c.fee_lines:
-                a.sets["fee_line_procedures"].add(c.procedure)
-            finished_before = 0 <= c.finished < w.until
-            a.n["so_hoa"] += c.digitized and (
-                not (c.result_document and finished_before) or c.e_result
-            )
-            a.n["reused"] += c.reused
-            a.n["store"] += c.store
-            a.n["citizen_data"] += c.citizen_data
-            if c.citizen_facing:
-                a.sets["citizen_procedures"].add(c.procedure)
-                if c.citizen_data:
-                    a.sets["citizen_data_procedures"].add(c.procedure)
+        for unit, counted in _of_window(_received_accs, world, f, w).items():
+            accs[unit].merge(counted)
     if group == "dossier-digitized":
         for p in _finished(f, w):
             c = copies[p]

@@ -13,6 +13,7 @@ import datetime as dt
 import random
 import secrets
 import time
+from collections.abc import Callable
 from functools import lru_cache
 from typing import TYPE_CHECKING
 
@@ -52,9 +53,17 @@ EMPTY_SESSION = {
 }
 
 
-def national_copy(world: World, life: Life, at: int, details: Details | None = None) -> dict | None:
+def national_copy(
+    world: World,
+    life: Life,
+    at: int,
+    details: Details | None = None,
+    stamp: Callable[[int | None], str | int] = compact,
+) -> dict | None:
     """The `DongBoHoSoMC` record as the national portal holds it at `at`, None if unsynced.
-    A caller that needs the dossier's `Details` too passes them in (they are drawn once)."""
+    A caller that needs the dossier's `Details` too passes them in (they are drawn once).
+    `stamp` writes every instant (`yyyyMMddHHmmss`, `""` when absent); the evaluation, which
+    reads the dates back as numbers, passes one that keeps epoch seconds (-1 when absent)."""
     synced = life.synced_at(at)
     if synced is None:
         return None
@@ -72,13 +81,13 @@ def national_copy(world: World, life: Life, at: int, details: Details | None = N
     for e in events:
         if e.action == "REQUEST_SUPPLEMENT":
             pending = {
-                "NgayBoSung": compact(e.t),
-                "NgayTiepNhanBoSung": "",
+                "NgayBoSung": stamp(e.t),
+                "NgayTiepNhanBoSung": stamp(None),
                 "NoiDungBoSung": e.note or "",
             }
             supplements.append(pending)
         elif e.action == "SUPPLEMENT_RECEIVED" and pending is not None:
-            pending["NgayTiepNhanBoSung"] = compact(e.t)
+            pending["NgayTiepNhanBoSung"] = stamp(e.t)
             pending = None
     paid_online = {
         f.method
@@ -110,7 +119,7 @@ def national_copy(world: World, life: Life, at: int, details: Details | None = N
         current = current if e.status is None else e.status
         history.append(
             {
-                "ThoiDiemXuLy": compact(e.t),
+                "ThoiDiemXuLy": stamp(e.t),
                 "TrangThai": str(VENDOR_STATUSES[current][1]),
                 "NoiDungXuLy": ACTION_LABELS[e.action],
                 "PhongBanXuLy": world.units_by_code[e.from_code or unit.code].name,
@@ -126,12 +135,12 @@ def national_copy(world: World, life: Life, at: int, details: Details | None = N
         "LoaiDoiTuong": str(life.applicant_type),
         "ChuHoSo": details.applicant["fullname"],
         "SoGiayToChuHoSo": details.applicant["identityNumber"],
-        "NgayNopHoSo": compact(life.submitted),
-        "NgayTiepNhan": compact(accepted),
-        "NgayHenTra": compact(life.appointment) if accepted is not None else "",
-        "NgayKetThucXuLy": compact(completed or first("STOP", "WITHDRAW")),
-        "NgayTra": compact(first("RETURN")),
-        "NgayTuChoi": compact(first("REFUSE")),
+        "NgayNopHoSo": stamp(life.submitted),
+        "NgayTiepNhan": stamp(accepted),
+        "NgayHenTra": stamp(life.appointment if accepted is not None else None),
+        "NgayKetThucXuLy": stamp(completed or first("STOP", "WITHDRAW")),
+        "NgayTra": stamp(first("RETURN")),
+        "NgayTuChoi": stamp(first("REFUSE")),
         "TrangThaiHoSo": str(VENDOR_STATUSES[status][1]),
         "HinhThuc": "1" if life.result_by_post else "0",
         "DonViXuLy": unit.name,
@@ -166,7 +175,7 @@ def national_copy(world: World, life: Life, at: int, details: Details | None = N
         "DanhSachHoSoBoSung": supplements,
         "DanhSachGiayToKetQua": results,
         "QuaTrinhXuLy": history,
-        "NgayDongBo": compact(synced),
+        "NgayDongBo": stamp(synced),
     }
 
 

@@ -11,7 +11,11 @@ import pytest
 from pydantic import ValidationError
 
 from pipeline.landing.dvcqg import _entries
-from pipeline.landing.dvcqg_schemas import dossier_copy_row, evaluation_row
+from pipeline.landing.dvcqg_schemas import (
+    DOSSIER_COPY_SCHEMA,
+    DossierCopyColumns,
+    evaluation_row,
+)
 from pipeline.landing.pii import PiiHasher, redact
 from pipeline.sources.dvcqg import Period, evaluation_body, parse_compact
 from pipeline.sources.dvcqg_records import DossierCopy, EvaluationEntry
@@ -82,7 +86,10 @@ COPY = {
 
 def test_national_copy_is_typed_and_its_personal_data_hashed_or_dropped():
     copy = DossierCopy.model_validate(COPY)
-    row = dossier_copy_row(copy, PiiHasher(b"k"))
+    columns = DossierCopyColumns(PiiHasher(b"k"))
+    columns.append(copy, "2024-01")
+    extracted_at = dt.datetime(2024, 1, 10, tzinfo=dt.UTC)
+    (row,) = columns.batch(DOSSIER_COPY_SCHEMA, "run", extracted_at).to_pylist()
     assert row["received_at"] == dt.datetime(2024, 1, 9, 8, 30, tzinfo=VN_TZ)
     assert row["finished_at"] is None and row["status"] == 4 and row["channel"] == 2
     assert row["online_payment_kind"] == 1 and row["fees"][0]["amount"] == 8000
