@@ -32,6 +32,23 @@ working_days as (
     select * from calendar where is_working_day
 ),
 
+-- Each date with the first working date on or after it and the first after it: a calendar due
+-- instant on a day off rolls to the former, a same-day procedure missing its cutoff is due on
+-- the latter (one lookup per dossier instead of a search of the calendar).
+next_working_days as (
+    select
+        calendar_date,
+        is_working_day,
+        working_day_ordinal,
+        min(case when is_working_day then calendar_date end) over (
+            order by calendar_date rows between current row and unbounded following
+        ) as working_date_from,
+        min(case when is_working_day then calendar_date end) over (
+            order by calendar_date rows between 1 following and unbounded following
+        ) as working_date_after
+    from calendar
+),
+
 received as (
     select
         dossiers.dossier_id,
@@ -42,11 +59,12 @@ received as (
         coalesce(versions.same_day_cutoff, current_versions.same_day_cutoff) as same_day_cutoff,
         cal.is_working_day as received_on_working_day,
         cal.calendar_date as received_date,
+        cal.working_date_after as next_working_date,
         {{ working_minute_index('dossiers.accepted_at', 'cal') }} as received_index
     from dossiers
     left join versions on versions.procedure_version_id = dossiers.procedure_version_id
     left join current_versions on current_versions.procedure_code = dossiers.procedure_code
-    inner join calendar as cal on cal.calendar_date = cast(dossiers.accepted_at as date)
+    inner join next_working_days as cal on cal.calendar_date = cast(dossiers.accepted_at as date)
 ),
 
 normalised as (
@@ -79,11 +97,10 @@ targets as (
 rolled as (
     select
         targets.*,
-        (
-            select min(w.calendar_date) from working_days as w
-            where w.calendar_date >= cast(targets.calendar_due_at as date)
-        ) as roll_date
+        roll.working_date_from as roll_date
     from targets
+    left join next_working_days as roll
+        on roll.calendar_date = cast(targets.calendar_due_at as date)
 ),
 
 same_day as (
@@ -93,10 +110,7 @@ same_day as (
             when targets.received_on_working_day
                 and {{ local_time_text('targets.accepted_at') }} <= targets.same_day_cutoff || ':00'
                 then targets.received_date
-            else (
-                select min(w.calendar_date) from working_days as w
-                where w.calendar_date > targets.received_date
-            )
+            else targets.next_working_date
         end as due_date
     from targets
     where targets.same_day_cutoff is not null and targets.processing_time = 0

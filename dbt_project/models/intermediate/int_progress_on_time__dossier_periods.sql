@@ -5,7 +5,9 @@
 -- request's time after exactly one request, and the dossier is late after two or more.
 -- on time: adjusted E <= the original appointment (NgayHenTra), else, with no appointment,
 -- the statutory due instant compared in working minutes. The `as_of` period gives each
--- dossier's own status at AS_OF (fct_dossier.progress_status).
+-- dossier's own status at AS_OF (fct_dossier.progress_status). Several rows per dossier: only
+-- the columns its readers use are kept (the indicators, int_dossiers__classified_by_period,
+-- fct_dossier); per-dossier values (terminal index, due date) are computed once per dossier.
 {{ config(
     materialized=dossier_materialization(),
     incremental_strategy='append',
@@ -15,48 +17,76 @@
 -- depends_on: {{ ref('int_dossiers__to_refresh') }}
 with
 
+calendar as (
+    select * from {{ ref('int_calendar__working_days') }}
+),
+
+-- What the rule needs of each dossier, computed once per dossier rather than per period: the
+-- terminal event's working-minute index, the due instant and the start of its local date.
 dossiers as (
     select
         dossiers.dossier_id,
         dossiers.unit_code,
-        dossiers.procedure_code,
         dossiers.accepted_at,
         dossiers.appointment_at,
         events.terminal_at,
-        due.received_index,
-        due.statutory_due_at,
-        due.statutory_due_index
+        -- Open until the terminal event; a dossier never terminal is open in every period
+        -- (each starts before AS_OF).
+        coalesce(events.terminal_at, {{ as_of() }}) as open_until,
+        {{ working_minute_index('events.terminal_at', 'terminal_day') }} as terminal_index,
+        due.statutory_due_index,
+        coalesce(dossiers.appointment_at, due.statutory_due_at) as due_at,
+        -- Ending on an earlier calendar date than the due date is ending before its first instant.
+        cast(cast(coalesce(dossiers.appointment_at, due.statutory_due_at) as date) as {{ instant_type() }})
+            as due_date_starts_at
     from {{ ref('stg_motcua__dossiers') }} as dossiers
     left join {{ ref('int_dossier_events') }} as events on events.dossier_id = dossiers.dossier_id
     left join {{ ref('int_dossiers__statutory_due') }} as due on due.dossier_id = dossiers.dossier_id
+    left join calendar as terminal_day
+        on terminal_day.calendar_date = cast(events.terminal_at as date)
     where dossiers.accepted_at is not null
       and dossiers.national_status not in (1, 3)
       and not dossiers.inter_agency_copy
       and {{ only_changed('dossiers.dossier_id', 'int_dossiers__to_refresh') }}
 ),
 
+-- Each period with the working-minute index of its evaluation instant T.
 periods as (
-    select * from {{ ref('int_periods') }}
-),
-
-calendar as (
-    select * from {{ ref('int_calendar__working_days') }}
+    select
+        periods.period_type,
+        periods.period_start,
+        periods.starts_at,
+        periods.evaluated_at,
+        {{ working_minute_index('periods.evaluated_at', 'evaluated_day') }} as evaluated_index
+    from {{ ref('int_periods') }} as periods
+    left join calendar as evaluated_day
+        on evaluated_day.calendar_date = cast(periods.evaluated_at as date)
 ),
 
 handled as (
     select
-        dossiers.*,
+        dossiers.dossier_id,
+        dossiers.unit_code,
+        dossiers.appointment_at,
+        dossiers.statutory_due_index,
+        dossiers.due_at,
+        dossiers.due_date_starts_at,
         periods.period_type,
         periods.period_start,
         periods.evaluated_at,
+        coalesce(dossiers.terminal_at < periods.evaluated_at, false) as is_terminal,
         case
             when dossiers.terminal_at < periods.evaluated_at then dossiers.terminal_at
             else periods.evaluated_at
-        end as end_at
+        end as end_at,
+        case
+            when dossiers.terminal_at < periods.evaluated_at then dossiers.terminal_index
+            else periods.evaluated_index
+        end as end_index
     from dossiers
     inner join periods
         on dossiers.accepted_at < periods.evaluated_at
-        and (dossiers.terminal_at is null or dossiers.terminal_at >= periods.starts_at)
+        and dossiers.open_until >= periods.starts_at
 ),
 
 rounds as (
@@ -101,39 +131,30 @@ adjusted as (
         end as adjusted_end_at,
         case
             when rounds_before_end.last_request_open then rounds_before_end.last_requested_index
-            else {{ working_minute_index('handled.end_at', 'end_day') }}
-                - coalesce(rounds_before_end.waited_minutes, 0)
+            else handled.end_index - coalesce(rounds_before_end.waited_minutes, 0)
         end as adjusted_end_index
     from handled
     left join rounds_before_end
         on rounds_before_end.dossier_id = handled.dossier_id
         and rounds_before_end.period_type = handled.period_type
         and rounds_before_end.period_start = handled.period_start
-    left join calendar as end_day on end_day.calendar_date = cast(handled.end_at as date)
 )
 
 select
     dossier_id,
     unit_code,
-    procedure_code,
     period_type,
     period_start,
     evaluated_at,
-    end_at,
-    terminal_at is not null and terminal_at < evaluated_at as is_terminal,
+    is_terminal,
     requests_before_end,
-    adjusted_end_at,
     adjusted_end_index,
-    coalesce(appointment_at, statutory_due_at) as due_at,
+    due_at,
     case
         when waits_on_repeated_request then true
         when appointment_at is not null then adjusted_end_at > appointment_at
         when statutory_due_index is not null then adjusted_end_index > statutory_due_index
         else false
     end as is_late,
-    case
-        when appointment_at is not null
-            then cast(adjusted_end_at as date) < cast(appointment_at as date)
-        else cast(adjusted_end_at as date) < cast(statutory_due_at as date)
-    end as is_before_due_date
+    adjusted_end_at < due_date_starts_at as is_before_due_date
 from adjusted

@@ -1,5 +1,7 @@
 -- Every history step of every dossier (sources.md A.6), one row per step, with the national
--- status reached after it.
+-- status reached after it. Several rows per dossier: only the fields of a step that models
+-- read are kept (the vendor status, the agencies it moved between, the officer and the note's
+-- length stay in the raw zone until a model needs them).
 -- Materialized as a table (not the staging default, a view): read by many models, it is
 -- computed once per build instead of once per reader (same rows either way).
 {{ config(
@@ -54,13 +56,8 @@ renamed as (
         steps.step.seq as step_seq,
         steps.step.at as step_at,
         steps.step.action as action,
-        steps.step.status_id as vendor_status_id,
         status_map.national_status,
-        steps.step.from_agency_code,
-        steps.step.to_agency_code,
-        steps.step.officer_key,
         coalesce(steps.step.has_note, false) as has_note,
-        coalesce(steps.step.note_length, 0) as note_length,
         nullif(trim(steps.step.document_no), '') as document_no,
         steps.step.new_appointment_at
     from steps

@@ -15,11 +15,10 @@
 -- reduced here to the per-dossier flags the models downstream test, so that this table, read
 -- by many models, stays narrow.
 -- depends_on: {{ ref('stg_motcua__dossiers_changed') }}
+-- The raw zone is named in each CTE that reads it rather than in a shared `source` CTE: DuckDB
+-- materializes a CTE read twice, which here meant copying every column of every landed version
+-- (history included) before the window on the keys.
 with
-
-source as (
-    select * from {{ source('raw', 'motcua_dossiers') }}
-),
 
 {% if recomputes_subset() %}
 -- Only the dossiers with a newer version since the previous build (their old rows were
@@ -30,19 +29,20 @@ keys as (
 ),
 
 candidates as (
-    select * from source where _run_id in {{ new_runs('motcua/dossiers') }}
+    select * from {{ source('raw', 'motcua_dossiers') }}
+    where _run_id in {{ new_runs('motcua/dossiers') }}
 ),
 {% else %}
 keys as (
     select id, updated_at, _extracted_at, _run_id
-    from source
+    from {{ source('raw', 'motcua_dossiers') }}
     qualify row_number() over (
         partition by id order by updated_at desc, _extracted_at desc, _run_id desc
     ) = 1
 ),
 
 candidates as (
-    select * from source
+    select * from {{ source('raw', 'motcua_dossiers') }}
 ),
 {% endif %}
 
