@@ -60,6 +60,14 @@
     {%- endif -%}
 {%- endmacro %}
 
+{% macro delete_where(condition) -%}
+    {#- Pre-hook: drop the rows matching `condition`, which this build takes whole again (rows an
+      incremental model reads from a full table). A full refresh empties it (delete_dossiers). -#}
+    {%- if recomputes_subset() -%}
+        delete from {{ this }} where {{ condition }}
+    {%- endif -%}
+{%- endmacro %}
+
 {% macro refresh_evaluated_at() -%}
     {#- Post-hook: the kept rows of periods evaluated at the previous AS_OF move to this one. -#}
     {%- if recomputes_subset() -%}
