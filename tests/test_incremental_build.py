@@ -28,6 +28,8 @@ from tests.reliability.conftest import fingerprint, public_tables
 
 FIRST = "2026-11-20T08:00:00+07:00"
 LATER = "2026-12-02T08:00:00+07:00"
+# Two days on with nothing landed: only time passes.
+AFTER = "2026-12-04T08:00:00+07:00"
 SCALE = 0.02
 
 
@@ -136,6 +138,38 @@ def test_earlier_as_of_or_changed_code_rebuild_in_full(worlds, tmp_path):
     model.write_text(model.read_text() + "\n-- edited\n")
     edited = plan_build(settings, parse_instant(LATER), project)
     assert edited.full and "code" in edited.reason
+
+
+def test_time_alone_moves_findings_of_finished_dossiers(worlds, tmp_path):
+    """Nothing lands and no dossier changes, yet a finding starts on dossiers that finished
+    before the previous build once the working day they had (to hand the paper result to the
+    counter, to call the citizen about a pause) has run out: the incremental build must
+    recompute those dossiers too."""
+    after = run_warehouse_only(worlds.incremental_env, AFTER)
+    assert after.success, failures(after)
+    state = read_state(settings_of(worlds.incremental_env))
+    assert state["mode"] == "incremental", state["reason"]
+    full_env = {
+        **worlds.full_env,
+        "DATA_DIR": str(tmp_path / "data"),
+        "WAREHOUSE_PATH": str(tmp_path / "warehouse" / "warehouse.duckdb"),
+        "REPORTS_DIR": str(tmp_path / "reports"),
+    }
+    shutil.copytree(Path(worlds.full_env["DATA_DIR"]) / "raw", tmp_path / "data" / "raw")
+    full = run_warehouse_only(full_env, AFTER)
+    assert full.success, failures(full)
+    full_warehouse = Path(full_env["WAREHOUSE_PATH"])
+    with duckdb.connect(str(full_warehouse), read_only=True) as con:
+        [(started,)] = con.execute(
+            "select count(*) from marts.accountability_findings as findings "
+            "inner join marts.fct_dossier as dossiers using (dossier_code) "
+            "where findings.detected_at > ? and dossiers.terminal_at < ? "
+            # Findings kept per dossier (the other two are recomputed whole every build).
+            "and findings.finding_code not in ('NOT_SYNCED', 'STATUS_OUT_OF_SYNC')",
+            [parse_instant(LATER), parse_instant(LATER)],
+        ).fetchall()
+    assert started > 0
+    assert fingerprint(worlds.incremental_warehouse) == fingerprint(full_warehouse)
 
 
 def test_failed_build_leaves_no_record_and_the_next_build_is_full(worlds):

@@ -12,6 +12,9 @@
   every dossier not terminal before the previous AS_OF (`int_dossiers__to_refresh`): a row of
   a dossier terminal (and received) before the previous AS_OF is the same at any later AS_OF
   but for `evaluated_at` of the periods still open then, which `refresh_evaluated_at` updates.
+  The accountability models recompute those of `int_findings__to_refresh`: the same, plus the
+  dossiers whose finding may start or stop applying only because time passed (a step, a due or
+  a grace period falling between the two AS_OFs).
 -#}
 
 {% macro dossier_materialization() -%}
@@ -57,6 +60,14 @@
     {%- endif -%}
 {%- endmacro %}
 
+{% macro delete_where(condition) -%}
+    {#- Pre-hook: drop the rows matching `condition`, which this build takes whole again (rows an
+      incremental model reads from a full table). A full refresh empties it (delete_dossiers). -#}
+    {%- if recomputes_subset() -%}
+        delete from {{ this }} where {{ condition }}
+    {%- endif -%}
+{%- endmacro %}
+
 {% macro refresh_evaluated_at() -%}
     {#- Post-hook: the kept rows of periods evaluated at the previous AS_OF move to this one. -#}
     {%- if recomputes_subset() -%}
@@ -66,6 +77,13 @@
         where periods.period_type = kept.period_type
           and periods.period_start = kept.period_start
           and periods.evaluated_at <> kept.evaluated_at
+    {%- endif -%}
+{%- endmacro %}
+
+{% macro refresh_as_of() -%}
+    {#- Post-hook: the kept rows of a per-dossier model carrying the run's AS_OF move to this one. -#}
+    {%- if recomputes_subset() -%}
+        update {{ this }} set as_of = {{ as_of() }} where as_of <> {{ as_of() }}
     {%- endif -%}
 {%- endmacro %}
 

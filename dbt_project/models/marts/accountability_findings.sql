@@ -1,36 +1,16 @@
 -- Accountability worklists (indices.md §9, warehouse.md): one row per finding and dossier, with
 -- the unit that must act, when the finding first applied, when it stopped applying and, in
 -- Vietnamese, what is wrong, since when and what the rule requires. Each finding's rule lives
--- in its own model `int_finding_<code>`; who acts and the rule text come from `finding_catalog`.
-{%- set finding_models = [
-    'int_finding_late_without_apology',
-    'int_finding_rescheduled_more_than_once',
-    'int_finding_refused_without_written_reason',
-    'int_finding_paused_without_explanation',
-    'int_finding_multiple_supplement_requests',
-    'int_finding_result_not_delivered_on_paper',
-    'int_finding_not_synced',
-    'int_finding_status_out_of_sync',
-    'int_finding_not_digitized',
-    'int_finding_hidden_extension',
-] %}
+-- in its own model `int_finding_<code>` (gathered, with the dossier, in `int_findings__listed`);
+-- who acts and the rule text come from `finding_catalog`.
 with
 
 findings as (
-    {%- for model in finding_models %}
-    select finding_code, dossier_id, detected_at, resolved_at, detail_vi from {{ ref(model) }}
-    {%- if not loop.last %}
-    union all
-    {%- endif %}
-    {%- endfor %}
+    select * from {{ ref('int_findings__listed') }}
 ),
 
 catalog as (
     select * from {{ ref('finding_catalog') }}
-),
-
-dossiers as (
-    select * from {{ ref('int_findings__dossiers') }}
 ),
 
 responsible as (
@@ -60,11 +40,11 @@ assigned as (
         findings.detail_vi,
         catalog.responsible,
         catalog.rule_vi,
-        dossiers.dossier_code,
-        dossiers.national_code,
-        dossiers.unit_code,
-        dossiers.procedure_code,
-        dossiers.received_at,
+        findings.dossier_code,
+        findings.national_code,
+        findings.unit_code,
+        findings.procedure_code,
+        findings.received_at,
         case catalog.responsible
             when 'HANDLING_UNIT' then responsible.handling_responsible_code
             else responsible.counter_responsible_code
@@ -73,12 +53,10 @@ assigned as (
         as_of.as_of
     from findings
     inner join catalog on catalog.finding_code = findings.finding_code
-    inner join dossiers on dossiers.dossier_id = findings.dossier_id
-    left join responsible on responsible.unit_code = dossiers.unit_code
+    left join responsible on responsible.unit_code = findings.unit_code
     cross join as_of
     where findings.detected_at <= as_of.as_of
 )
-
 select
     assigned.finding_code,
     assigned.dossier_code,

@@ -1,9 +1,22 @@
 -- One row per one-stop dossier (warehouse.md): deadlines, progress status at AS_OF and the
 -- facts the indicators count. Personal data is only the keyed hash `applicant_key`.
+-- Incremental (macros/incremental.sql): the progress status moves with AS_OF until the dossier
+-- is received and terminal, so the dossiers of `int_dossiers__to_refresh` are recomputed; the
+-- other rows only take the new `as_of`. A contract change is a code change: the pipeline then
+-- builds in full, so the kept table's columns never need migrating.
+{{ config(
+    materialized=dossier_materialization(),
+    incremental_strategy='append',
+    on_schema_change='fail',
+    pre_hook="{{ delete_dossiers('int_dossiers__to_refresh') }}",
+    post_hook="{{ refresh_as_of() }}",
+) }}
+-- depends_on: {{ ref('int_dossiers__to_refresh') }}
 with
 
 dossiers as (
     select * from {{ ref('stg_motcua__dossiers') }}
+    where {{ only_changed('dossier_id', 'int_dossiers__to_refresh') }}
 ),
 
 events as (
@@ -17,6 +30,7 @@ due as (
 at_as_of as (
     select * from {{ ref('int_progress_on_time__dossier_periods') }}
     where period_type = 'as_of'
+      and {{ only_changed('dossier_id', 'int_dossiers__to_refresh') }}
 ),
 
 procedures as (
@@ -27,6 +41,7 @@ rescheduled as (
     select dossier_id, {{ arg_max_of('new_appointment_at', 'step_at') }} as rescheduled_due_at
     from {{ ref('stg_motcua__dossier_steps') }}
     where action = 'APOLOGY' and new_appointment_at is not null
+      and {{ only_changed('dossier_id', 'int_dossiers__to_refresh') }}
     group by dossier_id
 ),
 

@@ -5,11 +5,6 @@
 -- a reception on either side have a row.
 with
 
-dossiers as (
-    select * from {{ ref('int_findings__dossiers') }}
-    where is_received
-),
-
 -- Inter-agency copies are excluded everywhere (indices.md §0.2), also on the national side.
 inter_agency_codes as (
     select distinct national_code from {{ ref('stg_motcua__dossiers') }}
@@ -23,36 +18,38 @@ copies as (
     where inter_agency_codes.national_code is null
 ),
 
--- The change the copy's last sync carried: the latest one-stop step at or before NgayDongBo.
-synced_steps as (
+-- Each received dossier with its national copy, unless that copy is an inter-agency copy's.
+dossiers as (
     select
-        dossiers.dossier_id,
-        max(steps.step_at) as last_step_before_sync
-    from dossiers
-    inner join copies on copies.national_code = dossiers.national_code
-    inner join {{ ref('int_findings__steps') }} as steps
-        on steps.dossier_id = dossiers.dossier_id
-        and steps.step_at <= copies.synced_at
-    group by dossiers.dossier_id
+        dossiers.unit_code,
+        dossiers.received_at,
+        dossiers.national_status,
+        dossiers.has_copy and inter_agency_codes.national_code is null as is_synced,
+        case when inter_agency_codes.national_code is null then dossiers.copy_status end
+            as copy_status,
+        case when inter_agency_codes.national_code is null then dossiers.synced_at end
+            as synced_at,
+        -- The change the copy's last sync carried: the latest one-stop step at or before it.
+        case when inter_agency_codes.national_code is null then dossiers.last_step_before_sync end
+            as last_step_before_sync
+    from {{ ref('int_dossiers__national_copies') }} as dossiers
+    left join inter_agency_codes on inter_agency_codes.national_code = dossiers.national_code
 ),
 
 one_stop as (
     select
-        dossiers.unit_code,
-        cast(dossiers.received_at as date) as date,
+        unit_code,
+        cast(received_at as date) as date,
         count(*) as received_one_stop,
-        count(copies.national_code) as synced,
-        count(*) - count(copies.national_code) as not_synced,
-        count(case when copies.national_status <> dossiers.national_status then 1 end)
-            as status_out_of_sync,
+        count(case when is_synced then 1 end) as synced,
+        count(*) - count(case when is_synced then 1 end) as not_synced,
+        count(case when copy_status <> national_status then 1 end) as status_out_of_sync,
         {{ continuous_quantile(
-            '(' ~ epoch_seconds('copies.synced_at') ~ ' - '
-                ~ epoch_seconds('synced_steps.last_step_before_sync') ~ ') / 3600.0',
+            '(' ~ epoch_seconds('synced_at') ~ ' - '
+                ~ epoch_seconds('last_step_before_sync') ~ ') / 3600.0',
             0.5
         ) }} as median_sync_lag_hours
     from dossiers
-    left join copies on copies.national_code = dossiers.national_code
-    left join synced_steps on synced_steps.dossier_id = dossiers.dossier_id
     group by all
 ),
 

@@ -2,6 +2,12 @@
 -- than the statutory due instant of §0.4 by more than the tolerance (1 minute). The
 -- appointment is written at reception, so it applies from the reception; it describes the
 -- record and stays open (the index keeps comparing against the stored appointment).
+{{ config(
+    materialized=dossier_materialization(),
+    incremental_strategy='append',
+    pre_hook="{{ delete_dossiers('int_findings__to_refresh') }}",
+) }}
+-- depends_on: {{ ref('int_findings__to_refresh') }}
 with
 
 dossiers as (
@@ -9,6 +15,7 @@ dossiers as (
     where is_received
       and appointment_at is not null
       and statutory_due_at is not null
+      and {{ only_changed('dossier_id', 'int_findings__to_refresh') }}
 ),
 
 rule as (

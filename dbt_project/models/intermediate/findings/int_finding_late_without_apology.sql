@@ -3,16 +3,24 @@
 -- Detected at the original due; a dossier counted late while its due is still ahead (it waits
 -- on a second supplement request) is detected at that request. An apology issued after the
 -- due resolves it: the written apology the directive asks for exists, late.
+{{ config(
+    materialized=dossier_materialization(),
+    incremental_strategy='append',
+    pre_hook="{{ delete_dossiers('int_findings__to_refresh') }}",
+) }}
+-- depends_on: {{ ref('int_findings__to_refresh') }}
 with
 
 dossiers as (
     select * from {{ ref('int_findings__dossiers') }}
     where progress_status in ('LATE', 'IN_PROGRESS_OVERDUE')
+      and {{ only_changed('dossier_id', 'int_findings__to_refresh') }}
 ),
 
 steps as (
     select * from {{ ref('int_findings__steps') }}
     where action in ('APOLOGY', 'REQUEST_SUPPLEMENT')
+      and {{ only_changed('dossier_id', 'int_findings__to_refresh') }}
 ),
 
 as_of as (

@@ -2,10 +2,17 @@
 -- Detected at the second request, the moment the index starts counting the dossier late while
 -- it waits; it closes when the citizen answers the last request or, failing that, when the
 -- dossier leaves the process. Open while the dossier still waits on repeated paperwork.
+{{ config(
+    materialized=dossier_materialization(),
+    incremental_strategy='append',
+    pre_hook="{{ delete_dossiers('int_findings__to_refresh') }}",
+) }}
+-- depends_on: {{ ref('int_findings__to_refresh') }}
 with
 
 dossiers as (
     select * from {{ ref('int_findings__dossiers') }}
+    where {{ only_changed('dossier_id', 'int_findings__to_refresh') }}
 ),
 
 as_of as (
@@ -17,6 +24,7 @@ rounds as (
     from {{ ref('int_supplement_rounds') }} as rounds
     cross join as_of
     where rounds.requested_at <= as_of.as_of
+      and {{ only_changed('rounds.dossier_id', 'int_findings__to_refresh') }}
 ),
 
 -- The latest request decides whether the dossier still waits (arg_max would skip a null receipt).

@@ -1,11 +1,18 @@
 -- NOT_DIGITIZED (indices.md §9): a received dossier with no digitised COMPONENT file. The
 -- counter digitises at reception, so it applies from the reception; files carry no date, so
 -- it stays open while the record shows no digitised component (then the row leaves).
+{{ config(
+    materialized=dossier_materialization(),
+    incremental_strategy='append',
+    pre_hook="{{ delete_dossiers('int_findings__to_refresh') }}",
+) }}
+-- depends_on: {{ ref('int_findings__to_refresh') }}
 with
 
 dossiers as (
     select * from {{ ref('int_findings__dossiers') }}
     where is_received and not is_digitized
+      and {{ only_changed('dossier_id', 'int_findings__to_refresh') }}
 )
 
 select

@@ -5,10 +5,17 @@
 -- runs out and closes at the first (late) contact or at the end of the pause; a missing
 -- written reason describes the record and stays open. One row per dossier: the earliest
 -- offending pause, open while any offending pause is.
+{{ config(
+    materialized=dossier_materialization(),
+    incremental_strategy='append',
+    pre_hook="{{ delete_dossiers('int_findings__to_refresh') }}",
+) }}
+-- depends_on: {{ ref('int_findings__to_refresh') }}
 with
 
 steps as (
     select * from {{ ref('int_findings__steps') }}
+    where {{ only_changed('dossier_id', 'int_findings__to_refresh') }}
 ),
 
 pauses as (

@@ -3,6 +3,12 @@
 -- reason. Steps that leave the status unchanged (an APOLOGY or CONTACT_CITIZEN after a stop)
 -- carry status 8 too and are not refusals. It describes the record: it stays open until the
 -- record carries the document, when the row leaves the list (one extract cannot say when).
+{{ config(
+    materialized=dossier_materialization(),
+    incremental_strategy='append',
+    pre_hook="{{ delete_dossiers('int_findings__to_refresh') }}",
+) }}
+-- depends_on: {{ ref('int_findings__to_refresh') }}
 with
 
 steps as (
@@ -11,6 +17,7 @@ steps as (
         lag(national_status) over (partition by dossier_id order by step_at, step_seq)
             as previous_status
     from {{ ref('int_findings__steps') }}
+    where {{ only_changed('dossier_id', 'int_findings__to_refresh') }}
 ),
 
 refusals as (

@@ -4,6 +4,12 @@
 -- counts), once that day has passed. Detected when the day runs out; it stops applying at a
 -- late hand-over or when the result is handed to the applicant at the counter (RETURN), which
 -- shows the paper reached the counter: nothing is left to do.
+{{ config(
+    materialized=dossier_materialization(),
+    incremental_strategy='append',
+    pre_hook="{{ delete_dossiers('int_findings__to_refresh') }}",
+) }}
+-- depends_on: {{ ref('int_findings__to_refresh') }}
 with
 
 dossiers as (
@@ -11,12 +17,14 @@ dossiers as (
     where finished_at is not null
       and result_is_document
       and result_delivery = 'COUNTER'
+      and {{ only_changed('dossier_id', 'int_findings__to_refresh') }}
 ),
 
 hand_overs as (
     select dossier_id, action, step_at, step_index
     from {{ ref('int_findings__steps') }}
     where action in ('RESULT_TO_COUNTER', 'RETURN')
+      and {{ only_changed('dossier_id', 'int_findings__to_refresh') }}
 ),
 
 rule as (

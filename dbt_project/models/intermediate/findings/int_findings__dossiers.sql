@@ -1,12 +1,20 @@
 -- The dossiers the worklists judge (indices.md §9): every one-stop dossier except inter-agency
 -- copies, with the per-dossier facts of `fct_dossier` (progress status at AS_OF, original due,
 -- regime) so that a finding always agrees with what analysts read there, plus what only the
--- source record holds (the stored appointment, how the result is returned).
+-- source record holds (the stored appointment, how the result is returned). Incremental like
+-- `fct_dossier`, whose progress status it carries.
+{{ config(
+    materialized=dossier_materialization(),
+    incremental_strategy='append',
+    pre_hook="{{ delete_dossiers('int_dossiers__to_refresh') }}",
+) }}
+-- depends_on: {{ ref('int_dossiers__to_refresh') }}
 with
 
 facts as (
     select * from {{ ref('fct_dossier') }}
     where progress_status <> 'EXCLUDED'
+      and {{ only_changed('dossier_id', 'int_dossiers__to_refresh') }}
 ),
 
 dossiers as (
