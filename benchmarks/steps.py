@@ -225,7 +225,7 @@ def lower_bound(args) -> dict:
     started = time.perf_counter()
     con = duckdb.connect(args.database)
     # The same engine settings as the build's profile (memory limit, time zone in the script).
-    con.execute(f"SET memory_limit = '{os.environ.get('DUCKDB_MEMORY_LIMIT', '2500MB')}'")
+    con.execute(f"SET memory_limit = '{os.environ.get('DUCKDB_MEMORY_LIMIT', '3000MB')}'")
     con.execute(sql)
     rows = con.execute("select count(*) from lower_bound").fetchone()[0]
     seconds = time.perf_counter() - started
