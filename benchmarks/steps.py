@@ -7,6 +7,8 @@ so that its wall time and peak memory are its own. Each prints one JSON object o
 - `build`: the warehouse part of the daily job (dbt build + tests, publication) through Dagster;
   incremental when the build file of a previous complete build is there (it reports which).
 - `lower-bound`: the hand-written DuckDB script of the two indicators from the raw Parquet.
+- `upstream`: the models upstream of the two indicators built again alone, one at a time, on a
+  copy of the full build's file (dbt's own per-model timings, comparable with the script).
 - `replicate`, `delta`: raw zones of other sizes and the daily change (see `worlds.py`).
 """
 
@@ -16,6 +18,8 @@ import argparse
 import datetime as dt
 import json
 import os
+import shutil
+import subprocess
 import sys
 import threading
 import time
@@ -233,6 +237,42 @@ def lower_bound(args) -> dict:
     return {"seconds": seconds, "rows": rows}
 
 
+def upstream(args) -> dict:
+    """The models the two indicators are built from, and the two, built again from scratch on a
+    copy of the full build's file with `dbt run --threads 1`: in the full build two models run
+    side by side and each one's time includes the core the other holds, while the lower-bound
+    script has both cores to itself; one at a time, each model has both, like the script."""
+    from pipeline.assets.warehouse import dbt_vars
+    from pipeline.config import load_settings
+    from pipeline.project import DBT_PROJECT_DIR
+
+    settings = load_settings()
+    database = Path(args.database)
+    target = database.with_name("upstream-target")
+    shutil.copyfile(settings.build_path, database)
+    env = {
+        **os.environ,
+        "RAW_DIR": str(settings.raw_dir),
+        "DBT_DUCKDB_PATH": str(database),
+        "DBT_AS_OF": settings.resolve_as_of().isoformat(),
+        "DBT_PREVIOUS_AS_OF": "",
+        "DBT_NEW_RUNS": "{}",
+    }
+    try:
+        subprocess.run(
+            [str(Path(sys.executable).with_name("dbt")), "run", "--quiet", "--full-refresh",
+             "--threads", "1", "--vars", dbt_vars(settings), "--target-path", str(target),
+             "--select", "+ind_progress_on_time +ind_so_hoa_giay_to_giai_quyet"],
+            cwd=DBT_PROJECT_DIR, env=env, check=True,
+        )  # fmt: skip
+        results = json.loads((target / "run_results.json").read_text())["results"]
+    finally:
+        database.unlink(missing_ok=True)
+        Path(f"{database}.wal").unlink(missing_ok=True)
+        shutil.rmtree(target, ignore_errors=True)
+    return {"dbt_model_seconds": {r["unique_id"]: r["execution_time"] for r in results}}
+
+
 def replicate(args) -> dict:
     from benchmarks.worlds import replicate as multiply
 
@@ -294,6 +334,8 @@ def main(argv: list[str] | None = None) -> int:
     d.add_argument("--changed-at", required=True)
     ck = sub.add_parser("check")
     ck.add_argument("--database", required=True)
+    up = sub.add_parser("upstream")
+    up.add_argument("--database", required=True)
     args = p.parse_args(argv)
     args.process_started = PROCESS_STARTED
     started = time.perf_counter()
@@ -305,6 +347,7 @@ def main(argv: list[str] | None = None) -> int:
         "replicate": replicate,
         "delta": delta,
         "check": check,
+        "upstream": upstream,
     }
     result = steps[args.step](args)
     result["step_seconds"] = time.perf_counter() - started
