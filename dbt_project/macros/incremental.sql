@@ -21,6 +21,21 @@
     {{- return('table' if target.type == 'spark' else 'incremental') -}}
 {%- endmacro %}
 
+{% macro kept_by_dossier(key_model, post_hook=none, on_schema_change='ignore') -%}
+    {#- The config of a model kept by dossier: in an incremental build the rows of the dossiers
+      in `key_model` are deleted, then recomputed and appended; `post_hook` moves what the kept
+      rows carry of the run (`refresh_evaluated_at`, `refresh_as_of`). -#}
+    {{- config(
+        materialized=dossier_materialization(),
+        incremental_strategy='append',
+        on_schema_change=on_schema_change,
+        pre_hook="{{ delete_dossiers('" ~ key_model ~ "') }}",
+        post_hook=[post_hook] if post_hook else [],
+    ) -}}
+    {#- The key model is read by the hook only: referenced here so that dbt builds it first. #}
+-- depends_on: {{ ref(key_model) }}
+{%- endmacro %}
+
 {% macro new_runs(dataset) -%}
     {#- The raw runs of `dataset` landed since the previous build, as a SQL list. -#}
     {%- set runs = [] -%}

@@ -1,11 +1,6 @@
 -- Dated events of each dossier, from the one-stop history (indices.md §2, §9).
 -- terminal_at: the first status-9 step, else 10, else 7 or 8.
-{{ config(
-    materialized=dossier_materialization(),
-    incremental_strategy='append',
-    pre_hook="{{ delete_dossiers('stg_motcua__dossiers_changed') }}",
-) }}
--- depends_on: {{ ref('stg_motcua__dossiers_changed') }}
+{{ kept_by_dossier('stg_motcua__dossiers_changed') }}
 with
 
 steps as (

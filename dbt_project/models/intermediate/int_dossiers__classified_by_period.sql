@@ -3,13 +3,7 @@
 -- 9 else 10, before T), withdrawn or stopped (terminal 7 or 8 before T), else in progress within
 -- or past its due. Lateness is the index's (supplement adjustment included). Processing time is
 -- reception to finish in working days; days late run from the due instant to the adjusted end.
-{{ config(
-    materialized=dossier_materialization(),
-    incremental_strategy='append',
-    pre_hook="{{ delete_dossiers('int_dossiers__to_refresh') }}",
-    post_hook="{{ refresh_evaluated_at() }}",
-) }}
--- depends_on: {{ ref('int_dossiers__to_refresh') }}
+{{ kept_by_dossier('int_dossiers__to_refresh', post_hook="{{ refresh_evaluated_at() }}") }}
 -- depends_on: {{ ref('int_periods') }}
 with
 

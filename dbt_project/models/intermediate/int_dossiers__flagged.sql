@@ -3,12 +3,7 @@
 -- "known at AS_OF" (§0.1: files, fee lines and payments, national copy, ratings, PAKN links,
 -- VNeID / population-database flags); dated events (finished_at) are cut at T by the models
 -- that use them.
-{{ config(
-    materialized=dossier_materialization(),
-    incremental_strategy='append',
-    pre_hook="{{ delete_dossiers('int_dossiers__changed') }}",
-) }}
--- depends_on: {{ ref('int_dossiers__changed') }}
+{{ kept_by_dossier('int_dossiers__changed') }}
 with
 
 dossiers as (

@@ -4,13 +4,7 @@
 -- status 9, else 10) before T. The population of every "reception in period" indicator and of
 -- the reception counts of deadline_metrics. Three rows per dossier: only the columns those
 -- readers use are kept (the rest of a dossier's facts stay in `int_dossiers__flagged`).
-{{ config(
-    materialized=dossier_materialization(),
-    incremental_strategy='append',
-    pre_hook="{{ delete_dossiers('int_dossiers__to_refresh') }}",
-    post_hook="{{ refresh_evaluated_at() }}",
-) }}
--- depends_on: {{ ref('int_dossiers__to_refresh') }}
+{{ kept_by_dossier('int_dossiers__to_refresh', post_hook="{{ refresh_evaluated_at() }}") }}
 with
 
 dossiers as (

@@ -1,12 +1,7 @@
 -- Normalised reception and statutory due instant of each received dossier (indices.md §0.4),
 -- from its procedure's time limit. Used when no appointment is stored and to reveal hidden
 -- extensions (an appointment later than the law allows).
-{{ config(
-    materialized=dossier_materialization(),
-    incremental_strategy='append',
-    pre_hook="{{ delete_dossiers('stg_motcua__dossiers_changed') }}",
-) }}
--- depends_on: {{ ref('stg_motcua__dossiers_changed') }}
+{{ kept_by_dossier('stg_motcua__dossiers_changed') }}
 with
 
 dossiers as (

@@ -8,13 +8,7 @@
 -- dossier's own status at AS_OF (fct_dossier.progress_status). Several rows per dossier: only
 -- the columns its readers use are kept (the indicators, int_dossiers__classified_by_period,
 -- fct_dossier); per-dossier values (terminal index, due date) are computed once per dossier.
-{{ config(
-    materialized=dossier_materialization(),
-    incremental_strategy='append',
-    pre_hook="{{ delete_dossiers('int_dossiers__to_refresh') }}",
-    post_hook="{{ refresh_evaluated_at() }}",
-) }}
--- depends_on: {{ ref('int_dossiers__to_refresh') }}
+{{ kept_by_dossier('int_dossiers__to_refresh', post_hook="{{ refresh_evaluated_at() }}") }}
 with
 
 calendar as (

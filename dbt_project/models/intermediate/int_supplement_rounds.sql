@@ -1,12 +1,7 @@
 -- Supplement rounds (indices.md §2): each REQUEST_SUPPLEMENT paired with the next
 -- SUPPLEMENT_RECEIVED before the following request (a request with no receipt before the next
 -- one stays open: the citizen never answered it).
-{{ config(
-    materialized=dossier_materialization(),
-    incremental_strategy='append',
-    pre_hook="{{ delete_dossiers('stg_motcua__dossiers_changed') }}",
-) }}
--- depends_on: {{ ref('stg_motcua__dossiers_changed') }}
+{{ kept_by_dossier('stg_motcua__dossiers_changed') }}
 with
 
 steps as (

@@ -4,14 +4,9 @@
 -- is received and terminal, so the dossiers of `int_dossiers__to_refresh` are recomputed; the
 -- other rows only take the new `as_of`. A contract change is a code change: the pipeline then
 -- builds in full, so the kept table's columns never need migrating.
-{{ config(
-    materialized=dossier_materialization(),
-    incremental_strategy='append',
-    on_schema_change='fail',
-    pre_hook="{{ delete_dossiers('int_dossiers__to_refresh') }}",
-    post_hook="{{ refresh_as_of() }}",
+{{ kept_by_dossier(
+    'int_dossiers__to_refresh', post_hook="{{ refresh_as_of() }}", on_schema_change='fail'
 ) }}
--- depends_on: {{ ref('int_dossiers__to_refresh') }}
 with
 
 dossiers as (

@@ -4,12 +4,7 @@
 -- length stay in the raw zone until a model needs them).
 -- Materialized as a table (not the staging default, a view): read by many models, it is
 -- computed once per build instead of once per reader (same rows either way).
-{{ config(
-    materialized=dossier_materialization(),
-    incremental_strategy='append',
-    pre_hook="{{ delete_dossiers('stg_motcua__dossiers_changed') }}",
-) }}
--- depends_on: {{ ref('stg_motcua__dossiers_changed') }}
+{{ kept_by_dossier('stg_motcua__dossiers_changed') }}
 with
 
 -- The history of each staged dossier's version, read from the landed record by the version

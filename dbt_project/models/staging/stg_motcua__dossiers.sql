@@ -5,16 +5,11 @@
 -- Materialized as a table (not the staging default, a view): read by many models, it is
 -- computed once per build instead of once per reader (same rows either way); on DuckDB
 -- incrementally (macros/incremental.sql).
-{{ config(
-    materialized=dossier_materialization(),
-    incremental_strategy='append',
-    pre_hook="{{ delete_dossiers('stg_motcua__dossiers_changed') }}",
-) }}
 -- The latest version is chosen on narrow keys and the record fetched once: a window over the
 -- wide records (history, files, fees) cost most of this model's time. The nested lists are
 -- reduced here to the per-dossier flags the models downstream test, so that this table, read
 -- by many models, stays narrow.
--- depends_on: {{ ref('stg_motcua__dossiers_changed') }}
+{{ kept_by_dossier('stg_motcua__dossiers_changed') }}
 -- The raw zone is named in each CTE that reads it rather than in a shared `source` CTE: DuckDB
 -- materializes a CTE read twice, which here meant copying every column of every landed version
 -- (history included) before the window on the keys.

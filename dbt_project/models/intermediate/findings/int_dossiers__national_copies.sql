@@ -6,12 +6,7 @@
 -- Incremental (macros/incremental.sql): a dossier's row changes with its record, its copy
 -- (both in `int_dossiers__changed`), its reception status and its steps up to AS_OF (in
 -- `int_findings__to_refresh`).
-{{ config(
-    materialized=dossier_materialization(),
-    incremental_strategy='append',
-    pre_hook="{{ delete_dossiers('int_findings__to_refresh') }}",
-) }}
--- depends_on: {{ ref('int_findings__to_refresh') }}
+{{ kept_by_dossier('int_findings__to_refresh') }}
 with
 
 dossiers as (

@@ -2,12 +2,7 @@
 -- than the statutory due instant of §0.4 by more than the tolerance (1 minute). The
 -- appointment is written at reception, so it applies from the reception; it describes the
 -- record and stays open (the index keeps comparing against the stored appointment).
-{{ config(
-    materialized=dossier_materialization(),
-    incremental_strategy='append',
-    pre_hook="{{ delete_dossiers('int_findings__to_refresh') }}",
-) }}
--- depends_on: {{ ref('int_findings__to_refresh') }}
+{{ kept_by_dossier('int_findings__to_refresh') }}
 with
 
 dossiers as (

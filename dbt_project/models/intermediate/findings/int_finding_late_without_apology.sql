@@ -3,12 +3,7 @@
 -- Detected at the original due; a dossier counted late while its due is still ahead (it waits
 -- on a second supplement request) is detected at that request. An apology issued after the
 -- due resolves it: the written apology the directive asks for exists, late.
-{{ config(
-    materialized=dossier_materialization(),
-    incremental_strategy='append',
-    pre_hook="{{ delete_dossiers('int_findings__to_refresh') }}",
-) }}
--- depends_on: {{ ref('int_findings__to_refresh') }}
+{{ kept_by_dossier('int_findings__to_refresh') }}
 with
 
 dossiers as (

@@ -2,12 +2,7 @@
 -- Detected at the second request, the moment the index starts counting the dossier late while
 -- it waits; it closes when the citizen answers the last request or, failing that, when the
 -- dossier leaves the process. Open while the dossier still waits on repeated paperwork.
-{{ config(
-    materialized=dossier_materialization(),
-    incremental_strategy='append',
-    pre_hook="{{ delete_dossiers('int_findings__to_refresh') }}",
-) }}
--- depends_on: {{ ref('int_findings__to_refresh') }}
+{{ kept_by_dossier('int_findings__to_refresh') }}
 with
 
 dossiers as (

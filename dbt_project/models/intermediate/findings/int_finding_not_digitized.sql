@@ -1,12 +1,7 @@
 -- NOT_DIGITIZED (indices.md §9): a received dossier with no digitised COMPONENT file. The
 -- counter digitises at reception, so it applies from the reception; files carry no date, so
 -- it stays open while the record shows no digitised component (then the row leaves).
-{{ config(
-    materialized=dossier_materialization(),
-    incremental_strategy='append',
-    pre_hook="{{ delete_dossiers('int_findings__to_refresh') }}",
-) }}
--- depends_on: {{ ref('int_findings__to_refresh') }}
+{{ kept_by_dossier('int_findings__to_refresh') }}
 with
 
 dossiers as (

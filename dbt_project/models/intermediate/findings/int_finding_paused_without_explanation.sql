@@ -5,12 +5,7 @@
 -- runs out and closes at the first (late) contact or at the end of the pause; a missing
 -- written reason describes the record and stays open. One row per dossier: the earliest
 -- offending pause, open while any offending pause is.
-{{ config(
-    materialized=dossier_materialization(),
-    incremental_strategy='append',
-    pre_hook="{{ delete_dossiers('int_findings__to_refresh') }}",
-) }}
--- depends_on: {{ ref('int_findings__to_refresh') }}
+{{ kept_by_dossier('int_findings__to_refresh') }}
 with
 
 steps as (

@@ -3,12 +3,7 @@
 -- reason. Steps that leave the status unchanged (an APOLOGY or CONTACT_CITIZEN after a stop)
 -- carry status 8 too and are not refusals. It describes the record: it stays open until the
 -- record carries the document, when the row leaves the list (one extract cannot say when).
-{{ config(
-    materialized=dossier_materialization(),
-    incremental_strategy='append',
-    pre_hook="{{ delete_dossiers('int_findings__to_refresh') }}",
-) }}
--- depends_on: {{ ref('int_findings__to_refresh') }}
+{{ kept_by_dossier('int_findings__to_refresh') }}
 with
 
 steps as (

@@ -2,12 +2,7 @@
 -- under the 2018 regime only (Decree 61/2018 allows one reschedule). Detected at the second
 -- reschedule; no later act undoes it, so it closes when the dossier leaves the process
 -- (terminal): until then the unit must meet the second new appointment.
-{{ config(
-    materialized=dossier_materialization(),
-    incremental_strategy='append',
-    pre_hook="{{ delete_dossiers('int_findings__to_refresh') }}",
-) }}
--- depends_on: {{ ref('int_findings__to_refresh') }}
+{{ kept_by_dossier('int_findings__to_refresh') }}
 with
 
 dossiers as (

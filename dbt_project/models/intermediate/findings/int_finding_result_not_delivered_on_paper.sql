@@ -4,12 +4,7 @@
 -- counts), once that day has passed. Detected when the day runs out; it stops applying at a
 -- late hand-over or when the result is handed to the applicant at the counter (RETURN), which
 -- shows the paper reached the counter: nothing is left to do.
-{{ config(
-    materialized=dossier_materialization(),
-    incremental_strategy='append',
-    pre_hook="{{ delete_dossiers('int_findings__to_refresh') }}",
-) }}
--- depends_on: {{ ref('int_findings__to_refresh') }}
+{{ kept_by_dossier('int_findings__to_refresh') }}
 with
 
 dossiers as (

@@ -3,12 +3,7 @@
 -- regime) so that a finding always agrees with what analysts read there, plus what only the
 -- source record holds (the stored appointment, how the result is returned). Incremental like
 -- `fct_dossier`, whose progress status it carries.
-{{ config(
-    materialized=dossier_materialization(),
-    incremental_strategy='append',
-    pre_hook="{{ delete_dossiers('int_dossiers__to_refresh') }}",
-) }}
--- depends_on: {{ ref('int_dossiers__to_refresh') }}
+{{ kept_by_dossier('int_dossiers__to_refresh') }}
 with
 
 facts as (

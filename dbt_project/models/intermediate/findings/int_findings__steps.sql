@@ -1,11 +1,6 @@
 -- History steps of the judged dossiers up to AS_OF (a finding applies "by AS_OF", §9), each
 -- with its working-minute index so that "within 1 working day" is one subtraction.
-{{ config(
-    materialized=dossier_materialization(),
-    incremental_strategy='append',
-    pre_hook="{{ delete_dossiers('int_findings__to_refresh') }}",
-) }}
--- depends_on: {{ ref('int_findings__to_refresh') }}
+{{ kept_by_dossier('int_findings__to_refresh') }}
 with
 
 dossiers as (
