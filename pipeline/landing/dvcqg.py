@@ -42,15 +42,7 @@ from pipeline.landing.dvcqg_schemas import (
 )
 from pipeline.landing.pii import PiiHasher, redact
 from pipeline.landing.staged import StagedDataset, staging_dir
-from pipeline.landing.state import (
-    WatermarkStore,
-    future_after,
-    future_reason,
-    next_watermark,
-    resume_from,
-    tail_start,
-    watermark_bound,
-)
+from pipeline.landing.state import WatermarkStore, future_reason, plan_read, tail_start
 from pipeline.landing.writer import write_atomic, write_partitioned
 from pipeline.sources.crawl import parallel_map
 from pipeline.sources.dvcqg import EVALUATION_GROUPS, DvcqgClient, Period
@@ -136,21 +128,16 @@ class DvcqgLanding:
         as_of: dt.datetime | None,
     ) -> LandingResult:
         started_at = now()
-        previous = self.watermarks.get(asset)
-        start, note = resume_from(
-            previous,
-            dt.datetime.combine(self.settings.history_start, dt.time(), tzinfo=VN_TZ),
-            started_at,
-        )
+        read = plan_read(self.watermarks.get(asset), self.settings.history_start, started_at, as_of)
         result = LandingResult(
             requests_before=self.client.requests,
             source=SOURCE,
             asset=asset,
             started_at=started_at,
-            watermark_from=start,
-            note=note,
+            watermark_from=read.start,
+            note=read.note,
         )
-        future = future_after(started_at, as_of)
+        future = read.future
         # Streamed: rows staged as read, moved in after the gate (see landing/staged.py).
         staged = StagedDataset(
             staging_dir=staging_dir(self.settings, self.run_id, asset),
@@ -162,7 +149,7 @@ class DvcqgLanding:
         latest = None
         try:
             with fewer_collections():
-                for page in result.counted(crawl(start, tail_start(as_of), future)):
+                for page in result.counted(crawl(read.start, tail_start(as_of), future)):
                     rows, keys, instants = columns(), [], []
                     for payload in page:
                         try:
@@ -183,9 +170,7 @@ class DvcqgLanding:
                             latest = changed
                     batch = rows.batch(staged.row_schema, self.run_id, result.started_at)
                     staged.add_batch(batch, keys, instants)
-            result.watermark_to = next_watermark(
-                latest, previous, start, watermark_bound(as_of, started_at)
-            )
+            result.watermark_to = read.watermark_to(latest)
             self._conclude(result, staged.commit)
         finally:
             staged.discard()

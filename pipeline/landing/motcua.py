@@ -45,10 +45,8 @@ from pipeline.landing.state import (
     WatermarkStore,
     future_after,
     future_reason,
-    next_watermark,
-    resume_from,
+    plan_read,
     tail_start,
-    watermark_bound,
 )
 from pipeline.landing.writer import write_atomic
 from pipeline.sources.motcua import MotcuaClient
@@ -177,30 +175,24 @@ class MotcuaLanding:
     def land_dossiers_incremental(self, as_of: dt.datetime | None = None) -> LandingResult:
         """Everything updated since the watermark (first run: since HISTORY_START)."""
         started_at = now()
-        previous = self.watermarks.get(DOSSIER_WATERMARK)
-        start, note = resume_from(
-            previous,
-            dt.datetime.combine(self.settings.history_start, dt.time(), tzinfo=VN_TZ),
-            started_at,
+        read = plan_read(
+            self.watermarks.get(DOSSIER_WATERMARK), self.settings.history_start, started_at, as_of
         )
         result = LandingResult(
             requests_before=self.client.requests,
             source=SOURCE,
             asset="motcua_dossiers",
             started_at=started_at,
-            watermark_from=start,
-            note=note,
+            watermark_from=read.start,
+            note=read.note,
         )
         staged = self._staged_dossiers(result)
         try:
-            future = future_after(started_at, as_of)
-            pages = self.client.dossiers_updated(start, tail_start(as_of), future)
+            pages = self.client.dossiers_updated(read.start, tail_start(as_of), read.future)
             latest = stage_dossiers(
-                pages, known_status_ids(), result, self.hasher, staged, self.run_id, future
+                pages, known_status_ids(), result, self.hasher, staged, self.run_id, read.future
             )
-            result.watermark_to = next_watermark(
-                latest, previous, start, watermark_bound(as_of, started_at)
-            )
+            result.watermark_to = read.watermark_to(latest)
             self._conclude(result, staged.commit)
         finally:
             staged.discard()

@@ -6,7 +6,10 @@ from __future__ import annotations
 import datetime as dt
 import json
 import os
+from dataclasses import dataclass
 from pathlib import Path
+
+from pipeline.workcal import VN_TZ
 
 # Records can change while a crawl pages through them, and a source may commit a change with
 # an instant slightly before the crawl's last one; the next run re-reads this much before the
@@ -70,6 +73,37 @@ def resume_from(
             f"HISTORY_START {history_start.date().isoformat()}"
         )
     return previous - WATERMARK_OVERLAP, None
+
+
+@dataclass(frozen=True)
+class IncrementalRead:
+    """Where an incremental landing starts reading, the instant after which a change is in the
+    future (rejected), and the bound of the watermark it may record."""
+
+    previous: dt.datetime | None
+    start: dt.datetime
+    note: str | None
+    future: dt.datetime
+    bound: dt.datetime
+
+    def watermark_to(self, latest: dt.datetime | None) -> dt.datetime:
+        return next_watermark(latest, self.previous, self.start, self.bound)
+
+
+def plan_read(
+    previous: dt.datetime | None,
+    history_start: dt.date,
+    started_at: dt.datetime,
+    as_of: dt.datetime | None,
+) -> IncrementalRead:
+    """The reading plan of a run started at `started_at`, evaluated as of `as_of`, resuming
+    from the stored watermark `previous` (none: from HISTORY_START)."""
+    start, note = resume_from(
+        previous, dt.datetime.combine(history_start, dt.time(), tzinfo=VN_TZ), started_at
+    )
+    return IncrementalRead(
+        previous, start, note, future_after(started_at, as_of), watermark_bound(as_of, started_at)
+    )
 
 
 def tail_start(as_of: dt.datetime | None) -> dt.datetime:
