@@ -14,7 +14,14 @@ from typing import Protocol
 import pyarrow as pa
 
 from pipeline.landing.pii import PiiHasher, text_length
-from pipeline.landing.schemas import LANDING_FIELDS, TS, _array, _ListOfStructs, extra_json
+from pipeline.landing.schemas import (
+    LANDING_FIELDS,
+    TS,
+    _array,
+    _ListOfStructs,
+    extra_json,
+    landed_batch,
+)
 from pipeline.sources.dvcqg import Period
 from pipeline.sources.dvcqg_records import DossierCopy, EvaluationEntry, Petition
 
@@ -249,7 +256,6 @@ class DossierCopyColumns:
 
     def batch(self, schema: pa.Schema, run_id: str, extracted_at) -> pa.RecordBatch:
         """The rows as one record batch of `schema` (DOSSIER_COPY_SCHEMA)."""
-        n = len(self)
         arrays = {
             name: _array(values, schema.field(name).type) for name, values in self.scalars.items()
         }
@@ -258,9 +264,7 @@ class DossierCopyColumns:
         arrays["supplements"] = self.supplements.list_array()
         arrays["results"] = self.results.list_array()
         arrays["steps"] = self.steps.list_array()
-        arrays["_run_id"] = pa.array([run_id] * n, pa.string())
-        arrays["_extracted_at"] = _array([extracted_at] * n, TS)
-        return pa.RecordBatch.from_arrays([arrays[f.name] for f in schema], schema=schema)
+        return landed_batch(schema, arrays, len(self), run_id, extracted_at)
 
 
 class RecordColumns(Protocol):

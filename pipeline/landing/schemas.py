@@ -244,6 +244,15 @@ def _array(values: list, type_: pa.DataType) -> pa.Array:
     return pa.array(values, type=type_)
 
 
+def landed_batch(
+    schema: pa.Schema, arrays: dict[str, pa.Array], rows: int, run_id: str, extracted_at
+) -> pa.RecordBatch:
+    """One record batch of `schema` from its data columns and the run's landing columns."""
+    arrays["_run_id"] = pa.array([run_id] * rows, pa.string())
+    arrays["_extracted_at"] = _array([extracted_at] * rows, TS)
+    return pa.RecordBatch.from_arrays([arrays[f.name] for f in schema], schema=schema)
+
+
 class _Columns:
     """Values of a struct type gathered field by field (a Python list per field)."""
 
@@ -395,7 +404,6 @@ class DossierColumns:
     def batch(self, schema: pa.Schema, run_id: str, extracted_at) -> pa.RecordBatch:
         """The rows as one record batch of `schema` (DOSSIER_SCHEMA plus, optionally, the
         partition column last)."""
-        n = len(self)
         arrays = {
             name: _array(values, DOSSIER_SCHEMA.field(name).type)
             for name, values in self.scalars.items()
@@ -404,9 +412,8 @@ class DossierColumns:
         arrays["files"] = self.files.list_array()
         arrays["history"] = self.history.list_array()
         arrays["rating"] = self.rating.struct_array(self.rating_missing)
-        arrays["_run_id"] = pa.array([run_id] * n, pa.string())
-        arrays["_extracted_at"] = _array([extracted_at] * n, TS)
-        extra = [f.name for f in schema if f.name not in arrays]
+        landing = {"_run_id", "_extracted_at"}
+        extra = [f.name for f in schema if f.name not in arrays and f.name not in landing]
         for name in extra:  # the partition column
             arrays[name] = pa.array(self.partitions, schema.field(name).type)
-        return pa.RecordBatch.from_arrays([arrays[f.name] for f in schema], schema=schema)
+        return landed_batch(schema, arrays, len(self), run_id, extracted_at)
