@@ -7,7 +7,7 @@ from pathlib import Path
 import dagster as dg
 from dagster_dbt import DbtCliResource
 
-from pipeline import alerts, operations
+from pipeline import alerts, operations, retention
 from pipeline.assets import raw, reports, warehouse
 from pipeline.project import dbt_project
 from pipeline.runtime import AS_OF_TAG
@@ -72,6 +72,7 @@ defs = dg.Definitions(
         operations.record_run_failures,
         alerts.alert_on_run_failure,
         alerts.alert_on_failed_checks,
+        retention.prune_old_runs,
     ],
     resources={"dbt": DbtCliResource(project_dir=dbt_project, dbt_executable=DBT_EXECUTABLE)},
     executor=warehouse_executor,
