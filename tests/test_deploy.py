@@ -6,10 +6,13 @@ from __future__ import annotations
 import datetime as dt
 import os
 import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import dagster as dg
 import pytest
+import yaml
 from dagster._core.definitions.run_request import InstigatorType
 from dagster._core.errors import DagsterInvalidConfigError
 from dagster._core.instance.config import dagster_instance_config
@@ -106,3 +109,41 @@ def test_prune_keeps_the_runs_that_hold_an_asset_s_latest_facts(tmp_path):
         # 0 keeps forever.
         assert prune(instance, later, run_days=0, compute_log_days=0).runs_deleted == 0
         assert os.path.isdir(tmp_path)
+
+
+def _exec_start(unit: str) -> list[str]:
+    [line] = [
+        line
+        for line in (DEPLOY / "systemd" / unit).read_text().splitlines()
+        if line.startswith("ExecStart=")
+    ]
+    return line.removeprefix("ExecStart=").split()
+
+
+def test_systemd_units_and_compose_run_the_same_two_processes():
+    compose = yaml.safe_load((DEPLOY / "compose.yaml").read_text())
+    services = compose["services"]
+    assert set(services) == {"webserver", "daemon"}
+    # One image, one instance: both services mount the same DAGSTER_HOME, data and warehouse.
+    assert services["webserver"]["image"] == services["daemon"]["image"]
+    assert services["webserver"]["volumes"] == services["daemon"]["volumes"]
+    assert {v.split(":")[0] for v in services["daemon"]["volumes"]} == set(compose["volumes"])
+    webserver, daemon = (
+        _exec_start("motcua-dagster-webserver.service"),
+        _exec_start("motcua-dagster-daemon.service"),
+    )
+    assert Path(webserver[0]).name == services["webserver"]["command"][0] == "dagster-webserver"
+    assert daemon[1:] == services["daemon"]["command"][1:] == ["run", "-w", "workspace.yaml"]
+    # The options used exist in the installed Dagster's commands.
+    bin_dir = Path(sys.executable).parent
+    for command, options in (("dagster-webserver", ["-w", "-h", "-p"]), ("dagster-daemon", ["-w"])):
+        args = [str(bin_dir / command)] + (["run"] if command == "dagster-daemon" else [])
+        usage = subprocess.run([*args, "--help"], capture_output=True, text=True, check=True)
+        for option in options:
+            assert f"{option}, --" in usage.stdout, (command, option)
+    # The image is built from the lock, without the dev tools, and parses the dbt manifest.
+    dockerfile = (DEPLOY / "Dockerfile").read_text()
+    assert (
+        "uv sync --frozen --no-dev" in dockerfile and "COPY pyproject.toml uv.lock ./" in dockerfile
+    )
+    assert "dbt parse" in dockerfile
