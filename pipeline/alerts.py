@@ -351,6 +351,9 @@ def deliver(settings: AlertSettings, alert: Alert, log) -> list[str]:
     description="E-mail and/or webhook alert (Vietnamese and English) for every failed run; "
     "off without ALERT_SMTP_HOST / ALERT_WEBHOOK_URL.",
     default_status=dg.DefaultSensorStatus.RUNNING,
+    # Every run of the instance, also those started outside the daemon and the UI (`make
+    # refresh`, `dagster job execute`), which carry no code location and would be skipped.
+    monitor_all_code_locations=True,
 )
 def alert_on_run_failure(context: dg.RunFailureSensorContext) -> dg.SkipReason | None:
     settings = load_alert_settings()

@@ -7,8 +7,14 @@ from __future__ import annotations
 import email
 import email.policy
 import json
+import os
+import shutil
+import subprocess
+import sys
 import threading
+import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 
 import dagster as dg
 import pytest
@@ -24,6 +30,7 @@ from pipeline.simulator.server import free_port
 from tests.conftest import AS_OF, pipeline_environment
 from tests.reliability.runner import fast_clients
 
+REPO = Path(__file__).resolve().parent.parent
 SMTP_USER, SMTP_PASSWORD = "alerts", "smtp-pass-5f2e9c"
 WEBHOOK_TOKEN = "hook-token-8d1b77"
 UI = "http://warehouse.example:3000"
@@ -293,3 +300,66 @@ def test_failed_check_and_stale_asset_alerts(smtp_server, webhook_receiver):
     for text in texts + [json.dumps(h, ensure_ascii=False) for h in received]:
         assert_no_secret(text, env)
         assert "0987654321" not in text
+
+
+def test_the_daemon_sends_the_run_failure_alert(simulator, tmp_path, smtp_server, webhook_receiver):
+    """Under `dagster-daemon run` (the service's process) on a deployment instance: a run that
+    fails after the sensor's first tick is alerted with no other action."""
+    from pipeline.definitions import defs
+
+    smtp_port, mailbox = smtp_server
+    hook_url, received, _ = webhook_receiver
+    home = tmp_path / "dagster_home"
+    home.mkdir()
+    shutil.copyfile(REPO / "deploy" / "dagster.yaml", home / "dagster.yaml")
+    env = {
+        **pipeline_environment(tmp_path, simulator),
+        "MOTCUA_BASE_URL": f"http://127.0.0.1:{free_port()}",  # nothing listens there
+        **alert_environment(smtp_port, hook_url),
+    }
+    log = (tmp_path / "daemon.log").open("w")
+    daemon = subprocess.Popen(
+        [str(Path(sys.executable).with_name("dagster-daemon")), "run", "-w", "workspace.yaml"],
+        cwd=REPO,
+        env={**os.environ, **env, "DAGSTER_HOME": str(home), "PYTHONPATH": str(REPO)},
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
+    try:
+        with dg.DagsterInstance.from_config(str(home)) as instance:
+            # The sensor alerts runs that fail after its first tick.
+            _wait(lambda: _sensor_cursor(instance, "alert_on_run_failure"), 240, tmp_path)
+            with patched_environ(env), fast_clients():
+                result = defs.resolve_job_def("daily_refresh").execute_in_process(
+                    instance=instance,
+                    tags={AS_OF_TAG: AS_OF},
+                    asset_selection=[dg.AssetKey(["raw", "motcua_agencies"])],
+                    raise_on_error=False,
+                )
+            assert not result.success
+            _wait(lambda: any(h.get("run_id") == result.run_id for h in received), 180, tmp_path)
+    finally:
+        daemon.terminate()
+        daemon.wait(timeout=60)
+        log.close()
+    [hook] = [h for h in received if h.get("run_id") == result.run_id]
+    assert hook["kind"] == "run_failure" and hook["failures"][0]["step"] == "raw__motcua_agencies"
+    assert any(result.run_id in m.get_content() for m in mailbox.messages)
+    assert_no_secret(json.dumps(hook, ensure_ascii=False), env)
+
+
+def _sensor_cursor(instance: dg.DagsterInstance, name: str) -> bool:
+    from dagster._core.scheduler.instigation import InstigatorType
+
+    for state in instance.all_instigator_state(instigator_type=InstigatorType.SENSOR):
+        if state.name == name and state.instigator_data and state.instigator_data.cursor:
+            return True
+    return False
+
+
+def _wait(condition, seconds: float, tmp_path: Path) -> None:
+    deadline = time.monotonic() + seconds
+    while not condition():
+        if time.monotonic() > deadline:
+            pytest.fail("timed out; daemon log:\n" + (tmp_path / "daemon.log").read_text()[-3000:])
+        time.sleep(1)
