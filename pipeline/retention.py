@@ -8,7 +8,7 @@ few times a day, keeps the instance small:
 
 - compute logs of finished runs older than `COMPUTE_LOG_RETENTION_DAYS` (default 30) are
   removed (the event log keeps every structured line: progress, warnings, errors);
-- finished runs older than `RUN_RETENTION_DAYS` (default 180) are deleted with their event log,
+- finished runs older than `RUN_RETENTION_DAYS` (default 90) are deleted with their event log,
   except a run holding the latest materialization of an asset or of an asset's partition (a
   backfilled month): the asset graph, the partitions view and freshness keep their facts.
 
@@ -33,7 +33,7 @@ FINISHED = [
     dg.DagsterRunStatus.FAILURE,
     dg.DagsterRunStatus.CANCELED,
 ]
-DEFAULT_RUN_DAYS = 180
+DEFAULT_RUN_DAYS = 90
 DEFAULT_COMPUTE_LOG_DAYS = 30
 # Runs handled per pass; a backlog is cleared over a few ticks.
 BATCH = 500
@@ -113,13 +113,25 @@ def prune(
                     continue
                 instance.compute_log_manager.delete_logs(prefix=[run_id])
                 instance.delete_run(run_id)
+                _remove_empty_shard(instance, run_id)
                 runs_deleted += 1
     return Pruned(runs_deleted, logs_deleted, kept)
 
 
+def _remove_empty_shard(instance: dg.DagsterInstance, run_id: str) -> None:
+    """The default SQLite event log keeps one file per run (`history/runs/<run_id>.db`);
+    deleting the run empties it but leaves the file: removed here. Other storages (PostgreSQL)
+    reuse the space of deleted rows."""
+    path_for_shard = getattr(instance.event_log_storage, "path_for_shard", None)
+    if path_for_shard is not None:
+        path = path_for_shard(run_id)
+        if os.path.exists(path):
+            os.remove(path)
+
+
 @dg.sensor(
     name="prune_old_runs",
-    description="Deletes finished runs older than RUN_RETENTION_DAYS (180) with their event "
+    description="Deletes finished runs older than RUN_RETENTION_DAYS (90) with their event "
     "logs, except those holding an asset's latest materialization, and compute logs older "
     "than COMPUTE_LOG_RETENTION_DAYS (30); launches nothing.",
     minimum_interval_seconds=6 * 3600,

@@ -103,6 +103,9 @@ def test_prune_keeps_the_runs_that_hold_an_asset_s_latest_facts(tmp_path):
         assert remaining == {january, february, latest}
         assert pruned.runs_deleted == 2 and pruned.runs_kept_for_assets == 3
         assert not any((logs / run_id).exists() for run_id in (first, february_old, latest))
+        # The default SQLite event log's per-run files of deleted runs are gone too.
+        shards = {p.stem for p in (tmp_path / "history" / "runs").glob("*.db")} - {"index"}
+        assert shards == remaining
         # The asset graph keeps its facts: every partition and the asset still materialized.
         assert instance.get_latest_materialization_event(daily.key).run_id == latest
         assert instance.get_materialized_partitions(monthly.key) == {"2024-01", "2024-02"}
