@@ -84,7 +84,9 @@ class RunProgress:
     def start(self) -> None:
         def beat() -> None:
             while not self._stop.wait(self.interval):
-                self.report()
+                # Lines start with the first crawl (a step without one has nothing to count).
+                if self.total:
+                    self.report()
 
         self._thread = threading.Thread(target=beat, name=f"progress-{self.label}", daemon=True)
         self._thread.start()
