@@ -150,3 +150,13 @@ def test_systemd_units_and_compose_run_the_same_two_processes():
         "uv sync --frozen --no-dev" in dockerfile and "COPY pyproject.toml uv.lock ./" in dockerfile
     )
     assert "dbt parse" in dockerfile
+
+
+def test_compose_paths_are_on_the_volumes():
+    """The env file (.env.example) names checkout paths; the containers must write to volumes."""
+    compose = yaml.safe_load((DEPLOY / "compose.yaml").read_text())
+    for service in compose["services"].values():
+        mounts = [v.split(":")[1] for v in service["volumes"]]
+        for name in ("DAGSTER_HOME", "DATA_DIR", "WAREHOUSE_PATH", "REPORTS_DIR"):
+            path = service["environment"][name]
+            assert any(path == m or path.startswith(m + "/") for m in mounts), (name, path)
