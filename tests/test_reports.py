@@ -702,8 +702,8 @@ def _sheet_rows(sheet, first_header: str) -> tuple[list[str], list[tuple]]:
 def test_daily_run_writes_one_worklist_per_responsible_unit(pipeline_run):
     """The daily run wrote REPORTS_DIR/daily/<day of AS_OF>/ with one workbook per responsible
     unit: first the unit's watchlist (every row of marts.dossier_watchlist it is responsible
-    for, most urgent first), then the open findings it can still fix (every actionable one),
-    each row with what to do; Vietnamese headers."""
+    for, the earliest time to act first), then the open findings it can still fix (every
+    actionable one), each row with what to do; Vietnamese headers."""
     path = pipeline_run.warehouse_path
     folder = Path(pipeline_run.env["REPORTS_DIR"]) / "daily" / AS_OF[:10]
     books = {f.stem.removeprefix("viec-can-lam-"): f for f in folder.glob("viec-can-lam-*.xlsx")}
@@ -742,8 +742,8 @@ def test_daily_run_writes_one_worklist_per_responsible_unit(pipeline_run):
                 "Hạn thực hiện",
             ]
             assert Counter((r[0], r[4], r[8]) for r in rows) == watch[unit], unit
-            left = [r[7] for r in rows]
-            assert left == sorted(left, key=lambda v: (v is None, v or 0)), "most urgent first"
+            act_by = [r[9] for r in rows]
+            assert act_by == sorted(act_by), "the earliest time to act first"
             assert all(r[8] for r in rows), "every row says what to do"
         else:
             assert watch_sheet["A6"].value == "Không có hồ sơ cần theo dõi."

@@ -426,8 +426,8 @@ class _ReportBuilder:
         table = table_of(
             urgent,
             worklist.WATCH_FIELDS,
-            caption=f"{number(total)} hồ sơ cần theo dõi; gấp nhất trước (ít thời gian làm việc "
-            "còn lại nhất, âm là đã quá hạn).",
+            caption=f"{number(total)} hồ sơ cần theo dõi; gấp nhất trước (hạn thực hiện sớm nhất, "
+            "kể cả đã qua).",
             more=(
                 f"… và {number(total - len(urgent))} hồ sơ khác: xem tệp Excel hằng ngày của "
                 "từng đơn vị hoặc bảng marts.dossier_watchlist."

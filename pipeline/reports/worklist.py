@@ -14,9 +14,10 @@ from pipeline.reports.model import Field, Kind, from_row
 # The watchlist's reasons in the order a head deals with them (the names come from the mart's
 # `watch_reason_vi`).
 WATCH_REASONS = ("OVERDUE", "DUE_SOON", "PAUSED_TOO_LONG", "NOT_SYNCED", "RESULT_NOT_AT_COUNTER")
-# Most urgent first: least working time left (most late), then the earliest due, then the code.
+# Most urgent first: the earliest time to act (`act_by`, passed when already late to act), then
+# the least working time left on the dossier, then the code and the reason.
 WATCH_ORDER = (
-    "working_minutes_left NULLS LAST, due_at NULLS LAST, w.dossier_code, "
+    "act_by, working_minutes_left NULLS LAST, w.dossier_code, "
     "array_position($reasons, watch_reason)"
 )
 FINDING_ORDER = "working_days_open DESC NULLS LAST, dossier_code, finding_code"
