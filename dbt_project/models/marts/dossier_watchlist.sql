@@ -58,12 +58,14 @@ calendar as (
     select * from {{ ref('int_calendar__working_days') }}
 ),
 
--- The status at AS_OF (the last step by then) and, while waiting on the citizen, when the
--- uninterrupted run of statuses 5/6 began.
+open_at_as_of as (
+    select * from {{ ref('int_findings__open_at_as_of') }}
+),
+
+-- While waiting on the citizen, when the uninterrupted run of statuses 5/6 began.
 last_steps as (
     select
         dossier_id,
-        {{ arg_max_of('national_status', 'step_at') }} as status_at_as_of,
         max(case when national_status not in (5, 6) then step_at end) as last_active_at,
         bool_or(action = 'RESULT_TO_COUNTER') as result_at_counter,
         bool_or(action = 'RETURN') as returned
@@ -78,7 +80,8 @@ pauses as (
         min(steps.step_index) as paused_index
     from steps
     inner join last_steps on last_steps.dossier_id = steps.dossier_id
-    where last_steps.status_at_as_of in (5, 6)
+    inner join open_at_as_of on open_at_as_of.dossier_id = steps.dossier_id
+    where open_at_as_of.status_at_as_of in (5, 6)
       and (last_steps.last_active_at is null or steps.step_at > last_steps.last_active_at)
     group by steps.dossier_id
 ),
@@ -86,7 +89,6 @@ pauses as (
 open_dossiers as (
     select
         dossiers.*,
-        coalesce(last_steps.status_at_as_of, dossiers.national_status) as status_at_as_of,
         coalesce(last_steps.result_at_counter, false) as result_at_counter,
         coalesce(last_steps.returned, false) as returned,
         pauses.paused_at,
@@ -97,15 +99,14 @@ open_dossiers as (
         {{ working_minute_index('dossiers.finished_at', 'finished_day') }} as finished_index,
         copies.national_code is not null as has_national_copy
     from dossiers
+    inner join open_at_as_of on open_at_as_of.dossier_id = dossiers.dossier_id
     left join last_steps on last_steps.dossier_id = dossiers.dossier_id
     left join pauses on pauses.dossier_id = dossiers.dossier_id
     left join at_as_of on at_as_of.dossier_id = dossiers.dossier_id
     left join copies on copies.national_code = dossiers.national_code
     left join calendar as due_day on due_day.calendar_date = cast(dossiers.due_at as date)
     left join calendar as finished_day on finished_day.calendar_date = cast(dossiers.finished_at as date)
-    where dossiers.progress_status in ('IN_PROGRESS_OVERDUE', 'IN_PROGRESS_WITHIN_DUE')
-       or (coalesce(last_steps.status_at_as_of, dossiers.national_status) = 9
-           and not coalesce(last_steps.returned, false))
+    where open_at_as_of.is_open
 ),
 
 -- One row per dossier and reason that applies, with the working-minute index of `act_by`
