@@ -140,14 +140,34 @@ def test_workbook_sheets_headers_and_values_equal_the_marts(pipeline_run, month_
     total_col, band_col, rank_col = (
         headers.index(h) for h in ("Tổng điểm (100)", "Xếp loại", "Hạng")
     )
-    seen = 0
+    # Beside each unit's score: the due-soon dossiers and the PROGRESS points they cost if late.
+    assert headers[total_col + 1 : total_col + 3] == [
+        "Hồ sơ sắp đến hạn",
+        "Điểm tiến độ sẽ mất nếu quá hạn",
+    ]
+    at_stake = {
+        code: (due_soon, lost)
+        for code, due_soon, lost in query(
+            path,
+            "select unit_code, due_soon_dossiers, points_lost_if_late "
+            "from marts.unit_points_at_stake where period_start = ?",
+            [MONTH.start],
+        )
+    }
+    seen, idle = 0, 0
     for row in sheet.iter_rows(min_row=header_row[0].row + 1, values_only=True):
         if row[0] is None:
             break
         key = (row[0], rollups[row[3]])
         assert (row[total_col], row[band_col], row[rank_col]) == pytest.approx(mart[key]), key
+        shown = row[total_col + 1 : total_col + 3]
+        expected = at_stake[row[0]] if key[1] == "SELF" else (None, None)
+        assert shown == pytest.approx(expected), key
+        idle += row[band_col] == "Không phát sinh hồ sơ"
         seen += 1
     assert seen == sum(1 for code, rollup in mart if rollup != "SUBTREE" or code in _parents(path))
+    assert idle, "the test world has units that received and handled nothing this month"
+    assert sum(due_soon for due_soon, _ in at_stake.values()), "and due-soon dossiers"
 
     # A unit's indicator table: points as the portal rounds them.
     ward = wards[0]

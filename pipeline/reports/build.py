@@ -62,6 +62,15 @@ FULL_FINDINGS_LIST = (
 LOST = 0.005  # points below the maximum that count as lost once rounded to 2 decimals
 SCORECARD_MART = "unit_scorecard"
 NO_ACTIVITY = "Không phát sinh hồ sơ"
+# Beside each unit's current score in the running month (marts.unit_points_at_stake).
+AT_STAKE_COLUMNS = [
+    Column("Hồ sơ sắp đến hạn", Kind.INTEGER, 10),
+    Column("Điểm tiến độ sẽ mất nếu quá hạn", Kind.POINTS, 11),
+]
+AT_STAKE_CAPTION = (
+    " Hồ sơ sắp đến hạn: đang giải quyết, còn trong hạn, đến hạn trong vài ngày làm việc tới; "
+    "giải quyết đúng hạn thì giữ được số điểm tiến độ bên cạnh, để quá hạn thì mất."
+)
 
 
 class NoDataForPeriod(LookupError):
@@ -190,6 +199,7 @@ class _ReportBuilder:
         self.scorecard = self._scorecard_rows()
         self.deadlines = self._period_rows("deadline_metrics")
         self.findings = self._open_findings()
+        self.at_stake = self._points_at_stake()
         self._lost: LostPoints | None = None
 
     # -- data ------------------------------------------------------------------------------
@@ -310,6 +320,23 @@ class _ReportBuilder:
             responsible_lists=oldest_first(by_responsible),
             unit_lists=oldest_first(by_unit),
         )
+
+    def _points_at_stake(self) -> dict[str, dict] | None:
+        """Per unit, the PROGRESS points its due-soon dossiers put at stake: only for the
+        running month, the one `unit_points_at_stake` describes."""
+        if self.period.period_type != "month" or not self.marts.has("unit_points_at_stake"):
+            return None
+        rows = self.marts.rows(
+            "SELECT * FROM marts.unit_points_at_stake WHERE period_start = $pstart",
+            {"pstart": self.period.start},
+        )
+        return {r["unit_code"]: r for r in rows} or None
+
+    def _at_stake_values(self, code: str, rollup: str) -> tuple:
+        if self.at_stake is None:
+            return ()
+        row = self.at_stake.get(code) if rollup == "SELF" else None
+        return (row["due_soon_dossiers"], row["points_lost_if_late"]) if row else (None, None)
 
     def _indicator(self, unit_code: str, rollup: str, code: str) -> dict | None:
         return self.indicator_index.get((unit_code, rollup, code))
@@ -498,6 +525,12 @@ class _ReportBuilder:
                 rank = score["rank_in_parent"]
                 shown = f"{rank}/{score['siblings']}" if rank is not None else "Không xếp hạng"
                 items.append(Figure("Hạng trong các đơn vị cùng cấp", shown))
+        stake = (self.at_stake or {}).get(code) if rollup == "SELF" else None
+        if stake:
+            items += [
+                Figure(AT_STAKE_COLUMNS[0].header, stake["due_soon_dossiers"], Kind.INTEGER),
+                Figure(AT_STAKE_COLUMNS[1].header, stake["points_lost_if_late"], Kind.POINTS),
+            ]
         deadline = (self.deadlines or {}).get((code, rollup))
         if deadline:
             late = deadline["completed_late"] + deadline["in_progress_overdue"]
@@ -535,6 +568,7 @@ class _ReportBuilder:
             Column("Cấp", Kind.TEXT, 16),
             Column("Phạm vi", Kind.TEXT, 20),
             *self._group_columns(),
+            *(AT_STAKE_COLUMNS if self.at_stake is not None else []),
             Column("Xếp loại", Kind.TEXT, 11),
             Column("Hạng", Kind.INTEGER, 7),
             Column("Số đơn vị cùng cấp", Kind.INTEGER, 9),
@@ -559,6 +593,7 @@ class _ReportBuilder:
                     label(labels.LEVELS, unit.level),
                     label(labels.ROLLUPS, rollup),
                     *self._score_values(score),
+                    *self._at_stake_values(code, rollup),
                     _band(score),
                     score["rank_in_parent"],
                     score["siblings"],
@@ -571,7 +606,8 @@ class _ReportBuilder:
                 rows,
                 caption=f"Điểm theo nhóm chỉ số, làm tròn như Cổng DVC quốc gia. Tô màu: "
                 f"{LOWEST_UNITS} đơn vị có tổng điểm thấp nhất (trong các đơn vị được xếp hạng). "
-                "Hạng: trong các đơn vị cùng cấp, cùng đơn vị cấp trên.",
+                "Hạng: trong các đơn vị cùng cấp, cùng đơn vị cấp trên."
+                + (AT_STAKE_CAPTION if self.at_stake is not None else ""),
                 highlighted=lowest,
                 frozen_header=True,
             )
