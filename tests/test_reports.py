@@ -25,6 +25,7 @@ from pipeline.reports.build import DRILLDOWN_LIMIT, FINDINGS_PER_KIND, Limits
 from pipeline.reports.model import NO_DATA, Note, Table
 from pipeline.reports.svg import PALETTE
 from pipeline.reports.vnformat import number, percent, round_half_up
+from pipeline.reports.worklist import WATCH_REASONS
 from pipeline.runtime import AS_OF_TAG
 from pipeline.workcal import VN_TZ
 from tests.conftest import AS_OF
@@ -34,7 +35,14 @@ MONTH = Period.parse(AS_OF[:7])  # the running month of the test world, to date
 LEAD_COLOUR = "#9f1d14"
 # Screenshot height: today's work, then the area summary with its 12-month chart.
 HEIGHT = 4000
-OPTIONAL_MARTS = ("accountability_findings", "sync_reconciliation", "official_vs_computed")
+OPTIONAL_MARTS = (
+    "accountability_findings",
+    "sync_reconciliation",
+    "official_vs_computed",
+    "dossier_watchlist",
+    "fct_dossier_indicator",
+    "unit_points_at_stake",
+)
 
 
 def query(path: Path, sql: str, params=None) -> list[tuple]:
@@ -479,7 +487,8 @@ def test_sections_without_their_mart_say_so(pipeline_run, tmp_path):
         for mart in (*OPTIONAL_MARTS, "unit_scorecard", "deadline_metrics"):
             con.execute(f"drop table if exists marts.{mart}")
     report = build_report(copy, MONTH)
-    for anchor in ("chinh-thuc", "dong-bo", "viec-can-xu-ly", "xu-huong"):
+    anchors = ("chinh-thuc", "dong-bo", "viec-can-xu-ly", "xu-huong", "viec-can-lam-hom-nay")
+    for anchor in anchors:
         notes = [b for s in report.page(anchor).sections for b in s.blocks if isinstance(b, Note)]
         assert notes and all(n.missing and n.text.startswith(NO_DATA) for n in notes), anchor
     files = write_report(report, tmp_path / "out")
@@ -722,11 +731,21 @@ def _sheet_rows(sheet, first_header: str) -> tuple[list[str], list[tuple]]:
 def test_daily_run_writes_one_worklist_per_responsible_unit(pipeline_run):
     """The daily run wrote REPORTS_DIR/daily/<day of AS_OF>/ with one workbook per responsible
     unit: first the unit's watchlist (every row of marts.dossier_watchlist it is responsible
-    for, the earliest time to act first), then the open findings it can still fix (every
+    for, due soon first, then late, then the rest), then the open findings it can still fix (every
     actionable one), each row with what to do; Vietnamese headers."""
     path = pipeline_run.warehouse_path
     folder = Path(pipeline_run.env["REPORTS_DIR"]) / "daily" / AS_OF[:10]
     books = {f.stem.removeprefix("viec-can-lam-"): f for f in folder.glob("viec-can-lam-*.xlsx")}
+    reasons = [
+        name
+        for code in WATCH_REASONS
+        for (name,) in query(
+            path,
+            "select any_value(watch_reason_vi) from marts.dossier_watchlist "
+            "where watch_reason = ? having count(*) > 0",
+            [code],
+        )
+    ]
     watch: dict[str, Counter] = defaultdict(Counter)
     for unit, dossier, reason, action in query(
         path,
@@ -762,8 +781,8 @@ def test_daily_run_writes_one_worklist_per_responsible_unit(pipeline_run):
                 "Hạn thực hiện",
             ]
             assert Counter((r[0], r[4], r[8]) for r in rows) == watch[unit], unit
-            act_by = [r[9] for r in rows]
-            assert act_by == sorted(act_by), "the earliest time to act first"
+            order = [(reasons.index(r[4]), r[9]) for r in rows]
+            assert order == sorted(order), "due soon, then late, then the rest; earliest first"
             assert all(r[8] for r in rows), "every row says what to do"
         else:
             assert watch_sheet["A6"].value == "Không có hồ sơ cần theo dõi."

@@ -453,8 +453,8 @@ class _ReportBuilder:
         table = table_of(
             urgent,
             worklist.WATCH_FIELDS,
-            caption=f"{number(total)} hồ sơ cần theo dõi; gấp nhất trước (hạn thực hiện sớm nhất, "
-            "kể cả đã qua).",
+            caption=f"{number(total)} hồ sơ cần theo dõi. Thứ tự: sắp đến hạn (còn kịp giữ điểm), "
+            "đã quá hạn, rồi các lý do khác; trong mỗi lý do, hạn thực hiện sớm nhất trước.",
             more=(
                 f"… và {number(total - len(urgent))} hồ sơ khác: xem tệp Excel hằng ngày của "
                 "từng đơn vị hoặc bảng marts.dossier_watchlist."

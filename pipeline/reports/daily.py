@@ -68,7 +68,8 @@ def _unit_report(
         anchor="ho-so-can-theo-doi",
         subtitle=f"Hồ sơ đang giải quyết cần xử lý tại thời điểm {at}: đã quá hạn, sắp đến hạn, "
         "tạm dừng quá thời gian, chưa đồng bộ, có kết quả chưa chuyển ra Bộ phận Một cửa. "
-        "Gấp nhất trước: hạn thực hiện sớm nhất (kể cả đã qua).",
+        "Thứ tự: sắp đến hạn (còn kịp giữ điểm), đã quá hạn, rồi các lý do khác; trong mỗi "
+        "lý do, hạn thực hiện sớm nhất trước.",
     )
     block = (
         table_of(watched, worklist.WATCH_FIELDS, frozen_header=True)

@@ -11,22 +11,29 @@ from pipeline.reports.catalogue import Catalogue
 from pipeline.reports.marts import Marts
 from pipeline.reports.model import Field, Kind, from_row
 
-# The watchlist's reasons in the order a head deals with them (the names come from the mart's
-# `watch_reason_vi`).
-WATCH_REASONS = ("OVERDUE", "DUE_SOON", "PAUSED_TOO_LONG", "NOT_SYNCED", "RESULT_NOT_AT_COUNTER")
-# Most urgent first: the earliest time to act (`act_by`, passed when already late to act), then
-# the least working time left on the dossier, then the code and the reason.
+# The watchlist's reasons in the order a head deals with them: first the dossiers about to turn
+# late (the only moment an apology and a new appointment still protect the citizen and the
+# score), then the late ones, then the rest. Their names come from the mart's
+# `watch_reason_vi`.
+WATCH_REASONS = ("DUE_SOON", "OVERDUE", "PAUSED_TOO_LONG", "NOT_SYNCED", "RESULT_NOT_AT_COUNTER")
+# Reasons about the due date: for them the working time left is shown.
+DEADLINE_REASONS = ("DUE_SOON", "OVERDUE")
+# Most urgent first: by reason as above, then the earliest time to act (`act_by`, passed when
+# already late to act), then the least working time left, then the code.
 WATCH_ORDER = (
-    "act_by, working_minutes_left NULLS LAST, w.dossier_code, "
-    "array_position($reasons, watch_reason)"
+    "array_position($reasons, watch_reason), act_by, working_minutes_left NULLS LAST, "
+    "w.dossier_code"
 )
 FINDING_ORDER = "working_days_open DESC NULLS LAST, dossier_code, finding_code"
 MINUTES_PER_HOUR = 60
 
 
 def _hours_left(row: dict) -> float | None:
+    """Working hours to the due date, negative when late: for the reasons about it only."""
     minutes = row["working_minutes_left"]
-    return None if minutes is None else round(minutes / MINUTES_PER_HOUR, 1)
+    if minutes is None or row["watch_reason"] not in DEADLINE_REASONS:
+        return None
+    return round(minutes / MINUTES_PER_HOUR, 1)
 
 
 WATCH_FIELDS = [
