@@ -34,7 +34,7 @@ MONTH = Period.parse(AS_OF[:7])  # the running month of the test world, to date
 # The lead section's colour (templates/report.html.j2, --lead), used nowhere else on the page.
 LEAD_COLOUR = "#9f1d14"
 # Screenshot height: today's work, then the area summary with its 12-month chart.
-HEIGHT = 4000
+HEIGHT = 6000
 OPTIONAL_MARTS = (
     "accountability_findings",
     "sync_reconciliation",
@@ -757,9 +757,9 @@ def test_daily_run_writes_one_worklist_per_responsible_unit(pipeline_run):
     fixable: dict[str, Counter] = defaultdict(Counter)
     for unit, name, dossier, action in query(
         path,
-        "select responsible_unit_code, finding_name_vi, dossier_code, action_vi "
-        "from marts.accountability_findings join marts.dim_finding using (finding_code) "
-        "where resolved_at is null and is_actionable",
+        "select f.responsible_unit_code, d.finding_name_vi, f.dossier_code, f.action_vi "
+        "from marts.accountability_findings f join marts.dim_finding d using (finding_code) "
+        "where f.resolved_at is null and f.is_actionable",
     ):
         fixable[unit][(name, dossier, action)] += 1
     assert set(watch) | set(fixable) <= set(books), "a responsible unit has no worklist"

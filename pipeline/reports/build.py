@@ -1,10 +1,13 @@
 """Builds the report of one area and period from the published marts (warehouse.md).
 
-Pages: the area summary (key figures, the scorecard of every unit with the lowest units
-highlighted, the 12-month trend of the total), the trends of the six groups and of the
-deadline rates, official vs computed values, sync gaps, the accountability worklists grouped
-by responsible unit, then one page per unit with activity: its scores, every indicator with
-the points it lost, the dossiers behind each lost point, and its open findings.
+Pages: in the report of the running period, today's work first (the watchlist and the
+findings that can still be fixed, per responsible unit); the area summary (key figures, the
+scorecard of every unit with the lowest units highlighted and the points at stake, the
+12-month trend of the total), the trends of the six groups and of the deadline rates, official
+vs computed values, sync gaps, the actionable findings grouped by responsible unit, then one
+page per unit with activity: its scores, every indicator with the points it lost, the dossiers
+behind each lost point, and its actionable findings; last, the annex of the period's
+record-only findings.
 
 A mart that is not published yet gives its sections a "chưa có dữ liệu" note.
 """
@@ -53,7 +56,7 @@ DRILLDOWN_LIMIT = 30  # dossiers per unit and lost-point indicator
 FINDINGS_PER_KIND = 10
 # The most urgent watchlist dossiers at the top of the report (each unit's daily workbook
 # has all of its own).
-TODAY_LIMIT = 20
+TODAY_LIMIT = 10
 WORKLIST_PRINT_LIMIT = 40  # printed rows of official_vs_computed (the workbook has them all)
 FULL_DOSSIER_LIST = "danh sách đầy đủ tra cứu trong kho dữ liệu, bảng marts.fct_dossier_indicator"
 FULL_FINDINGS_LIST = (
