@@ -22,6 +22,7 @@ from pipeline.pipeline_env import patched_environ
 from pipeline.reports import Period, build_report, report_files, write_report
 from pipeline.reports.__main__ import main as reports_cli
 from pipeline.reports.build import DRILLDOWN_LIMIT, FINDINGS_PER_KIND, Limits
+from pipeline.reports.daily import worklist_file
 from pipeline.reports.model import NO_DATA, Note, Table
 from pipeline.reports.svg import PALETTE
 from pipeline.reports.vnformat import number, percent, round_half_up
@@ -736,7 +737,6 @@ def test_daily_run_writes_one_worklist_per_responsible_unit(pipeline_run):
     actionable one), each row with what to do; Vietnamese headers."""
     path = pipeline_run.warehouse_path
     folder = Path(pipeline_run.env["REPORTS_DIR"]) / "daily" / AS_OF[:10]
-    books = {f.stem.removeprefix("viec-can-lam-"): f for f in folder.glob("viec-can-lam-*.xlsx")}
     reasons = [
         name
         for code in WATCH_REASONS
@@ -762,11 +762,16 @@ def test_daily_run_writes_one_worklist_per_responsible_unit(pipeline_run):
         "where f.resolved_at is null and f.is_actionable",
     ):
         fixable[unit][(name, dossier, action)] += 1
-    assert set(watch) | set(fixable) <= set(books), "a responsible unit has no worklist"
     assert sum(map(len, watch.values())) and sum(map(len, fixable.values()))
+    out, day = Path(pipeline_run.env["REPORTS_DIR"]), dt.date.fromisoformat(AS_OF[:10])
+    books = {unit: worklist_file(out, day, unit) for unit in set(watch) | set(fixable)}
+    assert all(path.is_file() for path in books.values()), "a responsible unit has no worklist"
+    # The other units get a workbook too, that says there is nothing to do.
+    idle = [path for path in folder.glob("viec-can-lam-*.xlsx") if path not in books.values()]
+    assert idle, "units without work in the test world get a workbook too"
 
     both = 0
-    for unit, file in books.items():
+    for unit, file in [*books.items(), *((None, path) for path in idle)]:
         book = openpyxl.load_workbook(file)
         assert book.sheetnames == ["Hồ sơ cần theo dõi", "Việc cần khắc phục"]
         watch_sheet, finding_sheet = book.worksheets
