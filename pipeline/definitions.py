@@ -63,6 +63,7 @@ defs = dg.Definitions(
         warehouse.published_warehouse,
         warehouse.dbt_docs,
         reports.monthly_area_report,
+        reports.daily_worklists,
     ],
     jobs=[daily_refresh, motcua_backfill],
     schedules=[daily_refresh_schedule],
