@@ -11,7 +11,7 @@ import dagster as dg
 import pytest
 
 from pipeline.config import parse_instant
-from pipeline.pipeline_env import DEMO_PII_HASH_KEY, patched_environ, simulator_environment
+from pipeline.pipeline_env import demo_pii_hash_key, patched_environ, simulator_environment
 from pipeline.runtime import AS_OF_TAG
 from pipeline.simulator.server import run_simulator
 
@@ -67,7 +67,7 @@ def pipeline_environment(root: Path, simulator) -> dict[str, str]:
         "DATA_DIR": str(root / "data"),
         "WAREHOUSE_PATH": str(root / "warehouse" / "warehouse.duckdb"),
         "REPORTS_DIR": str(root / "reports"),
-        "PII_HASH_KEY": DEMO_PII_HASH_KEY,
+        "PII_HASH_KEY": demo_pii_hash_key(root / "data"),
         "HISTORY_START": HISTORY_START,
         "AS_OF": AS_OF,
     }
