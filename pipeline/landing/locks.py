@@ -8,9 +8,10 @@ releases when their holder dies (a killed run never leaves a lock behind):
 - `landing.lock`, exclusive, held across a whole landing (reading the watermark, the crawl,
   the commit, the new watermark): landings of one data folder run one after another, so the
   second of two runs starts from the watermark the first one recorded;
-- `raw-commit.lock`, exclusive while a landing moves its files into the raw zone; shared while a build takes the list of raw runs it records as read
-  (`build_state.py`). A run whose files are only partly in place is therefore never recorded
-  as read: it is either wholly in that list or not at all (and then read by the next build).
+- `raw-commit.lock`, exclusive while a landing moves its files into the raw zone; shared
+  while a build takes the list of raw runs it records as read (`build_state.py`). A run whose
+  files are only partly in place is therefore never recorded as read: it is either wholly in
+  that list or not at all (and then read by the next build).
   The build does not hold it while dbt runs: a run committed meanwhile is not in the list,
   so the next build reads it again (reading again never duplicates: the latest version wins).
 """

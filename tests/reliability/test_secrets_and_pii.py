@@ -10,8 +10,8 @@ exact values; this scan adds every other file a scheduled run writes, searched f
 from __future__ import annotations
 
 import re
-import stat
 import sqlite3
+import stat
 import subprocess
 import sys
 import zipfile
