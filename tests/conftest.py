@@ -61,13 +61,15 @@ def simulator():
         yield handle
 
 
-def pipeline_environment(root: Path, simulator) -> dict[str, str]:
+def pipeline_environment(root: Path, simulator, pii_hash_key: str | None = None) -> dict[str, str]:
+    """The pipeline's settings for a run in `root`; the hash key is the data folder's own
+    random demo key unless runs that are compared with each other share `pii_hash_key`."""
     return {
         **simulator_environment(simulator),
         "DATA_DIR": str(root / "data"),
         "WAREHOUSE_PATH": str(root / "warehouse" / "warehouse.duckdb"),
         "REPORTS_DIR": str(root / "reports"),
-        "PII_HASH_KEY": demo_pii_hash_key(root / "data"),
+        "PII_HASH_KEY": pii_hash_key or demo_pii_hash_key(root / "data"),
         "HISTORY_START": HISTORY_START,
         "AS_OF": AS_OF,
     }

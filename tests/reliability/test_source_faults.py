@@ -23,6 +23,7 @@ from pipeline.runtime import AS_OF_TAG
 from pipeline.simulator.faults import FAULTS
 from tests.conftest import AS_OF, pipeline_environment
 from tests.reliability.conftest import (
+    SUITE_PII_HASH_KEY,
     Workspace,
     apply_faults,
     dossier_ids,
@@ -117,7 +118,10 @@ def extract(ws: Workspace) -> dg.ExecuteInProcessResult:
 
     job = defs.resolve_job_def("daily_refresh")
     raw_keys = [k for k in job.asset_layer.executable_asset_keys if k.path[0] == "raw"]
-    with patched_environ(pipeline_environment(ws.root, ws.sim)), fast_clients():
+    with (
+        patched_environ(pipeline_environment(ws.root, ws.sim, SUITE_PII_HASH_KEY)),
+        fast_clients(),
+    ):
         return job.execute_in_process(
             instance=dg.DagsterInstance.ephemeral(),
             tags={AS_OF_TAG: AS_OF},
