@@ -38,7 +38,6 @@ would double the cost of the crawls that meet changes.
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 import json
 import logging
 import queue
@@ -97,14 +96,12 @@ def is_final(page: Page, number: int, page_size: int | None) -> bool:
 
 
 def record_key(key_of: KeyOf | None, record: object) -> int:
-    """A 64-bit digest of the record's key (its canonical JSON when it has none), so that a
-    window of a province holds a set of integers, not of records."""
+    """The 64-bit hash of the record's key (of its canonical JSON when it has none), so that
+    a window of a province holds a set of integers, not of records."""
     key = key_of(record) if key_of is not None else None
-    if key is None or isinstance(key, dict | list):
+    if not isinstance(key, str | int) or isinstance(key, bool):
         key = json.dumps(record, sort_keys=True, default=str, ensure_ascii=False)
-    return int.from_bytes(
-        hashlib.blake2b(str(key).encode("utf-8", "surrogatepass"), digest_size=8).digest()
-    )
+    return hash(key)
 
 
 class _Tally:
