@@ -140,7 +140,8 @@ def test_dossiers_of_an_unknown_unit_or_procedure_are_kept_and_counted(bad_run):
     }
     pattern = str(ws.data_dir / "raw" / "motcua" / "dossiers" / "**" / "*.parquet")
     with duckdb.connect() as con:
-        landed = {r[0] for r in con.execute(f"select distinct id from read_parquet('{pattern}')")}
+        rows = con.execute(f"select distinct id from read_parquet('{pattern}')").fetchall()
+    landed = {r[0] for r in rows}
     published_ids = [
         r[0]
         for r in published(
