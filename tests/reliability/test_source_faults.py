@@ -45,12 +45,17 @@ HIGH = {
     "duplicates": 1.0,
     "malformed": 0.25,
     "drift": 1.0,
+    "short_pages": 0.5,
+    "no_last": 1.0,
+    "wrong_total": 0.5,  # lands (a recount that agrees) or fails with the window's counts
     "shift": 0.5,  # last: it moves the world's clock forward for good
 }
 # What a failed run may say: a source down after its retries, or too many invalid records.
 CLEAR_FAILURE = re.compile(
     r"is unavailable after \d+ attempts \(last error: .+\)"
     r"|\d+ of \d+ records rejected \(\d+\.\d% > \d+\.\d%\); nothing landed, see audit\.rejects"
+    r"|window \[\S+, \S+\): the portal announced \d+ records \(\d+ at recount\) but the crawl "
+    r"read \d+; nothing landed and the watermark did not move"
 )
 DATASETS = {
     "motcua/dossiers": "id",
