@@ -7,6 +7,9 @@ fingerprint of the reference data every dossier depends on (agencies, procedures
 calendar). The record is removed before a build starts and written again only after dbt
 succeeded, so a killed or failed build always leaves no record, and the next build is full.
 
+The raw runs recorded as read are listed under the raw-commit lock (`landing/locks.py`): a
+landing whose files are only partly moved into the raw zone is never among them.
+
 A build is full (`--full-refresh`) when there is no record, or the AS_OF moved backwards
 (a backfill), or the code, the settings, the raw folder or the reference data differ.
 Otherwise it is incremental: the models of macros/incremental.sql recompute only the
@@ -26,6 +29,7 @@ from pathlib import Path
 import duckdb
 
 from pipeline.config import Settings
+from pipeline.landing.locks import raw_commit_lock
 
 STATE_NAME = "build_state.json"
 FORMAT = 1
@@ -121,7 +125,8 @@ def read_state(settings: Settings) -> dict | None:
 
 def plan_build(settings: Settings, as_of: dt.datetime, project_dir: Path) -> BuildPlan:
     """Decide full or incremental, and what the build must be told (environment)."""
-    runs = raw_runs(settings.raw_dir)
+    with raw_commit_lock(settings.data_dir, shared=True):  # no landing half moved in
+        runs = raw_runs(settings.raw_dir)
     state = {
         "format": FORMAT,
         "as_of": as_of.isoformat(),

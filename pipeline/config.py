@@ -15,6 +15,8 @@ from pathlib import Path
 from pipeline.workcal import VN_TZ
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
+# A keyed hash of a national ID is only as strong as its key: 32 bytes (256 bits) at least.
+MIN_PII_HASH_KEY_BYTES = 32
 
 
 class ConfigError(RuntimeError):
@@ -98,6 +100,14 @@ def load_settings() -> Settings:
             "PII_HASH_KEY is not set: personal data is hashed with this key at landing. "
             "Set it in the environment (see .env.example); `make demo` sets a demo key."
         )
+    if len(key.encode("utf-8")) < MIN_PII_HASH_KEY_BYTES:
+        raise ConfigError(
+            f"PII_HASH_KEY is too short ({len(key.encode('utf-8'))} bytes; at least "
+            f"{MIN_PII_HASH_KEY_BYTES} are required): a short key lets anyone who reads the "
+            "warehouse guess the hashed personal data back. Make one with "
+            '`python -c "import secrets; print(secrets.token_hex(32))"` and keep it secret '
+            "and stable (changing it changes every applicant_key)."
+        )
     as_of = _env("AS_OF")
     history_start = _env("HISTORY_START", "2024-01-01")
     try:
@@ -105,13 +115,18 @@ def load_settings() -> Settings:
     except ValueError as exc:
         raise ConfigError(f"HISTORY_START is not an ISO date: {history_start!r}") from exc
     return Settings(
-        data_dir=_path("DATA_DIR", "data"),
+        data_dir=data_dir_setting(),
         warehouse_path=_path("WAREHOUSE_PATH", "warehouse/warehouse.duckdb"),
         history_start=start,
         as_of_override=parse_instant(as_of) if as_of else None,
         pii_hash_key=key.encode("utf-8"),
         max_reject_rate=_rate("MAX_REJECT_RATE", "0.05"),
     )
+
+
+def data_dir_setting() -> Path:
+    """`DATA_DIR` resolved as the settings resolve it (needed before the settings exist)."""
+    return _path("DATA_DIR", "data")
 
 
 def _rate(name: str, default: str) -> float:

@@ -17,8 +17,8 @@ import sys
 import threading
 import time
 
-from pipeline.config import load_settings
-from pipeline.pipeline_env import DEMO_PII_HASH_KEY, patched_environ, simulator_environment
+from pipeline.config import data_dir_setting, load_settings
+from pipeline.pipeline_env import demo_pii_hash_key, patched_environ, simulator_environment
 from pipeline.simulator.server import run_simulator
 
 EXAMPLE_QUERY = """\
@@ -55,7 +55,9 @@ def warm_evaluation(sim) -> threading.Thread:
 
 
 def main() -> int:
-    os.environ.setdefault("PII_HASH_KEY", DEMO_PII_HASH_KEY)
+    if not os.environ.get("PII_HASH_KEY"):
+        # no key configured: the data folder's own random demo key (made on its first run)
+        os.environ["PII_HASH_KEY"] = demo_pii_hash_key(data_dir_setting())
     settings = load_settings()
     as_of = settings.resolve_as_of()
     scale = float(os.environ.get("SIM_SCALE", "1.0"))

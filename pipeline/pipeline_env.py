@@ -3,13 +3,39 @@
 from __future__ import annotations
 
 import os
+import secrets
+import time
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
+from pathlib import Path
 
 from pipeline.simulator.evaluation import department_id
 
-# A fixed key for the simulator's synthetic people; a real deployment sets its own secret.
-DEMO_PII_HASH_KEY = "demo-only-key-not-for-production"
+# The demo's PII_HASH_KEY, one per data folder: made at random the first time, kept in this
+# file of DATA_DIR (owner-only), reused by every later run on the same folder so applicant
+# keys stay stable. A real deployment sets its own secret instead.
+DEMO_KEY_FILE = "demo-pii-hash-key"
+
+
+def demo_pii_hash_key(data_dir: Path) -> str:
+    """The data folder's demo key: read from `DEMO_KEY_FILE`, or made (32 random bytes, hex)
+    and written with 0600 permissions on first use. Two processes starting on a new folder
+    at once agree: the file is created exclusively, the loser reads the winner's key."""
+    path = Path(data_dir) / DEMO_KEY_FILE
+    path.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        for _ in range(50):  # the winner may not have written it yet
+            key = path.read_text(encoding="ascii").strip()
+            if key:
+                return key
+            time.sleep(0.02)
+        raise RuntimeError(f"{path} is empty: delete it and run again") from None
+    key = secrets.token_hex(32)
+    with os.fdopen(fd, "w", encoding="ascii") as out:
+        out.write(key + "\n")
+    return key
 
 
 def simulator_environment(handle) -> dict[str, str]:

@@ -11,7 +11,7 @@ import dagster as dg
 import pytest
 
 from pipeline.config import parse_instant
-from pipeline.pipeline_env import DEMO_PII_HASH_KEY, patched_environ, simulator_environment
+from pipeline.pipeline_env import demo_pii_hash_key, patched_environ, simulator_environment
 from pipeline.runtime import AS_OF_TAG
 from pipeline.simulator.server import run_simulator
 
@@ -61,13 +61,15 @@ def simulator():
         yield handle
 
 
-def pipeline_environment(root: Path, simulator) -> dict[str, str]:
+def pipeline_environment(root: Path, simulator, pii_hash_key: str | None = None) -> dict[str, str]:
+    """The pipeline's settings for a run in `root`; the hash key is the data folder's own
+    random demo key unless runs that are compared with each other share `pii_hash_key`."""
     return {
         **simulator_environment(simulator),
         "DATA_DIR": str(root / "data"),
         "WAREHOUSE_PATH": str(root / "warehouse" / "warehouse.duckdb"),
         "REPORTS_DIR": str(root / "reports"),
-        "PII_HASH_KEY": DEMO_PII_HASH_KEY,
+        "PII_HASH_KEY": pii_hash_key or demo_pii_hash_key(root / "data"),
         "HISTORY_START": HISTORY_START,
         "AS_OF": AS_OF,
     }

@@ -40,6 +40,7 @@ from pipeline.landing.dvcqg_schemas import (
     RecordColumns,
     evaluation_row,
 )
+from pipeline.landing.locks import committed, serialized
 from pipeline.landing.pii import PiiHasher, redact
 from pipeline.landing.staged import StagedDataset, staging_dir
 from pipeline.landing.state import WatermarkStore, future_reason, plan_read, tail_start
@@ -80,6 +81,7 @@ class DvcqgLanding:
         self.dataset = settings.raw_dir / SOURCE
 
     # --- integration surface -----------------------------------------------------------------
+    @serialized
     def land_dossier_copies(self, as_of: dt.datetime | None = None) -> LandingResult:
         """Synced copies (DongBoHoSoMC) whose `NgayDongBo` moved since the watermark."""
         return self._land_incremental(
@@ -96,6 +98,7 @@ class DvcqgLanding:
             as_of=as_of,
         )
 
+    @serialized
     def land_petitions(self, as_of: dt.datetime | None = None) -> LandingResult:
         """PAKN whose `NgayCapNhat` moved since the watermark."""
         return self._land_incremental(
@@ -178,6 +181,7 @@ class DvcqgLanding:
         return result
 
     # --- public evaluation surface -----------------------------------------------------------
+    @serialized
     def land_evaluation(self, as_of: dt.datetime) -> LandingResult:
         """The official scores of every group for the periods due (see module docstring)."""
         asset = "dvcqg_evaluation"
@@ -230,6 +234,7 @@ class DvcqgLanding:
         write_partitioned(table, folder, "period", self.run_id)
         return table.num_rows
 
+    @serialized
     def land_formalities(self) -> LandingResult:
         """A snapshot of the national procedure list (shape assumed: code, name, the rest
         kept redacted as JSON)."""
@@ -274,7 +279,7 @@ class DvcqgLanding:
             raw_dir=self.settings.raw_dir,
             run_id=self.run_id,
             max_reject_rate=self.max_reject_rate,
-            land=land,
+            land=committed(self.settings.data_dir, land),
         )
 
 

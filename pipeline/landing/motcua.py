@@ -31,6 +31,7 @@ from pipeline.landing.audit import (
     with_landing_columns,
 )
 from pipeline.landing.collector import fewer_collections
+from pipeline.landing.locks import committed, serialized
 from pipeline.landing.pii import PiiHasher
 from pipeline.landing.schemas import (
     AGENCY_SCHEMA,
@@ -136,12 +137,14 @@ class MotcuaLanding:
         self.hasher = PiiHasher(settings.pii_hash_key)
         self.watermarks = WatermarkStore(settings.state_dir)
 
+    @serialized
     def land_agencies(self) -> LandingResult:
         """A snapshot of the agency tree below the configured root."""
         return self._land_snapshot(
             "agencies", self.client.agencies(), Agency, agency_row, AGENCY_SCHEMA
         )
 
+    @serialized
     def land_procedures(self) -> LandingResult:
         """A snapshot of the procedure catalogue."""
         return self._land_snapshot(
@@ -172,6 +175,7 @@ class MotcuaLanding:
 
         return self._conclude(result, land)
 
+    @serialized
     def land_dossiers_incremental(self, as_of: dt.datetime | None = None) -> LandingResult:
         """Everything updated since the watermark (first run: since HISTORY_START)."""
         started_at = now()
@@ -199,6 +203,7 @@ class MotcuaLanding:
         self.watermarks.set(DOSSIER_WATERMARK, result.watermark_to)
         return result
 
+    @serialized
     def land_dossiers_accepted(self, first: dt.date, last: dt.date) -> LandingResult:
         """Dossiers accepted on [first, last] (backfill and repairs; the watermark is kept)."""
         result = LandingResult(
@@ -240,6 +245,6 @@ class MotcuaLanding:
             raw_dir=self.settings.raw_dir,
             run_id=self.run_id,
             max_reject_rate=self.max_reject_rate,
-            land=land,
+            land=committed(self.settings.data_dir, land),
         )
         return result

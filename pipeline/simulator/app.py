@@ -211,6 +211,7 @@ class Simulator:
         if self.faults.roll("shift", rng):
             self.shift()
         duplicate = rng.randint(1, F.DUPLICATE_MAX) if self.faults.roll("duplicates", rng) else 0
+        short, no_last, wrong = (self.faults.roll(name, rng) for name in F.PAGING_FAULTS)
         ix = self.index()
         positions = self.select(ix, params)
         total = len(positions)
@@ -220,8 +221,13 @@ class Simulator:
             chosen = positions[max(total - end, 0) : max(total - start, 0)][::-1]
         else:
             chosen = positions[start:end]
+        if short:
+            chosen = F.short_page(list(chosen), rng)
         content = [self.dossier(int(ix.keys[p]), ix.as_of) for p in chosen]
-        return spring_page(content, page, size, total)
+        body = spring_page(content, page, size, F.wrong_total(total, rng) if wrong else total)
+        if no_last:
+            del body["last"]
+        return body
 
     def select(self, ix, params) -> range | np.ndarray:
         """Positions in the (updatedDate, id) order of the dossiers matching the filters (a

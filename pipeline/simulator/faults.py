@@ -2,7 +2,8 @@
 
 Request faults (`server_error`, `rate_limit`, `slow`, `reset`, `truncate`) are applied by an
 ASGI middleware to every portal request, never to the `/_sim` admin surface. Protocol faults
-(`token_expiry`, `duplicates`, `shift`) are applied by the endpoints; record faults
+(`token_expiry`, `duplicates`, `shift`, and on the dossier lists of both portals
+`short_pages`, `no_last`, `wrong_total`) are applied by the endpoints; record faults
 (`malformed`, `drift`) by the serialisers. Request-level draws come from a generator seeded by
 (fault seed, request number); record-level draws from (fault seed, record key), so the same
 records are malformed on every page and in every run, and `/_sim/truth` can list them. Faults
@@ -22,11 +23,19 @@ from pipeline.simulator import clock
 from pipeline.simulator.keys import mix64
 
 REQUEST_FAULTS = ("server_error", "rate_limit", "slow", "reset", "truncate")
-FAULTS = REQUEST_FAULTS + ("token_expiry", "duplicates", "shift", "malformed", "drift")
+# Paging faults of the dossier lists (one-stop dossiers, national copies and PAKN):
+# `short_pages` serves fewer records than asked though more follow (counts stay honest);
+# `no_last` leaves out the Spring page's `last` flag; `wrong_total` announces a few records
+# more than the list serves (counted but never served: what a crawl must not call complete).
+PAGING_FAULTS = ("short_pages", "no_last", "wrong_total")
+FAULTS = (
+    REQUEST_FAULTS + ("token_expiry", "duplicates", "shift", "malformed", "drift") + PAGING_FAULTS
+)
 SLOW_SECONDS = 20.0  # longer than any sane client read timeout
 RETRY_AFTER_SECONDS = 1
 SHIFT_SECONDS = 3600  # how far the world's clock jumps when a crawl sees records move
 DUPLICATE_MAX = 5  # a page repeats up to this many records of the previous page
+WRONG_TOTAL_MAX = 3  # a wrong total announces up to this many records too many
 # A future-dated record claims a change this far ahead (a mistyped century: bad data that no
 # real clock will ever reach, so the record stays impossible whenever the tests run).
 FUTURE_DATED_SECONDS = 100 * 365 * 86400
@@ -135,6 +144,19 @@ def drift(record: dict, rng: random.Random) -> None:
         "priority": rng.randint(0, 3),
     }
     record["_class"] = "vn.vnpt.digo.padman.document.Dossier"
+
+
+# --- paging faults -------------------------------------------------------------------------
+def short_page(rows: list, rng: random.Random) -> list:
+    """The page without its last one to half of its records (at least one record is kept:
+    an empty page means the end of a list)."""
+    if len(rows) < 2:
+        return rows
+    return rows[: len(rows) - rng.randint(1, len(rows) // 2)]
+
+
+def wrong_total(total: int, rng: random.Random) -> int:
+    return total + rng.randint(1, WRONG_TOTAL_MAX)
 
 
 # --- request faults (ASGI middleware) -----------------------------------------------------

@@ -346,6 +346,8 @@ def integration(sim: Simulator, body: dict) -> dict:
     if sim.faults.roll("shift", rng):
         sim.shift()
     duplicate = rng.randint(1, F.DUPLICATE_MAX) if sim.faults.roll("duplicates", rng) else 0
+    # `no_last` is drawn to keep the streams aligned; this surface has no `last` flag
+    short, _, wrong = (sim.faults.roll(name, rng) for name in F.PAGING_FAULTS)
     offset = max((page - 1) * size - duplicate, 0)  # repeats the previous page's tail
     size += (page - 1) * size - offset
     codes = sim.world.subtree_codes(madonvi)
@@ -360,6 +362,10 @@ def integration(sim: Simulator, body: dict) -> dict:
         total, rows = len(matching), matching[offset : offset + size]
     else:
         return {"error_code": "2", "message": f"Dịch vụ không được hỗ trợ: {service}"}
+    if short:
+        rows = F.short_page(rows, rng)
+    if wrong:
+        total = F.wrong_total(total, rng)
     return {"error_code": "0", "message": "Thành công", "tongSoBanGhi": total, "result": rows}
 
 

@@ -15,11 +15,31 @@ source's clock, so it always lands in the tail window, which is read last, alone
 Memory stays bounded whatever the size of the source: pages are handed over as they arrive
 (pages of one window in order, windows interleaved) through a queue of a few pages, so a
 province-size crawl never holds more than `workers` + `PREFETCH_PAGES` pages.
+
+Completeness is checked, not assumed. A window ends on an empty page, or when the page read
+reaches the count the portal announced for the request (`totalElements`, `tongSoBanGhi`) and
+the portal does not say there is more; a page shorter than asked, or one without a `last`
+flag, never ends it early. Each window then compares the records it read (distinct keys) with
+the count announced by its first request. Records that change during the crawl make the two
+differ honestly: a change moves a record to an instant after the source's clock, so it can
+only leave a window before the tail (read or not) or arrive in the tail. On a difference the
+window is counted again (one request): if what was read lies between the announced count and
+the recount, the difference is records that moved (they are read in the tail, or by the next
+run from the unmoved watermark); otherwise records were lost on the way and the crawl fails
+with `IncompleteCrawl` naming the window and the counts (never a record's value), so the
+landing fails and its watermark does not move. Offset paging could not tell a move from a loss
+(the rest of the window shifts by one); keyset paging can, which is why windows are read so.
+The check is exact when nothing moves; when records move, a loss in a window that a record
+already read leaves during the same crawl is hidden by the counts (one read too many against
+one too few): counts alone cannot tell these apart, and re-reading every window that moved
+would double the cost of the crawls that meet changes.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import json
+import logging
 import queue
 import threading
 from collections.abc import Callable, Iterable, Iterator
@@ -28,22 +48,79 @@ from contextvars import ContextVar
 from dataclasses import dataclass
 from typing import Protocol, TypeVar
 
+from pipeline.sources.http import SourceError
+
 T = TypeVar("T")
 R = TypeVar("R")
 # Pages fetched ahead of the consumer (besides the one each worker holds while it waits).
 PREFETCH_PAGES = 4
 _DONE = object()
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
 class Page:
+    """One answer of a paged list: its records, the portal's `last` flag (None when the
+    portal sent none) and the count it announced for the whole request (None when none)."""
+
     records: list
-    last: bool
+    last: bool | None = None
+    total: int | None = None
 
 
 # (window start (inclusive), window end (exclusive) or None, 0-based page in the window)
 FetchPage = Callable[[dt.datetime, dt.datetime | None, int], Page]
 InstantOf = Callable[[object], dt.datetime | None]
+KeyOf = Callable[[object], object]
+# A short offset page (records missing before the next page's first offset) is asked again
+# this many times before the crawl goes on; the window's count check then tells a hole.
+SHORT_PAGE_RETRIES = 2
+
+
+class IncompleteCrawl(SourceError):
+    """A window read fewer or more records than the portal announced for it."""
+
+
+def is_final(page: Page, number: int, page_size: int | None) -> bool:
+    """Whether `page` (0-based `number` of one request's pages) ends the request's list.
+
+    An empty page always does. Otherwise the announced count decides (the records up to this
+    page reach it) unless the portal says there is more; without a count, only a `last` flag
+    that is present and true ends the list. A page shorter than asked decides nothing."""
+    if not page.records:
+        return True
+    if page.total is not None and (page_size is not None or number == 0):
+        # A page holding more than asked (repeats of the previous page) ends no further.
+        held = len(page.records) if page_size is None else min(len(page.records), page_size)
+        return (number * (page_size or 0) + held >= page.total) and page.last is not False
+    return page.last is True
+
+
+def record_key(key_of: KeyOf | None, record: object) -> int:
+    """The 64-bit hash of the record's key (of its canonical JSON when it has none), so that
+    a window of a province holds a set of integers, not of records."""
+    key = key_of(record) if key_of is not None else None
+    if not isinstance(key, str | int) or isinstance(key, bool):
+        key = json.dumps(record, sort_keys=True, default=str, ensure_ascii=False)
+    return hash(key)
+
+
+class _Tally:
+    """What one window announced and read."""
+
+    def __init__(self, key_of: KeyOf | None):
+        self.key_of = key_of
+        self.announced: int | None = None
+        self.keys: set[int] = set()
+
+    def add(self, page: Page, first: bool) -> None:
+        if first and self.announced is None:
+            self.announced = page.total
+        self.keys.update(record_key(self.key_of, r) for r in page.records)
+
+    @property
+    def read(self) -> int:
+        return len(self.keys)
 
 
 def parallel_map(fn: Callable[[T], R], items: Iterable[T], workers: int) -> Iterator[R]:
@@ -123,12 +200,21 @@ class KeysetCrawler:
         instant_of: InstantOf,
         resolution: dt.timedelta,
         workers: int = 4,
+        *,
+        key_of: KeyOf | None = None,
+        page_size: int | None = None,
+        label: str = "records",
     ):
         self.fetch = fetch
         self.instant_of = instant_of
         self.resolution = resolution
         self.workers = max(1, workers)
         self.observer = CRAWL_OBSERVER.get() or _Unobserved()
+        # The record's source key (duplicates and moved records count once per window).
+        self.key_of = key_of
+        # The page size asked of `fetch` (an offset page's place in its list).
+        self.page_size = page_size
+        self.label = label
 
     def crawl(
         self, start: dt.datetime, tail_from: dt.datetime, present: dt.datetime | None = None
@@ -214,36 +300,84 @@ class KeysetCrawler:
                 thread.join()
 
     def window(self, lo: dt.datetime, hi: dt.datetime | None) -> Iterator[list]:
+        tally = _Tally(self.key_of)
         cursor = lo
         while True:
             page = self.fetch(cursor, hi, 0)
             self.observer.page(len(page.records))
+            tally.add(page, first=True)
             if page.records:
                 yield page.records
-            if page.last or not page.records:
-                return
+            if is_final(page, 0, self.page_size):
+                break
             # Only instants inside the window move the cursor: a garbled one must not skip.
             instants = filter(None, map(self.instant_of, page.records))
             latest = max(
                 (t for t in instants if t >= cursor and (hi is None or t < hi)), default=None
             )
             if latest is None or latest <= cursor:
-                # A whole page shares the cursor's instant: read that instant by offset.
+                # A whole page shares the cursor's instant: read that instant by offset (from
+                # its first page again when this one came back short: no offset is skipped).
                 step = cursor + self.resolution
-                yield from self._instant(cursor, step if hi is None else min(step, hi))
+                full = self.page_size is None or len(page.records) >= self.page_size
+                yield from self._instant(
+                    cursor, step if hi is None else min(step, hi), tally, 1 if full else 0
+                )
                 cursor = step
                 if hi is not None and cursor >= hi:
-                    return
+                    break
             else:
                 cursor = latest
+        self._check(lo, hi, tally)
 
-    def _instant(self, lo: dt.datetime, hi: dt.datetime) -> Iterator[list]:
-        page_number = 1
+    def _instant(
+        self, lo: dt.datetime, hi: dt.datetime, tally: _Tally, page_number: int
+    ) -> Iterator[list]:
+        retries = SHORT_PAGE_RETRIES
         while True:
             page = self.fetch(lo, hi, page_number)
+            short = self.page_size is not None and len(page.records) < self.page_size
+            if (
+                short
+                and page.records
+                and retries
+                and not is_final(page, page_number, self.page_size)
+            ):
+                retries -= 1  # offsets of this page were skipped: ask for it again
+                continue
             self.observer.page(len(page.records))
+            tally.add(page, first=False)
             if page.records:
                 yield page.records
-            if page.last or not page.records:
+            if is_final(page, page_number, self.page_size):
                 return
             page_number += 1
+            retries = SHORT_PAGE_RETRIES
+
+    def _check(self, lo: dt.datetime, hi: dt.datetime | None, tally: _Tally) -> None:
+        """The window's count check (see the module's doc): exact when nothing moved; after
+        moves, what was read lies between the announced count and a recount."""
+        announced, read = tally.announced, tally.read
+        if announced is None or read == announced:
+            return
+        recount = self.fetch(lo, hi, 0).total
+        if recount is not None and min(announced, recount) <= read <= max(announced, recount):
+            log.info(
+                "%s %s: %d records announced, %d at recount, %d read: records moved during "
+                "the crawl",
+                self.label,
+                window_text(lo, hi),
+                announced,
+                recount,
+                read,
+            )
+            return
+        raise IncompleteCrawl(
+            f"{self.label} {window_text(lo, hi)}: the portal announced {announced} records "
+            f"({recount} at recount) but the crawl read {read}; nothing landed and the "
+            "watermark did not move, the next run reads this window again"
+        )
+
+
+def window_text(lo: dt.datetime, hi: dt.datetime | None) -> str:
+    return f"window [{lo.isoformat()}, {hi.isoformat() if hi is not None else '∞'})"

@@ -33,6 +33,7 @@ SECOND = dt.timedelta(seconds=1)
 SESSION_EXPIRED = "-1"
 DOSSIER_COPIES = "LayDanhSachHoSoDongBo"
 PETITIONS = "LayDanhSachPAKN"
+SOURCE_KEYS = {DOSSIER_COPIES: "MaHoSo", PETITIONS: "MaPAKN"}
 EVALUATION_GROUPS = (
     "transparency",
     "handling-satisfaction",
@@ -67,6 +68,13 @@ def parse_compact(value: object) -> dt.datetime | None:
         int(value[12:14]),
         tzinfo=VN_TZ,
     )
+
+
+def _key_of(field: str):
+    def key(record: object) -> object:
+        return record.get(field) if isinstance(record, dict) else None
+
+    return key
 
 
 def _instant_of(field: str):
@@ -263,9 +271,18 @@ class DvcqgClient:
             total = answer.get("tongSoBanGhi")
             if not isinstance(records, list) or not isinstance(total, int):
                 raise SourceError(f"{service}: answer without `result` list / `tongSoBanGhi`")
-            return Page(records, (page + 1) * self.page_size >= total)
+            # No `last` flag on this surface: the crawler ends a list by the announced count.
+            return Page(records, None, total)
 
-        return KeysetCrawler(fetch, _instant_of(instant_field), SECOND, self.workers)
+        return KeysetCrawler(
+            fetch,
+            _instant_of(instant_field),
+            SECOND,
+            self.workers,
+            key_of=_key_of(SOURCE_KEYS[service]),
+            page_size=self.page_size,
+            label=f"national {service}",
+        )
 
     # --- public evaluation surface (B.2) -----------------------------------------------------
     def _reporting(self, path: str, body: dict) -> object:

@@ -14,7 +14,7 @@ import time
 from collections.abc import Iterator
 
 from pipeline.config import MotcuaSettings
-from pipeline.sources.crawl import KeysetCrawler, Page
+from pipeline.sources.crawl import IncompleteCrawl, KeysetCrawler, Page, is_final
 from pipeline.sources.http import (
     RetryPolicy,
     SourceError,
@@ -145,15 +145,25 @@ class MotcuaClient:
                 yield child
 
     def procedures(self) -> Iterator[dict]:
-        page = 0
+        """Every procedure version, page after page until the announced count is reached (a
+        short page or a missing `last` flag ends nothing); fewer than announced fails."""
+        page, announced, read = 0, None, 0
         while True:
             body = _spring_page(
                 self.get("/pa/procedure/search", {"page": page, "size": self.page_size})
             )
+            announced = body.total if announced is None else announced
+            read += len(body.records)
             yield from body.records
-            if body.last:
-                return
+            if is_final(body, page, self.page_size):
+                break
             page += 1
+        recount = body.total
+        if announced is not None and read < min(announced, recount or announced):
+            raise IncompleteCrawl(
+                f"one-stop procedures: the portal announced {announced} records "
+                f"({recount} on the last page) but the crawl read {read}"
+            )
 
     def dossiers_updated(
         self,
@@ -193,7 +203,19 @@ class MotcuaClient:
                 params["updated-to"] = format_instant(hi)
             return _spring_page(self.get(DOSSIER_PATH, params))
 
-        return KeysetCrawler(fetch, updated_of, INSTANT_SPAN, self.workers)
+        return KeysetCrawler(
+            fetch,
+            updated_of,
+            INSTANT_SPAN,
+            self.workers,
+            key_of=record_id,
+            page_size=self.page_size,
+            label="one-stop dossiers",
+        )
+
+
+def record_id(record: object) -> object:
+    return record.get("id") if isinstance(record, dict) else None
 
 
 def _auth(token: str) -> dict[str, str]:
@@ -201,6 +223,12 @@ def _auth(token: str) -> dict[str, str]:
 
 
 def _spring_page(body: object) -> Page:
+    """A Spring page; `last` and `totalElements` kept only when they are what they claim."""
     if not isinstance(body, dict) or not isinstance(body.get("content"), list):
         raise SourceError("one-stop page without a `content` list")
-    return Page(body["content"], bool(body.get("last", True)))
+    last, total = body.get("last"), body.get("totalElements")
+    return Page(
+        body["content"],
+        last if isinstance(last, bool) else None,
+        total if isinstance(total, int) and not isinstance(total, bool) else None,
+    )

@@ -40,6 +40,8 @@ ALL_FAULTS = {
     "shift": 0.05,
     "malformed": 0.01,
     "drift": 0.05,
+    "short_pages": 0.1,
+    "no_last": 0.1,
 }
 CLIENT_TIMEOUT = 1.0
 

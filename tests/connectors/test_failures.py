@@ -10,7 +10,7 @@ from pipeline.assets import raw
 from pipeline.landing.audit import RejectRateExceeded
 from pipeline.landing.dvcqg import DvcqgLanding
 from pipeline.landing.motcua import MotcuaLanding
-from pipeline.pipeline_env import patched_environ, simulator_environment
+from pipeline.pipeline_env import demo_pii_hash_key, patched_environ, simulator_environment
 from pipeline.simulator.evaluation import department_id
 from pipeline.simulator.server import free_port, run_simulator
 from pipeline.sources.dvcqg import Period
@@ -106,7 +106,7 @@ def test_evaluation_asset_fails_the_run_when_the_portal_stays_down(sim, faults, 
         **simulator_environment(sim),
         "DVCQG_ROOT_DEPARTMENT_ID": department_id(sim.root_agency_code),
         "DATA_DIR": str(tmp_path / "data"),
-        "PII_HASH_KEY": "k",
+        "PII_HASH_KEY": demo_pii_hash_key(tmp_path / "data"),
         "AS_OF": AS_OF.isoformat(),
     }
     with patched_environ(env):

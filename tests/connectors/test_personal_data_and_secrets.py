@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import logging
+import stat
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -14,6 +15,7 @@ import pytest
 
 from pipeline.landing.dvcqg import DvcqgLanding
 from pipeline.landing.motcua import MotcuaLanding
+from pipeline.pipeline_env import DEMO_KEY_FILE
 from pipeline.simulator.server import run_simulator
 from tests.connectors.conftest import AS_OF, SCALE, make_env
 
@@ -42,9 +44,11 @@ def _json_or_none(text: str) -> object:
         return None
 
 
-def raw_zone_strings(root: Path) -> set[str]:
+def raw_zone_strings(root: Path, skip: tuple[Path, ...] = ()) -> set[str]:
     found: set[str] = set()
     for path in root.rglob("*"):
+        if path in skip:
+            continue
         if path.suffix == ".parquet":
             found.update(leaves(pq.read_table(path).to_pylist()))
         elif path.is_file():
@@ -100,7 +104,12 @@ def test_no_secret_in_run_metadata_or_files(pipeline_run):
     secrets = {pipeline_run.env[k] for k in ("MOTCUA_PASSWORD", "DVCQG_PASSWORD", "PII_HASH_KEY")}
     events = " ".join(str(e) for e in pipeline_run.result.all_events)
     assert not any(secret in events for secret in secrets)
-    stored = raw_zone_strings(pipeline_run.data_dir)
+    # The demo key's own file (owner-only, like an operator's .env) is where the key lives;
+    # nothing else in the data folder may hold it.
+    key_file = pipeline_run.data_dir / DEMO_KEY_FILE
+    assert key_file.read_text().strip() == pipeline_run.env["PII_HASH_KEY"]
+    assert stat.S_IMODE(key_file.stat().st_mode) == 0o600
+    stored = raw_zone_strings(pipeline_run.data_dir, skip=(key_file,))
     assert not any(secret in text for text in stored for secret in secrets)
 
 

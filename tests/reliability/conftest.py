@@ -14,6 +14,7 @@ import itertools
 import json
 import math
 import os
+import secrets
 import shutil
 import signal
 import subprocess
@@ -34,6 +35,9 @@ from tests.conftest import AS_OF, HISTORY_START, pipeline_environment
 from tests.connectors.conftest import set_faults, sim_stats, truth
 
 SCALE = 0.02
+# The suite's workspaces stand for one deployment and are compared with each other (marts,
+# raw datasets): they share one hash key, made at random for the test session.
+SUITE_PII_HASH_KEY = secrets.token_hex(32)
 FAULT_SEED = 909
 # The world's records are a little dirty in every run of this suite: 1 % malformed (bad
 # dates, unknown status, missing keys, wrong types: audit.rejects) and 5 % with unknown fields.
@@ -107,7 +111,7 @@ class Workspace:
         shutil.copyfile(REPO_ROOT / ".dagster" / "dagster.yaml", self.dagster_home / "dagster.yaml")
         return {
             **os.environ,
-            **pipeline_environment(self.root, self.sim),
+            **pipeline_environment(self.root, self.sim, SUITE_PII_HASH_KEY),
             "DAGSTER_HOME": str(self.dagster_home),
             "PYTHONPATH": str(REPO_ROOT),
             **extra,

@@ -119,3 +119,36 @@ def test_the_good_dossiers_are_exactly_the_references(bad_run, reference):
     with duckdb.connect(str(reference.workspace.warehouse_path), read_only=True) as con:
         expected = con.execute(query).fetchone()
     assert published(ws, query)[0] == expected
+
+
+def test_dossiers_of_an_unknown_unit_or_procedure_are_kept_and_counted(bad_run):
+    """Nothing vanishes silently (issue 16): such dossiers are out of the marts but kept in
+    audit.unattributed_dossiers with what is missing, and every landed dossier is in exactly
+    one of fct_dossier and that table (the reconciliation test of the build says so too)."""
+    ws, _ = bad_run
+    kept = dict(
+        published(
+            ws,
+            "select dossier_id, missing from audit.unattributed_dossiers "
+            f"where dossier_id like '{bad.PREFIX}%'",
+        )
+    )
+    cases = {case.name: case.source_key() for case in bad.CASES}
+    assert kept == {
+        cases["unknown-agency"]: "UNKNOWN_UNIT",
+        cases["unknown-procedure"]: "UNKNOWN_PROCEDURE",
+    }
+    pattern = str(ws.data_dir / "raw" / "motcua" / "dossiers" / "**" / "*.parquet")
+    with duckdb.connect() as con:
+        rows = con.execute(f"select distinct id from read_parquet('{pattern}')").fetchall()
+    landed = {r[0] for r in rows}
+    published_ids = [
+        r[0]
+        for r in published(
+            ws,
+            "select dossier_id from marts.fct_dossier "
+            "union all select dossier_id from audit.unattributed_dossiers",
+        )
+    ]
+    assert len(published_ids) == len(set(published_ids))
+    assert set(published_ids) == landed

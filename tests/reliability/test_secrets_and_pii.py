@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 import sqlite3
+import stat
 import subprocess
 import sys
 import zipfile
@@ -20,7 +21,7 @@ import duckdb
 import pytest
 
 from pipeline.config import REPO_ROOT, ConfigError, load_settings
-from pipeline.pipeline_env import patched_environ
+from pipeline.pipeline_env import DEMO_KEY_FILE, demo_pii_hash_key, patched_environ
 from pipeline.project import DBT_PROJECT_DIR
 from tests.connectors.test_personal_data_and_secrets import (
     personal_values,
@@ -127,6 +128,29 @@ def test_no_secret_anywhere(scanned, figures):
 def test_the_hash_key_is_required():
     with patched_environ({"PII_HASH_KEY": ""}), pytest.raises(ConfigError, match="PII_HASH_KEY"):
         load_settings()
+
+
+def test_a_short_hash_key_is_refused_with_how_to_make_one():
+    short = "x" * 31
+    with patched_environ({"PII_HASH_KEY": short}), pytest.raises(ConfigError) as refused:
+        load_settings()
+    message = str(refused.value)
+    assert "PII_HASH_KEY is too short (31 bytes; at least 32 are required)" in message
+    assert 'python -c "import secrets; print(secrets.token_hex(32))"' in message
+    assert short not in message
+    with patched_environ({"PII_HASH_KEY": "é" * 16}):  # 32 bytes in UTF-8
+        assert len(load_settings().pii_hash_key) == 32
+
+
+def test_the_demo_key_is_random_per_data_folder_private_and_reused(tmp_path):
+    first = demo_pii_hash_key(tmp_path / "a" / "data")
+    assert len(bytes.fromhex(first)) == 32
+    key_file = tmp_path / "a" / "data" / DEMO_KEY_FILE
+    assert stat.S_IMODE(key_file.stat().st_mode) == 0o600
+    assert demo_pii_hash_key(tmp_path / "a" / "data") == first  # a later run, same folder
+    assert demo_pii_hash_key(tmp_path / "b" / "data") != first  # another folder
+    with patched_environ({"PII_HASH_KEY": first}):
+        assert load_settings().pii_hash_key == first.encode()
 
 
 def test_a_scheduled_run_without_the_hash_key_fails_clearly_and_lands_nothing(

@@ -23,6 +23,7 @@ from pipeline.runtime import AS_OF_TAG
 from pipeline.simulator.faults import FAULTS
 from tests.conftest import AS_OF, pipeline_environment
 from tests.reliability.conftest import (
+    SUITE_PII_HASH_KEY,
     Workspace,
     apply_faults,
     dossier_ids,
@@ -44,12 +45,17 @@ HIGH = {
     "duplicates": 1.0,
     "malformed": 0.25,
     "drift": 1.0,
+    "short_pages": 0.5,
+    "no_last": 1.0,
+    "wrong_total": 0.5,  # lands (a recount that agrees) or fails with the window's counts
     "shift": 0.5,  # last: it moves the world's clock forward for good
 }
 # What a failed run may say: a source down after its retries, or too many invalid records.
 CLEAR_FAILURE = re.compile(
     r"is unavailable after \d+ attempts \(last error: .+\)"
     r"|\d+ of \d+ records rejected \(\d+\.\d% > \d+\.\d%\); nothing landed, see audit\.rejects"
+    r"|window \[\S+, \S+\): the portal announced \d+ records \(\d+ at recount\) but the crawl "
+    r"read \d+; nothing landed and the watermark did not move"
 )
 DATASETS = {
     "motcua/dossiers": "id",
@@ -117,7 +123,10 @@ def extract(ws: Workspace) -> dg.ExecuteInProcessResult:
 
     job = defs.resolve_job_def("daily_refresh")
     raw_keys = [k for k in job.asset_layer.executable_asset_keys if k.path[0] == "raw"]
-    with patched_environ(pipeline_environment(ws.root, ws.sim)), fast_clients():
+    with (
+        patched_environ(pipeline_environment(ws.root, ws.sim, SUITE_PII_HASH_KEY)),
+        fast_clients(),
+    ):
         return job.execute_in_process(
             instance=dg.DagsterInstance.ephemeral(),
             tags={AS_OF_TAG: AS_OF},

@@ -144,6 +144,44 @@ def test_duplicates_across_pages(faulty, set_faults):
     assert set(ids) == {t["id"] for t in truth["dossiers"]}
 
 
+def test_paging_faults_short_pages_no_last_flag_and_a_wrong_total(faulty, set_faults):
+    """What a crawl must not call complete (issue 16): a page shorter than asked while more
+    follow, a Spring page without `last`, a total announcing records that are never served."""
+    params = {"page": 0, "size": 50, "sort": "updatedDate,asc"}
+    session = httpx.post(
+        f"{faulty.dvcqg_base_url}/auth",
+        json={"username": faulty.dvcqg_username, "password": faulty.dvcqg_password},
+    ).json()["session"]
+    national = {
+        "session": session,
+        "madonvi": faulty.root_agency_code,
+        "service": "LayDanhSachHoSoDongBo",
+        "trang": 1,
+        "soBanGhi": 50,
+    }
+    with motcua(faulty, fetch_token(faulty)) as c:
+        honest = c.get("/pa/dossier/search", params=params).json()
+        honest_copies = httpx.post(f"{faulty.dvcqg_base_url}/integration", json=national).json()
+        assert len(honest["content"]) == 50 and honest["totalElements"] > 50
+        set_faults(short_pages=1.0)
+        short = c.get("/pa/dossier/search", params=params).json()
+        short_copies = httpx.post(f"{faulty.dvcqg_base_url}/integration", json=national).json()
+        set_faults(no_last=1.0)
+        unflagged = c.get("/pa/dossier/search", params=params).json()
+        set_faults(wrong_total=1.0)
+        lying = c.get("/pa/dossier/search", params=params).json()
+        lying_copies = httpx.post(f"{faulty.dvcqg_base_url}/integration", json=national).json()
+    assert 25 <= len(short["content"]) < 50 and short["last"] is False
+    assert short["totalElements"] == honest["totalElements"]
+    assert short["content"] == honest["content"][: len(short["content"])]
+    assert 25 <= len(short_copies["result"]) < 50
+    assert short_copies["tongSoBanGhi"] == honest_copies["tongSoBanGhi"]
+    assert "last" not in unflagged and unflagged["content"] == honest["content"]
+    assert 1 <= lying["totalElements"] - honest["totalElements"] <= 3
+    assert lying["content"] == honest["content"]
+    assert 1 <= lying_copies["tongSoBanGhi"] - honest_copies["tongSoBanGhi"] <= 3
+
+
 def test_shifting_records_move_the_clock_during_a_crawl(faulty, set_faults):
     before = httpx.get(faulty.admin("stats")).json()
     set_faults(shift=0.5)

@@ -1,7 +1,8 @@
 -- Records refused (warehouse.md `audit.rejects`): at the edge, with the reason and the redacted
 -- payload (a record refused twice in one run, seen on two pages, is listed once); and by the
 -- warehouse, dossiers whose unit or procedure the landed catalogues do not know (left out of
--- stg_motcua__dossiers; their payload is the codes that were not found).
+-- stg_motcua__dossiers, kept in audit.unattributed_dossiers; their payload is the codes that
+-- were not found).
 with
 
 edge as (
@@ -16,40 +17,22 @@ edge as (
     qualify row_number() over (partition by source, source_key, _run_id order by reason) = 1
 ),
 
-latest_dossiers as (
-    select *
-    from {{ source('raw', 'motcua_dossiers') }}
-    qualify row_number() over (
-        partition by id order by updated_at desc, _extracted_at desc, _run_id desc
-    ) = 1
-),
-
-known_units as (
-    select distinct unit_code from {{ ref('stg_motcua__agencies') }}
-),
-
-known_procedures as (
-    select distinct procedure_code from {{ ref('stg_motcua__procedures') }}
-),
-
 unattributable as (
     select
         'motcua' as source,
-        id as source_key,
-        _run_id as run_id,
+        dossier_id as source_key,
+        run_id,
         case
-            when coalesce(agency_code, '') not in (select unit_code from known_units)
-                then concat('unknown agency.code: ', coalesce(agency_code, '<none>'))
-            else concat('unknown procedure.code: ', coalesce(procedure_code, '<none>'))
+            when missing = 'UNKNOWN_PROCEDURE'
+                then concat('unknown procedure.code: ', coalesce(procedure_code, '<none>'))
+            else concat('unknown agency.code: ', coalesce(unit_code, '<none>'))
         end as reason,
         concat(
-            'agency.code=', coalesce(agency_code, '<none>'),
+            'agency.code=', coalesce(unit_code, '<none>'),
             '; procedure.code=', coalesce(procedure_code, '<none>')
         ) as payload_redacted,
-        _extracted_at as rejected_at
-    from latest_dossiers
-    where coalesce(agency_code, '') not in (select unit_code from known_units)
-        or coalesce(procedure_code, '') not in (select procedure_code from known_procedures)
+        landed_at as rejected_at
+    from {{ ref('unattributed_dossiers') }}
 )
 
 select * from edge

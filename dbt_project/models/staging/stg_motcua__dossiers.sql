@@ -1,7 +1,9 @@
 -- One-stop dossiers (sources.md A.4): the latest landed version of each dossier, national
 -- status mapped through the seed `motcua_status_map`. Personal data was hashed at landing.
 -- A dossier whose unit or procedure the landed catalogues do not know can be neither
--- attributed nor timed: it is left out here and listed in `audit.rejects` (issue 9).
+-- attributed nor timed: it is left out here (macros/attribution.sql), kept in
+-- `audit.unattributed_dossiers`, listed in `audit.rejects` (issue 9) and counted by the
+-- reconciliation tests (issue 16).
 -- Materialized as a table (not the staging default, a view): read by many models, it is
 -- computed once per build instead of once per reader (same rows either way); on DuckDB
 -- incrementally (macros/incremental.sql).
@@ -53,14 +55,6 @@ latest as (
 
 status_map as (
     select * from {{ ref('motcua_status_map') }}
-),
-
-known_units as (
-    select distinct unit_code from {{ ref('stg_motcua__agencies') }}
-),
-
-known_procedures as (
-    select distinct procedure_code from {{ ref('stg_motcua__procedures') }}
 ),
 
 renamed as (
@@ -120,8 +114,7 @@ renamed as (
         latest._run_id as source_run_id
     from latest
     left join status_map on status_map.vendor_status_id = latest.status_id
-    where latest.agency_code in (select unit_code from known_units)
-      and latest.procedure_code in (select procedure_code from known_procedures)
+    where {{ missing_catalogue('latest.agency_code', 'latest.procedure_code') }} is null
 )
 
 select * from renamed
