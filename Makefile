@@ -36,7 +36,7 @@ demo: setup  ## Simulator + whole pipeline through Dagster + published warehouse
 	$(BIN)/python -m pipeline.demo
 
 test: setup  ## The whole test suite (pytest, which also runs dbt build with its tests)
-	$(BIN)/ruff check pipeline tests
+	$(BIN)/ruff check pipeline simulator tests
 	$(BIN)/dagster definitions validate -m pipeline.definitions
 	$(BIN)/python -m pytest -q
 
@@ -44,7 +44,7 @@ refresh: setup  ## One pipeline run against the sources configured in the enviro
 	$(BIN)/dagster job execute -m pipeline.definitions -j daily_refresh
 
 simulator: setup  ## Serve the portal simulator in the foreground
-	$(BIN)/python -m pipeline.simulator serve
+	$(BIN)/python -m simulator serve
 
 ui: setup  ## The Dagster UI on 127.0.0.1:3000
 	$(BIN)/dagster dev -w workspace.yaml -h 127.0.0.1 -p 3000
@@ -53,8 +53,8 @@ bench: setup  ## Province-scale benchmarks (BENCHMARKS.md): writes benchmarks/re
 	$(BIN)/python -m benchmarks.bench
 
 lint: setup
-	$(BIN)/ruff check pipeline tests
-	$(BIN)/ruff format --check pipeline tests
+	$(BIN)/ruff check pipeline simulator tests
+	$(BIN)/ruff format --check pipeline simulator tests
 
 clean:
 	rm -rf $(VENV) $(TOOLS) data warehouse dbt_project/target

@@ -105,7 +105,7 @@ class Bench:
 
     # --- 2. fixed part ---------------------------------------------------------------------
     def fixed_part(self) -> dict:
-        from pipeline.simulator.server import run_simulator
+        from simulator.server import run_simulator
 
         root = self.work / "empty"
         shutil.rmtree(root, ignore_errors=True)
@@ -133,7 +133,7 @@ class Bench:
 
     # --- 3. extraction ---------------------------------------------------------------------
     def extraction(self, size: int) -> dict:
-        from pipeline.simulator.server import run_simulator
+        from simulator.server import run_simulator
 
         scale = size / DOSSIERS_AT_SCALE_1
         root = self.work / f"extract-{size}"

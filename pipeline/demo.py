@@ -19,7 +19,7 @@ import time
 
 from pipeline.config import load_settings
 from pipeline.pipeline_env import DEMO_PII_HASH_KEY, patched_environ, simulator_environment
-from pipeline.simulator.server import run_simulator
+from simulator.server import run_simulator
 
 EXAMPLE_QUERY = """\
 -- PROGRESS_ON_TIME (max 20) of this month so far, per ward with its departments

@@ -6,7 +6,7 @@ import os
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 
-from pipeline.simulator.evaluation import department_id
+from simulator.evaluation import department_id
 
 # A fixed key for the simulator's synthetic people; a real deployment sets its own secret.
 DEMO_PII_HASH_KEY = "demo-only-key-not-for-production"

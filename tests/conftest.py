@@ -13,7 +13,7 @@ import pytest
 from pipeline.config import parse_instant
 from pipeline.pipeline_env import DEMO_PII_HASH_KEY, patched_environ, simulator_environment
 from pipeline.runtime import AS_OF_TAG
-from pipeline.simulator.server import run_simulator
+from simulator.server import run_simulator
 
 AS_OF = "2026-11-20T08:00:00+07:00"
 HISTORY_START = "2024-01-01"

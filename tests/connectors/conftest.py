@@ -19,10 +19,10 @@ import pytest
 
 from pipeline.config import DvcqgSettings, MotcuaSettings, Settings, parse_instant
 from pipeline.project import DBT_PROJECT_DIR
-from pipeline.simulator.evaluation import department_id
 from pipeline.sources.dvcqg import DvcqgClient
 from pipeline.sources.http import RetryPolicy
 from pipeline.sources.motcua import MotcuaClient
+from simulator.evaluation import department_id
 
 AS_OF = parse_instant("2026-11-20T08:00:00+07:00")
 HISTORY_START = dt.date(2024, 1, 1)

@@ -11,10 +11,10 @@ from pipeline.landing.audit import RejectRateExceeded
 from pipeline.landing.dvcqg import DvcqgLanding
 from pipeline.landing.motcua import MotcuaLanding
 from pipeline.pipeline_env import patched_environ, simulator_environment
-from pipeline.simulator.evaluation import department_id
-from pipeline.simulator.server import free_port, run_simulator
 from pipeline.sources.dvcqg import Period
 from pipeline.sources.http import RetryPolicy, SourceUnavailable
+from simulator.evaluation import department_id
+from simulator.server import free_port, run_simulator
 from tests.connectors.conftest import (
     AS_OF,
     SCALE,

@@ -14,7 +14,7 @@ import pytest
 from pipeline.landing.dvcqg import DvcqgLanding
 from pipeline.landing.motcua import MotcuaLanding
 from pipeline.landing.state import WATERMARK_OVERLAP
-from pipeline.simulator.server import run_simulator
+from simulator.server import run_simulator
 from tests.connectors.conftest import (
     AS_OF,
     SCALE,

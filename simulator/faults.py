@@ -18,8 +18,8 @@ import random
 import threading
 from collections import Counter
 
-from pipeline.simulator import clock
-from pipeline.simulator.keys import mix64
+from simulator import clock
+from simulator.keys import mix64
 
 REQUEST_FAULTS = ("server_error", "rate_limit", "slow", "reset", "truncate")
 FAULTS = REQUEST_FAULTS + ("token_expiry", "duplicates", "shift", "malformed", "drift")

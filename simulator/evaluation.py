@@ -46,16 +46,16 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from pipeline.simulator.catalogue import CATALOGUE_START, Procedure
-from pipeline.simulator.clock import DAY, OFFSET, WORK_DAY, iso, local_date
-from pipeline.simulator.national import national_copy, pakn_at
-from pipeline.simulator.profile import PROVINCE_CODE
-from pipeline.simulator.records import Details
+from simulator.catalogue import CATALOGUE_START, Procedure
+from simulator.clock import DAY, OFFSET, WORK_DAY, iso, local_date
+from simulator.national import national_copy, pakn_at
+from simulator.profile import PROVINCE_CODE
+from simulator.records import Details
 
 if TYPE_CHECKING:
-    from pipeline.simulator.app import Simulator
-    from pipeline.simulator.units import Unit
-    from pipeline.simulator.world import World
+    from simulator.app import Simulator
+    from simulator.units import Unit
+    from simulator.world import World
 
 # --- the portal's published rules (indices.md §1-§6, portal-2024) ------------------------------
 GROUPS = (
@@ -1255,8 +1255,8 @@ def admin_routes(sim: Simulator) -> list[Route]:
     ]
 
 
-if __name__ == "__main__":  # python -m pipeline.simulator.evaluation > dvcqg_department.csv
-    from pipeline.simulator.units import build_units
+if __name__ == "__main__":  # python -m simulator.evaluation > dvcqg_department.csv
+    from simulator.units import build_units
 
     print("department_id,unit_code")
     for u in build_units():

@@ -1,4 +1,4 @@
-"""Command line: `python -m pipeline.simulator serve|report [options]`.
+"""Command line: `python -m simulator serve|report [options]`.
 
 World options may also come from the environment: SIM_SEED, SIM_SCALE, AS_OF, HISTORY_START;
 credentials from SIM_CLIENT_ID, SIM_USERNAME, SIM_PASSWORD, SIM_DVCQG_USERNAME,
@@ -13,9 +13,9 @@ import os
 import sys
 import time
 
-from pipeline.simulator.app import Settings
-from pipeline.simulator.faults import FAULTS, parse_fault_specs
 from pipeline.workcal import VN_TZ
+from simulator.app import Settings
+from simulator.faults import FAULTS, parse_fault_specs
 
 
 def _as_of(value: str | None) -> dt.datetime:
@@ -27,7 +27,7 @@ def _as_of(value: str | None) -> dt.datetime:
 
 def parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
-        prog="python -m pipeline.simulator",
+        prog="python -m simulator",
         description="Portal simulator: one-stop and national APIs.",
     )
     sub = p.add_subparsers(dest="command", required=True)
@@ -80,16 +80,16 @@ def main(argv: list[str] | None = None) -> int:
     args = parser().parse_args(argv)
     settings = settings_from(args)
     if args.command == "report":
-        from pipeline.simulator.clock import epoch
-        from pipeline.simulator.report import render
-        from pipeline.simulator.world import World
+        from simulator.clock import epoch
+        from simulator.report import render
+        from simulator.world import World
 
         world = World(settings.seed, settings.history_start, settings.scale)
         sys.stdout.write(render(world, epoch(settings.as_of)))
         return 0
     import uvicorn
 
-    from pipeline.simulator.app import create_app
+    from simulator.app import create_app
 
     started = time.perf_counter()
     app = create_app(settings)

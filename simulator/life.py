@@ -15,14 +15,14 @@ import random
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from pipeline.simulator import profile as P
-from pipeline.simulator.catalogue import SECTORS, Procedure
-from pipeline.simulator.clock import DAY, OFFSET, WORK_DAY
-from pipeline.simulator.keys import stream_seed, unpack
-from pipeline.simulator.units import NEW_WARDS, TOWN, Unit
+from simulator import profile as P
+from simulator.catalogue import SECTORS, Procedure
+from simulator.clock import DAY, OFFSET, WORK_DAY
+from simulator.keys import stream_seed, unpack
+from simulator.units import NEW_WARDS, TOWN, Unit
 
 if TYPE_CHECKING:
-    from pipeline.simulator.world import World
+    from simulator.world import World
 
 # Vendor status table of the simulated one-stop system (sources.md A.5).
 WAITING, ACCEPTED, PROCESSING, SUPPLEMENT, FINANCIAL = 0, 1, 2, 3, 4

@@ -19,11 +19,11 @@ from pathlib import Path
 
 import httpx
 
-from pipeline.simulator.app import Settings
-from pipeline.simulator.profile import PROVINCE_CODE
-from pipeline.simulator.units import agency_id
+from simulator.app import Settings
+from simulator.profile import PROVINCE_CODE
+from simulator.units import agency_id
 
-REPO_ROOT = Path(__file__).resolve().parents[2]
+REPO_ROOT = Path(__file__).resolve().parents[1]
 STARTUP_TIMEOUT = 900.0  # a province-size world takes minutes to index
 
 
@@ -57,7 +57,7 @@ def serve_command(settings: Settings, host: str, port: int) -> list[str]:
     cmd = [
         sys.executable,
         "-m",
-        "pipeline.simulator",
+        "simulator",
         "serve",
         "--host",
         host,

@@ -13,8 +13,8 @@ import datetime as dt
 import hashlib
 from dataclasses import dataclass, field
 
-from pipeline.simulator.profile import REORG_DATE
-from pipeline.simulator.units import NEW_WARDS, TOWN, Unit
+from simulator.profile import REORG_DATE
+from simulator.units import NEW_WARDS, TOWN, Unit
 
 LAND_LAW_2024 = dt.date(2024, 8, 1)
 CATALOGUE_START = dt.date(2020, 1, 1)

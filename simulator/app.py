@@ -20,12 +20,12 @@ from starlette.requests import Request
 from starlette.responses import Response, StreamingResponse
 from starlette.routing import Mount, Route
 
-from pipeline.simulator import evaluation, national
-from pipeline.simulator import faults as F
-from pipeline.simulator.clock import epoch, iso
-from pipeline.simulator.keys import dossier_id
-from pipeline.simulator.records import dossier_code, dossier_json, nation_code
-from pipeline.simulator.world import DEFAULT_HISTORY_START, DEFAULT_SEED, World
+from simulator import evaluation, national
+from simulator import faults as F
+from simulator.clock import epoch, iso
+from simulator.keys import dossier_id
+from simulator.records import dossier_code, dossier_json, nation_code
+from simulator.world import DEFAULT_HISTORY_START, DEFAULT_SEED, World
 
 TOKEN_PATH = "/auth/realms/digo/protocol/openid-connect/token"
 MAX_PAGE_SIZE = 500

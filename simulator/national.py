@@ -19,16 +19,16 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from pipeline.simulator import faults as F
-from pipeline.simulator import profile as P
-from pipeline.simulator.clock import DAY, WORK_DAY, compact
-from pipeline.simulator.keys import pack, stream_seed
-from pipeline.simulator.life import VENDOR_STATUSES, Life
-from pipeline.simulator.records import Details, nation_code
+from simulator import faults as F
+from simulator import profile as P
+from simulator.clock import DAY, WORK_DAY, compact
+from simulator.keys import pack, stream_seed
+from simulator.life import VENDOR_STATUSES, Life
+from simulator.records import Details, nation_code
 
 if TYPE_CHECKING:
-    from pipeline.simulator.app import Simulator
-    from pipeline.simulator.world import World
+    from simulator.app import Simulator
+    from simulator.world import World
 
 MAX_RECORDS = 500
 ACTION_LABELS = {

@@ -22,14 +22,14 @@ from functools import lru_cache
 
 import numpy as np
 
-from pipeline.simulator import profile as P
-from pipeline.simulator.catalogue import ProcedureChooser, build_catalogue
-from pipeline.simulator.clock import DAY, OFFSET, Clock, epoch
-from pipeline.simulator.keys import id_prefix_np, pack, unit_of_keys, unpack
-from pipeline.simulator.life import Life, generate_life
-from pipeline.simulator.people import officers
-from pipeline.simulator.units import Unit, agency_id, build_units
 from pipeline.workcal import WorkingCalendar
+from simulator import profile as P
+from simulator.catalogue import ProcedureChooser, build_catalogue
+from simulator.clock import DAY, OFFSET, Clock, epoch
+from simulator.keys import id_prefix_np, pack, unit_of_keys, unpack
+from simulator.life import Life, generate_life
+from simulator.people import officers
+from simulator.units import Unit, agency_id, build_units
 
 __all__ = ["World", "Index", "agency_id"]
 
