@@ -127,7 +127,7 @@ class Bench:
         }
 
     def sim_env(self, root: Path, sim, **extra: str) -> dict[str, str]:
-        from pipeline.pipeline_env import simulator_environment
+        from pipeline.demo import simulator_environment
 
         return self.env(root, **simulator_environment(sim), **extra)
 

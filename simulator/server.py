@@ -20,6 +20,7 @@ from pathlib import Path
 import httpx
 
 from simulator.app import Settings
+from simulator.evaluation import department_id
 from simulator.profile import PROVINCE_CODE
 from simulator.units import agency_id
 
@@ -40,6 +41,7 @@ class SimulatorHandle:
     dvcqg_password: str
     root_agency_id: str
     root_agency_code: str
+    root_department_id: str  # the national portal's id of the root unit (`departmentId`)
     pid: int
 
     def admin(self, path: str) -> str:
@@ -137,6 +139,7 @@ def run_simulator(
             dvcqg_password=settings.dvcqg_password,
             root_agency_id=agency_id(PROVINCE_CODE),
             root_agency_code=PROVINCE_CODE,
+            root_department_id=department_id(PROVINCE_CODE),
             pid=process.pid,
         )
     finally:

@@ -11,7 +11,8 @@ import dagster as dg
 import pytest
 
 from pipeline.config import parse_instant
-from pipeline.pipeline_env import DEMO_PII_HASH_KEY, patched_environ, simulator_environment
+from pipeline.demo import DEMO_PII_HASH_KEY, simulator_environment
+from pipeline.pipeline_env import patched_environ
 from pipeline.runtime import AS_OF_TAG
 from simulator.server import run_simulator
 

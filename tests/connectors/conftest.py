@@ -22,7 +22,6 @@ from pipeline.project import DBT_PROJECT_DIR
 from pipeline.sources.dvcqg import DvcqgClient
 from pipeline.sources.http import RetryPolicy
 from pipeline.sources.motcua import MotcuaClient
-from simulator.evaluation import department_id
 
 AS_OF = parse_instant("2026-11-20T08:00:00+07:00")
 HISTORY_START = dt.date(2024, 1, 1)
@@ -96,7 +95,7 @@ def make_env(sim, data_dir: Path, max_reject_rate: float = 0.05) -> Env:
         username=sim.dvcqg_username,
         password=sim.dvcqg_password,
         madonvi=sim.root_agency_code,
-        root_department_id=department_id(sim.root_agency_code),
+        root_department_id=sim.root_department_id,
     )
     return Env(sim, settings, motcua, dvcqg)
 
