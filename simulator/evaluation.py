@@ -26,34 +26,27 @@ from __future__ import annotations
 import bisect
 import datetime as dt
 import hashlib
-import json
 import math
 import multiprocessing
 import os
 import threading
-import time
-import weakref
 from collections import Counter, OrderedDict, defaultdict
 from dataclasses import dataclass, field
 from decimal import Decimal
 from fractions import Fraction
 from functools import lru_cache
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Protocol
 
 import numpy as np
-from starlette.concurrency import run_in_threadpool
-from starlette.requests import Request
-from starlette.responses import Response
-from starlette.routing import Route
 
+from pipeline.periods import add_months
 from simulator.catalogue import CATALOGUE_START, Procedure
-from simulator.clock import DAY, OFFSET, WORK_DAY, iso, local_date
+from simulator.clock import DAY, OFFSET, WORK_DAY, local_date
 from simulator.national import national_copy, pakn_at
 from simulator.profile import PROVINCE_CODE
 from simulator.records import Details
 
 if TYPE_CHECKING:
-    from simulator.app import Simulator
     from simulator.units import Unit
     from simulator.world import World
 
@@ -177,7 +170,9 @@ def department_rows(world: World) -> list[dict]:
 
 # --- periods -------------------------------------------------------------------------------
 @dataclass(frozen=True)
-class Period:
+class DateSpan:
+    """The days a request asks about: a month, quarter, year or a free from/to range."""
+
     start: dt.date
     stop: dt.date  # exclusive
 
@@ -189,12 +184,8 @@ class Period:
         out, d = [], self.start.replace(day=1)
         while d < self.stop:
             out.append((d.year, d.month))
-            d = _next_month(d)
+            d = add_months(d, 1)
         return out
-
-
-def _next_month(d: dt.date) -> dt.date:
-    return dt.date(d.year + d.month // 12, d.month % 12 + 1, 1)
 
 
 def _int(body: dict, name: str, low: int, high: int, default: int | None = None) -> int:
@@ -208,7 +199,7 @@ def _int(body: dict, name: str, low: int, high: int, default: int | None = None)
     return number
 
 
-def parse_period(body: dict, group: str) -> Period:
+def parse_period(body: dict, group: str) -> DateSpan:
     """`timeType` month/quarter/year (+ year, month | quarter); satisfaction: fromDate/toDate."""
     if group == "handling-satisfaction" or ("fromDate" in body and "timeType" not in body):
         try:
@@ -220,17 +211,17 @@ def parse_period(body: dict, group: str) -> Period:
         else:
             if last < first:
                 raise EvaluationError("toDate is before fromDate")
-            return Period(first, last + dt.timedelta(days=1))
+            return DateSpan(first, last + dt.timedelta(days=1))
     kind = body.get("timeType")
     year = _int(body, "year", 2000, 2100)
     if kind == "month":
         start = dt.date(year, _int(body, "month", 1, 12), 1)
-        return Period(start, _next_month(start))
+        return DateSpan(start, add_months(start, 1))
     if kind == "quarter":
         start = dt.date(year, 3 * _int(body, "quarter", 1, 4) - 2, 1)
-        return Period(start, _next_month(_next_month(_next_month(start))))
+        return DateSpan(start, add_months(start, 3))
     if kind == "year":
-        return Period(dt.date(year, 1, 1), dt.date(year + 1, 1, 1))
+        return DateSpan(dt.date(year, 1, 1), dt.date(year + 1, 1, 1))
     raise EvaluationError(f"timeType: expected month, quarter or year, got {kind!r}")
 
 
@@ -508,7 +499,7 @@ class Window:
     catalogue_day: dt.date
 
 
-def _window(period: Period, at: int) -> Window:
+def _window(period: DateSpan, at: int) -> Window:
     start = _midnight(period.start)
     until = max(min(_midnight(period.stop), at), start)
     return Window(start, until, min(period.last_day, local_date(at)))
@@ -864,10 +855,20 @@ def _display_name(world: World, unit: Unit) -> str:
     return unit.name
 
 
+class Served(Protocol):
+    """What the evaluator reads of a serving simulator: its world, its current AS_OF (epoch
+    seconds, may move) and the index of the dossiers that exist at it."""
+
+    world: World
+    at: int
+
+    def index(self): ...
+
+
 class Evaluator:
     """Answers the evaluation surface for one simulator; caches per (AS_OF, request)."""
 
-    def __init__(self, sim: Simulator):
+    def __init__(self, sim: Served):
         self.sim = sim
         self.world = sim.world
         self.by_department = {department_id(u.code): u for u in self.world.units}
@@ -926,7 +927,7 @@ class Evaluator:
         return out
 
     # --- computing one (group, period, root) ---------------------------------------------
-    def units_of(self, root: Unit, period: Period) -> list[Unit]:
+    def units_of(self, root: Unit, period: DateSpan) -> list[Unit]:
         codes = self.world.subtree_codes(root.code) - {root.code}
         return [
             u
@@ -936,7 +937,7 @@ class Evaluator:
             and (u.valid_to is None or u.valid_to >= period.start)
         ]
 
-    def compute(self, group: str, facts: Facts, period: Period, root: Unit) -> dict:
+    def compute(self, group: str, facts: Facts, period: DateSpan, root: Unit) -> dict:
         world = self.world
         w = _window(period, facts.at)
         units = self.units_of(root, period)
@@ -1114,7 +1115,7 @@ class Evaluator:
             )
         return {"parent": parent, "children": children}
 
-    def monthly(self, group: str, facts: Facts, period: Period, subtree: set[str]):
+    def monthly(self, group: str, facts: Facts, period: DateSpan, subtree: set[str]):
         """The root's values for each month of the period's year; 0 outside the period."""
         inside = set(period.months())
         year = period.start.year
@@ -1122,7 +1123,7 @@ class Evaluator:
             values = None
             if (year, month) in inside:
                 start = dt.date(year, month, 1)
-                sub = Period(start, _next_month(start))
+                sub = DateSpan(start, add_months(start, 1))
                 w = _window(sub, facts.at)
                 accs = accumulate(group, self.world, facts, w)
                 total = Acc()
@@ -1174,85 +1175,6 @@ class Evaluator:
                 "totalPages": (len(items) + size - 1) // size,
             },
         }
-
-
-# --- HTTP -------------------------------------------------------------------------------------
-def _reply(payload: dict, status: int) -> Response:
-    body = json.dumps(payload, ensure_ascii=False, separators=(",", ":")).encode()
-    return Response(body, status, media_type="application/json; charset=utf-8")
-
-
-async def _body(request: Request) -> dict:
-    try:
-        body = await request.json()
-    except (json.JSONDecodeError, UnicodeDecodeError):
-        return {}
-    return body if isinstance(body, dict) else {}
-
-
-_EVALUATORS: weakref.WeakKeyDictionary[Simulator, Evaluator] = weakref.WeakKeyDictionary()
-
-
-def evaluator_of(sim: Simulator) -> Evaluator:
-    """The one evaluator (and cache) of a simulator, shared by the portal and admin routes."""
-    if sim not in _EVALUATORS:
-        _EVALUATORS[sim] = Evaluator(sim)
-    return _EVALUATORS[sim]
-
-
-def routes(sim: Simulator) -> list[Route]:
-    """The evaluation surface, to mount under `/dvcqg`."""
-    evaluator = evaluator_of(sim)
-
-    async def answer(request: Request, work) -> Response:
-        body = await _body(request)
-        try:
-            data = await run_in_threadpool(work, body)
-        except EvaluationError as exc:
-            return _reply({"code": "BAD_REQUEST", "data": None, "message": str(exc)}, 400)
-        except UnknownGroup:
-            return _reply({"code": "NOT_FOUND", "data": None, "message": "Not Found"}, 404)
-        return _reply({"code": "OK", "data": data, "message": "OK"}, 201)
-
-    async def evaluation(request: Request) -> Response:
-        group = request.path_params["group"]
-        return await answer(request, lambda body: evaluator.evaluation(group, body))
-
-    async def formalities(request: Request) -> Response:
-        return await answer(request, evaluator.formalities)
-
-    return [
-        Route("/api/v1/reporting/evaluation/{group}", evaluation, methods=["POST"]),
-        Route("/api/v1/reporting/formalities", formalities, methods=["POST"]),
-    ]
-
-
-def admin_routes(sim: Simulator) -> list[Route]:
-    """Under `/_sim`: `GET /dvcqg-departments` (the departmentId ↔ unit code seed rows) and
-    `POST /evaluation-warmup` (build the facts of the current AS_OF now rather than on the
-    first evaluation request: a province-size world takes a minute)."""
-
-    async def departments(_request: Request) -> Response:
-        return _reply(department_rows(sim.world), 200)
-
-    async def warmup(_request: Request) -> Response:
-        started = time.monotonic()
-        facts = await run_in_threadpool(evaluator_of(sim).facts)
-        return _reply(
-            {
-                "asOf": iso(facts.at),
-                "copies": len(facts.copies),
-                "dossiers": len(facts.o_unit),
-                "petitions": len(facts.petitions),
-                "seconds": round(time.monotonic() - started, 3),
-            },
-            200,
-        )
-
-    return [
-        Route("/dvcqg-departments", departments),
-        Route("/evaluation-warmup", warmup, methods=["POST"]),
-    ]
 
 
 if __name__ == "__main__":  # python -m simulator.evaluation > dvcqg_department.csv
