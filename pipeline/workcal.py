@@ -17,6 +17,8 @@ from pathlib import Path
 
 import holidays
 
+from pipeline.periods import add_months
+
 VN_TZ = dt.timezone(dt.timedelta(hours=7), "Asia/Ho_Chi_Minh")
 
 MORNING_OPEN = dt.time(7, 0)
@@ -182,8 +184,6 @@ def _at(day: dt.date, clock: dt.time) -> dt.datetime:
 
 
 def _add_months(ts: dt.datetime, months: int) -> dt.datetime:
-    month0 = ts.month - 1 + months
-    year, month = ts.year + month0 // 12, month0 % 12 + 1
-    next_month = dt.date(year + month // 12, month % 12 + 1, 1)
-    last_day = (next_month - dt.timedelta(days=1)).day
-    return ts.replace(year=year, month=month, day=min(ts.day, last_day))
+    first = add_months(ts.date(), months)
+    last_day = (add_months(first, 1) - dt.timedelta(days=1)).day
+    return ts.replace(year=first.year, month=first.month, day=min(ts.day, last_day))

@@ -7,9 +7,9 @@ demand; the Dagster asset `reports/monthly_area_report` writes the current and t
 month after every refresh.
 """
 
+from pipeline.periods import Period
 from pipeline.reports.build import NoDataForPeriod, build_report
 from pipeline.reports.output import ReportFiles, report_files, reports_dir, write_report
-from pipeline.reports.periods import Period
 
 __all__ = [
     "NoDataForPeriod",

@@ -18,6 +18,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+from pipeline.periods import Period, trailing_months
 from pipeline.reports import labels
 from pipeline.reports.drilldown import RULES, RULES_BY_INDICATOR, LostPointList, lost_point_lists
 from pipeline.reports.labels import label
@@ -35,7 +36,6 @@ from pipeline.reports.model import (
     Section,
     Table,
 )
-from pipeline.reports.periods import Period, trailing_months
 from pipeline.reports.vnformat import instant, number, round_half_up
 from pipeline.workcal import VN_TZ
 

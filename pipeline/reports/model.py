@@ -12,7 +12,7 @@ import datetime as dt
 from dataclasses import dataclass, field
 from enum import StrEnum
 
-from pipeline.reports.periods import Period
+from pipeline.periods import Period
 
 # A section whose mart is not published yet says so instead of failing the report.
 NO_DATA = "Chưa có dữ liệu"

@@ -11,10 +11,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from pipeline.config import REPO_ROOT
+from pipeline.periods import Period
 from pipeline.reports.excel import render_excel
 from pipeline.reports.html import render_html
 from pipeline.reports.model import Report
-from pipeline.reports.periods import Period
 
 
 @dataclass(frozen=True)
