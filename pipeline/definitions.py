@@ -14,7 +14,7 @@ from pipeline.runtime import AS_OF_TAG
 
 
 @dg.executor(
-    name="in_process",
+    name="warehouse_in_process",
     config_schema=dg.in_process_executor.config_schema.as_field(),
 )
 def warehouse_executor(init_context: dg.InitExecutorContext):

@@ -8,7 +8,7 @@ import datetime as dt
 
 import dagster as dg
 
-from pipeline.config import Settings, load_settings, parse_instant
+from pipeline.config import Settings, parse_instant
 from pipeline.workcal import VN_TZ
 
 AS_OF_TAG = "motcua/as_of"
@@ -31,4 +31,4 @@ def dbt_environment(settings: Settings) -> dict[str, str]:
     return {"RAW_DIR": str(settings.raw_dir), "DBT_DUCKDB_PATH": str(settings.build_path)}
 
 
-__all__ = ["AS_OF_TAG", "dbt_environment", "load_settings", "run_as_of"]
+__all__ = ["AS_OF_TAG", "dbt_environment", "run_as_of"]

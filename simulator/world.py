@@ -309,17 +309,6 @@ class World:
                     frontier.append(unit.code)
         return codes
 
-    def lives_of(
-        self, unit_code: str, as_of: dt.datetime | int, subtree: bool = False
-    ) -> Iterator[Life]:
-        """Lives of the dossiers received by a unit (or its subtree) visible at `as_of`; pair
-        with `national.copy(world, life, as_of)` to iterate the national copies."""
-        index = self.index(as_of)
-        codes = self.subtree_codes(unit_code) if subtree else {unit_code}
-        wanted = [self.unit_index[c] for c in codes]
-        for key in np.sort(index.keys[np.isin(index.units, wanted)]):
-            yield generate_life(self, int(key))
-
 
 _WORKER_WORLD: World | None = None
 

@@ -78,3 +78,18 @@ def test_the_simulator_modules_import_each_other_one_way_only():
     for module in sorted(local):
         visit(module, [module])
     assert cycles == []
+
+
+def test_the_warehouse_executor_does_not_shadow_a_dagster_executor():
+    import dagster as dg
+
+    from pipeline.definitions import defs, warehouse_executor
+
+    builtin = {
+        dg.in_process_executor.name,
+        dg.multiprocess_executor.name,
+        dg.multi_or_in_process_executor.name,
+    }
+    assert warehouse_executor.name not in builtin
+    for job in ("daily_refresh", "motcua_backfill"):
+        assert defs.resolve_job_def(job).executor_def is warehouse_executor

@@ -45,7 +45,6 @@ def test_keys_pack_and_mix_identically_in_python_and_numpy():
     assert [mix64(k) for k in keys] == [int(x) for x in mix64_np(np.array(keys, np.uint64))]
 
 
-@pytest.mark.skipif(not STATUS_SEED.exists(), reason="status seed not present")
 def test_vendor_status_table_matches_the_status_seed():
     with STATUS_SEED.open(encoding="utf-8") as fh:
         rows = {
