@@ -32,11 +32,12 @@ from pathlib import Path
 
 from benchmarks.measure import Measured, run_step
 from benchmarks.plot import build_time_svg
+from pipeline.config import DEFAULT_HISTORY_START
 
 REPO = Path(__file__).resolve().parents[1]
 PYTHON = sys.executable
 AS_OF = "2026-11-20T08:00:00+07:00"
-HISTORY_START = "2024-01-01"
+HISTORY_START = DEFAULT_HISTORY_START.isoformat()
 PII_KEY = "demo-only-key-not-for-production"
 # The simulator at scale 1 holds this many dossiers (2024-01-01 .. 2026-11-20): the scale of
 # a size is size / this.

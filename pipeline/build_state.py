@@ -26,6 +26,7 @@ from pathlib import Path
 import duckdb
 
 from pipeline.config import Settings
+from pipeline.workcal import TIMEZONE
 
 STATE_NAME = "build_state.json"
 FORMAT = 1
@@ -90,7 +91,7 @@ def reference_fingerprint(build_path: Path) -> str | None:
         return None
     try:
         with duckdb.connect(str(build_path), read_only=True) as con:
-            con.execute("SET TimeZone = 'Asia/Ho_Chi_Minh'")
+            con.execute(f"SET TimeZone = '{TIMEZONE}'")
             parts = []
             for view in REFERENCE_VIEWS:
                 count, total = con.execute(

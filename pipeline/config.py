@@ -15,6 +15,9 @@ from pathlib import Path
 from pipeline.workcal import VN_TZ
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
+# Defaults of the settings (.env.example documents them); the simulator's world and the
+# backfill partitions start where the history does by default.
+DEFAULT_HISTORY_START = dt.date(2024, 1, 1)
 
 
 class ConfigError(RuntimeError):
@@ -99,7 +102,7 @@ def load_settings() -> Settings:
             "Set it in the environment (see .env.example); `make demo` sets a demo key."
         )
     as_of = _env("AS_OF")
-    history_start = _env("HISTORY_START", "2024-01-01")
+    history_start = _env("HISTORY_START", DEFAULT_HISTORY_START.isoformat())
     try:
         start = dt.date.fromisoformat(history_start)
     except ValueError as exc:

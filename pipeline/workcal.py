@@ -19,7 +19,10 @@ import holidays
 
 from pipeline.periods import add_months
 
-VN_TZ = dt.timezone(dt.timedelta(hours=7), "Asia/Ho_Chi_Minh")
+# The one time zone of the warehouse (Vietnam has no daylight saving time): Dagster's schedules
+# and partitions, DuckDB sessions and dbt (WAREHOUSE_TIMEZONE, runtime.dbt_environment) read it.
+TIMEZONE = "Asia/Ho_Chi_Minh"
+VN_TZ = dt.timezone(dt.timedelta(hours=7), TIMEZONE)
 
 MORNING_OPEN = dt.time(7, 0)
 MORNING_CLOSE = dt.time(11, 30)

@@ -13,6 +13,7 @@ import os
 import sys
 import time
 
+from pipeline.config import DEFAULT_HISTORY_START
 from pipeline.workcal import VN_TZ
 from simulator.app import Settings
 from simulator.faults import FAULTS, parse_fault_specs
@@ -39,7 +40,10 @@ def parser() -> argparse.ArgumentParser:
             default=os.environ.get("AS_OF"),
             help="ISO instant the world is viewed at (default: now)",
         )
-        s.add_argument("--history-start", default=os.environ.get("HISTORY_START", "2024-01-01"))
+        s.add_argument(
+            "--history-start",
+            default=os.environ.get("HISTORY_START", DEFAULT_HISTORY_START.isoformat()),
+        )
         s.add_argument("--scale", type=float, default=float(os.environ.get("SIM_SCALE", 1.0)))
     serve = sub.choices["serve"]
     serve.add_argument("--host", default="127.0.0.1")

@@ -20,12 +20,13 @@ from starlette.requests import Request
 from starlette.responses import Response, StreamingResponse
 from starlette.routing import Mount, Route
 
+from pipeline.config import DEFAULT_HISTORY_START
 from simulator import evaluation_api, national_api
 from simulator import faults as F
 from simulator.clock import epoch, iso
 from simulator.keys import dossier_id
 from simulator.records import dossier_code, dossier_json, nation_code
-from simulator.world import DEFAULT_HISTORY_START, DEFAULT_SEED, World
+from simulator.world import DEFAULT_SEED, World
 
 TOKEN_PATH = "/auth/realms/digo/protocol/openid-connect/token"
 MAX_PAGE_SIZE = 500

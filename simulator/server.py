@@ -19,6 +19,7 @@ from pathlib import Path
 
 import httpx
 
+from pipeline.config import DEFAULT_HISTORY_START
 from simulator.app import Settings
 from simulator.evaluation import department_id
 from simulator.profile import PROVINCE_CODE
@@ -90,7 +91,7 @@ def run_simulator(
     *,
     seed: int = 766,
     as_of: str | dt.datetime = "2026-11-20T08:00:00+07:00",
-    history_start: str | dt.date = "2024-01-01",
+    history_start: str | dt.date = DEFAULT_HISTORY_START,
     scale: float = 0.02,
     port: int | None = None,
     faults: dict[str, float] | None = None,

@@ -22,6 +22,7 @@ from functools import lru_cache
 
 import numpy as np
 
+from pipeline.config import DEFAULT_HISTORY_START
 from pipeline.workcal import WorkingCalendar
 from simulator import profile as P
 from simulator.catalogue import ProcedureChooser, build_catalogue
@@ -34,7 +35,6 @@ from simulator.units import Unit, agency_id, build_units
 __all__ = ["World", "Index", "agency_id"]
 
 DEFAULT_SEED = 766
-DEFAULT_HISTORY_START = dt.date(2024, 1, 1)
 OFFICERS_PER_UNIT = 8
 # Worlds above this many expected dossiers build their index with one process per core.
 PARALLEL_THRESHOLD = 100_000

@@ -93,3 +93,16 @@ def test_the_warehouse_executor_does_not_shadow_a_dagster_executor():
     assert warehouse_executor.name not in builtin
     for job in ("daily_refresh", "motcua_backfill"):
         assert defs.resolve_job_def(job).executor_def is warehouse_executor
+
+
+def test_dbt_reads_the_warehouse_time_zone_from_the_pipeline():
+    """profiles.yml takes the zone from WAREHOUSE_TIMEZONE (set by the pipeline from
+    workcal.TIMEZONE); its fallback for a dbt run by hand is the same zone."""
+    import re
+
+    from pipeline.workcal import TIMEZONE
+
+    profiles = (REPO / "dbt_project" / "profiles.yml").read_text(encoding="utf-8")
+    zones = re.findall(r"[Tt]ime[Zz]one: (.+)", profiles)
+    assert len(zones) == 2
+    assert set(zones) == {f"\"{{{{ env_var('WAREHOUSE_TIMEZONE', '{TIMEZONE}') }}}}\""}
