@@ -25,6 +25,7 @@ from pathlib import Path
 
 import duckdb
 
+from pipeline.atomic import write_text_atomic
 from pipeline.config import Settings
 from pipeline.workcal import TIMEZONE
 
@@ -172,9 +173,4 @@ def complete_build(settings: Settings, plan: BuildPlan) -> None:
         "reason": plan.reason,
         "completed_at": dt.datetime.now(dt.UTC).isoformat(),
     }
-    path = state_path(settings)
-    tmp = path.with_name(f".{path.name}.tmp")
-    tmp.write_text(json.dumps(state, indent=1))
-    with open(tmp, "rb") as fh:
-        os.fsync(fh.fileno())
-    os.replace(tmp, path)
+    write_text_atomic(state_path(settings), json.dumps(state, indent=1))
