@@ -40,6 +40,7 @@ from typing import TYPE_CHECKING, Protocol
 import numpy as np
 
 from pipeline.periods import add_months
+from pipeline.seeds import portal_group_max_points, portal_groups
 from simulator.catalogue import CATALOGUE_START, Procedure
 from simulator.clock import DAY, OFFSET, WORK_DAY, local_date
 from simulator.national import national_copy, pakn_at
@@ -51,22 +52,9 @@ if TYPE_CHECKING:
     from simulator.world import World
 
 # --- the portal's published rules (indices.md §1-§6, portal-2024) ------------------------------
-GROUPS = (
-    "transparency",
-    "handling-satisfaction",
-    "dossier-digitized",
-    "dvc-progress-tree",
-    "provide-online-tree",
-    "formality-online-payment-tree",
-)
-GROUP_MAX = {
-    "transparency": 18,
-    "handling-satisfaction": 18,
-    "dossier-digitized": 22,
-    "dvc-progress-tree": 20,
-    "provide-online-tree": 12,
-    "formality-online-payment-tree": 10,
-}
+# The API's groups and their maximum points: the seeds dvcqg_portal_groups, indicator_groups.
+GROUPS = portal_groups()
+GROUP_MAX = portal_group_max_points()
 # code -> (name on the portal, max score); a max of 0 marks an informational metric
 METRICS = {
     "PUBLISH_ON_TIME": ("Tỷ lệ TTHC công bố đúng hạn", 6),

@@ -15,6 +15,7 @@ from collections.abc import Iterator
 
 from pipeline.config import DvcqgSettings
 from pipeline.periods import Period
+from pipeline.seeds import portal_groups
 from pipeline.sources.crawl import KeysetCrawler, Page
 from pipeline.sources.http import (
     RetryPolicy,
@@ -33,14 +34,7 @@ SECOND = dt.timedelta(seconds=1)
 SESSION_EXPIRED = "-1"
 DOSSIER_COPIES = "LayDanhSachHoSoDongBo"
 PETITIONS = "LayDanhSachPAKN"
-EVALUATION_GROUPS = (
-    "transparency",
-    "handling-satisfaction",
-    "dossier-digitized",
-    "dvc-progress-tree",
-    "provide-online-tree",
-    "formality-online-payment-tree",
-)
+EVALUATION_GROUPS = portal_groups()  # the seed dvcqg_portal_groups
 # Groups that take a date range instead of `timeType` (observed, reference captures).
 DATE_RANGE_GROUPS = frozenset({"handling-satisfaction"})
 EVALUATION_PAGE_SIZE = 200
