@@ -86,6 +86,22 @@ def split(
     return windows
 
 
+Window = tuple[dt.datetime, dt.datetime | None]  # [lo, hi); hi None: no upper bound
+
+
+def window_plan(
+    start: dt.datetime, tail_from: dt.datetime, present: dt.datetime | None, workers: int
+) -> tuple[list[Window], list[Window]]:
+    """The windows of a crawl (see `KeysetCrawler.crawl`): the bounded ones before
+    `tail_from`, read in parallel (month windows, split until every worker has two), then
+    the tail, read alone and in this order: [present, ∞) first, [tail, present) last."""
+    parallel = split(month_windows(start, tail_from), 2 * max(1, workers))
+    tail = max(start, tail_from)
+    if present is not None and present > tail:
+        return parallel, [(present, None), (tail, present)]
+    return parallel, [(tail, None)]
+
+
 @dataclass(frozen=True)
 class _Failure:
     exc: BaseException
@@ -117,13 +133,10 @@ class KeysetCrawler:
         instant after the source's clock and before `present`, into this window, so it is
         seen as long as the crawl is still reading. Read before [present, ∞), a record that
         changed while that last window was read would be lost to this run."""
-        yield from self.pages_of_windows(split(month_windows(start, tail_from), 2 * self.workers))
-        tail = max(start, tail_from)
-        if present is not None and present > tail:
-            yield from self.window(present, None)
-            yield from self.window(tail, present)
-        else:
-            yield from self.window(tail, None)
+        parallel, sequential = window_plan(start, tail_from, present, self.workers)
+        yield from self.pages_of_windows(parallel)
+        for lo, hi in sequential:
+            yield from self.window(lo, hi)
 
     def pages_of_windows(self, windows: list[tuple[dt.datetime, dt.datetime]]) -> Iterator[list]:
         """Pages of every window, read by `workers` threads, as they arrive: the pages of one
