@@ -131,9 +131,13 @@ def test_compact_dates_are_vietnam_time():
 
 def test_periods_and_request_bodies():
     periods = Period.covering(dt.date(2024, 1, 1), dt.date(2026, 11, 20))
-    assert [sum(p.type == t for p in periods) for t in ("month", "quarter", "year")] == [35, 12, 3]
+    assert [sum(p.period_type == t for p in periods) for t in ("month", "quarter", "year")] == [
+        35,
+        12,
+        3,
+    ]
     quarter = Period("quarter", dt.date(2026, 7, 1))
-    assert quarter.key == "quarter-2026-Q3" and quarter.end == dt.date(2026, 9, 30)
+    assert quarter.typed_key == "quarter-2026-Q3" and quarter.end == dt.date(2026, 9, 30)
     assert evaluation_body("dvc-progress-tree", quarter, "root", 1) == {
         "rootDepartmentId": "root",
         "currentPage": 1,
