@@ -48,7 +48,7 @@ demo: setup  ## Simulator + whole pipeline through Dagster + published warehouse
 test: setup $(TEST_STAMP)  ## The whole test suite (pytest, which also runs dbt build with its tests)
 	$(BIN)/ruff check $(LINTED)
 	$(BIN)/ruff format --check $(LINTED)
-	$(UV) lock --check
+	$(UV) lock --check --offline
 	$(BIN)/dagster definitions validate -m pipeline.definitions
 	$(BIN)/python -m pytest -q
 
