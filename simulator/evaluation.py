@@ -40,7 +40,7 @@ from typing import TYPE_CHECKING, Protocol
 import numpy as np
 
 from pipeline.periods import add_months
-from pipeline.seeds import portal_group_max_points, portal_groups
+from pipeline.seeds import portal_group_max_points, portal_groups, seed_rows
 from simulator.catalogue import CATALOGUE_START, Procedure
 from simulator.clock import DAY, OFFSET, WORK_DAY, local_date
 from simulator.national import national_copy, pakn_at
@@ -55,43 +55,44 @@ if TYPE_CHECKING:
 # The API's groups and their maximum points: the seeds dvcqg_portal_groups, indicator_groups.
 GROUPS = portal_groups()
 GROUP_MAX = portal_group_max_points()
-# code -> (name on the portal, max score); a max of 0 marks an informational metric
-METRICS = {
-    "PUBLISH_ON_TIME": ("Tỷ lệ TTHC công bố đúng hạn", 6),
-    "PUBLIC_UPDATE_ON_TIME": ("Tỷ lệ TTHC cập nhật, công khai đúng hạn", 4),
-    "PUBLIC_CONTENT_FULL": ("Tỷ lệ TTHC công khai đầy đủ nội dung", 2),
-    "DOSSIER_SYNC": ("Tỷ lệ hồ sơ đồng bộ lên Cổng DVCQG", 6),
-    "PETITION_CLASSIFICATION_TTHC": ("Tỷ lệ PAKN về quy định, thủ tục hành chính", 0),
-    "DOSSIER_RECEIVING_SATISFACTION": ("Tỷ lệ hài lòng trong tiếp nhận, giải quyết TTHC", 6),
-    "PETITION_PROCESSING_ON_TIME": ("Tỷ lệ PAKN xử lý đúng hạn", 6),
-    "PETITION_HANDLING_SATISFACTION": ("Tỷ lệ hài lòng trong xử lý PAKN", 6),
-    "PETITION_CLASSIFICATION_STAFF": ("Tỷ lệ PAKN về hành vi cán bộ, công chức, viên chức", 0),
+# Scoring rules of the seed indicator_catalog (maximum points, thresholds), as the warehouse
+# reads them; the portal's own names of its metrics, which the catalogue does not hold.
+_CATALOGUE = {row["indicator_code"]: row for row in seed_rows("indicator_catalog")}
+_PORTAL_NAMES = {
+    "PUBLISH_ON_TIME": "Tỷ lệ TTHC công bố đúng hạn",
+    "PUBLIC_UPDATE_ON_TIME": "Tỷ lệ TTHC cập nhật, công khai đúng hạn",
+    "PUBLIC_CONTENT_FULL": "Tỷ lệ TTHC công khai đầy đủ nội dung",
+    "DOSSIER_SYNC": "Tỷ lệ hồ sơ đồng bộ lên Cổng DVCQG",
+    "PETITION_CLASSIFICATION_TTHC": "Tỷ lệ PAKN về quy định, thủ tục hành chính",
+    "DOSSIER_RECEIVING_SATISFACTION": "Tỷ lệ hài lòng trong tiếp nhận, giải quyết TTHC",
+    "PETITION_PROCESSING_ON_TIME": "Tỷ lệ PAKN xử lý đúng hạn",
+    "PETITION_HANDLING_SATISFACTION": "Tỷ lệ hài lòng trong xử lý PAKN",
+    "PETITION_CLASSIFICATION_STAFF": "Tỷ lệ PAKN về hành vi cán bộ, công chức, viên chức",
     "ORIGINAL_RESULT_AVAILABLE": (
-        "Tỷ lệ hồ sơ thủ tục hành chính có cấp kết quả giải quyết thủ tục hành chính điện tử",
-        6,
+        "Tỷ lệ hồ sơ thủ tục hành chính có cấp kết quả giải quyết thủ tục hành chính điện tử"
     ),
-    "SO_HOA_GIAY_TO_GIAI_QUYET": ("Tỷ lệ hồ sơ thủ tục hành chính thực hiện số hóa hồ sơ", 4),
-    "REUSED_DIGITIZED_DATA": ("Tỷ lệ hồ sơ khai thác, sử dụng lại thông tin, dữ liệu số hóa", 2),
+    "SO_HOA_GIAY_TO_GIAI_QUYET": "Tỷ lệ hồ sơ thủ tục hành chính thực hiện số hóa hồ sơ",
+    "REUSED_DIGITIZED_DATA": "Tỷ lệ hồ sơ khai thác, sử dụng lại thông tin, dữ liệu số hóa",
     "SYNCED_WITH_DVCQG_PERSONAL_STORAGE": (
-        "Tỷ lệ hồ sơ TTHC được số hóa có kết nối, chia sẻ dữ liệu phục vụ tái sử dụng",
-        4,
+        "Tỷ lệ hồ sơ TTHC được số hóa có kết nối, chia sẻ dữ liệu phục vụ tái sử dụng"
     ),
-    "CITIZEN_DATA_CONNECTED_DOSSIER": ("Tỷ lệ hồ sơ TTHC có sử dụng thông tin, dữ liệu dân cư", 2),
+    "CITIZEN_DATA_CONNECTED_DOSSIER": "Tỷ lệ hồ sơ TTHC có sử dụng thông tin, dữ liệu dân cư",
     "CITIZEN_DATA_CONNECTED_FORMALITY": (
-        "Tỷ lệ TTHC triển khai kết nối, chia sẻ dữ liệu dân cư phục vụ GQ TTHC",
-        2,
+        "Tỷ lệ TTHC triển khai kết nối, chia sẻ dữ liệu dân cư phục vụ GQ TTHC"
     ),
-    "ELECTRONIC_CERTIFIED_COPY": (
-        "Tỷ lệ cung cấp dịch vụ chứng thực bản sao điện tử từ bản chính",
-        2,
-    ),
+    "ELECTRONIC_CERTIFIED_COPY": "Tỷ lệ cung cấp dịch vụ chứng thực bản sao điện tử từ bản chính",
+}
+# code -> (name on the portal, max score); the informational metrics the portal lists without
+# points are not in the catalogue: max 0
+METRICS = {
+    code: (name, int(_CATALOGUE[code]["max_points"]) if code in _CATALOGUE else 0)
+    for code, name in _PORTAL_NAMES.items()
 }
 # threshold scoring: points = min(max, max * r / t); every other metric is linear
 THRESHOLDS = {
-    "DOSSIER_RECEIVING_SATISFACTION": Fraction(9, 10),
-    "REUSED_DIGITIZED_DATA": Fraction(8, 10),
-    "ONLINE_TTHC_PROVIDED": Fraction(8, 10),
-    "ONLINE_DOSSIER_SHARE": Fraction(1, 2),
+    code: Fraction(row["threshold"])
+    for code, row in _CATALOGUE.items()
+    if row["scoring_rule"] == "threshold"
 }
 PAYMENT_SLOPE = Fraction(5, 2)  # PAYMENT B and C: min(2, 2.5 r)
 SOURCES = {
