@@ -7,7 +7,7 @@ from pathlib import Path
 import dagster as dg
 from dagster_dbt import DbtCliResource
 
-from pipeline import operations
+from pipeline import alerts, operations, retention
 from pipeline.assets import raw, reports, warehouse
 from pipeline.project import dbt_project
 from pipeline.runtime import AS_OF_TAG
@@ -64,11 +64,18 @@ defs = dg.Definitions(
         warehouse.published_warehouse,
         warehouse.dbt_docs,
         reports.monthly_area_report,
+        reports.daily_worklists,
     ],
     jobs=[daily_refresh, motcua_backfill],
     schedules=[daily_refresh_schedule],
     asset_checks=operations.freshness_checks,
-    sensors=[operations.freshness_sensor, operations.record_run_failures],
+    sensors=[
+        operations.freshness_sensor,
+        operations.record_run_failures,
+        alerts.alert_on_run_failure,
+        alerts.alert_on_failed_checks,
+        retention.prune_old_runs,
+    ],
     resources={"dbt": DbtCliResource(project_dir=dbt_project, dbt_executable=DBT_EXECUTABLE)},
     executor=warehouse_executor,
 )

@@ -106,3 +106,16 @@ def test_dbt_reads_the_warehouse_time_zone_from_the_pipeline():
     zones = re.findall(r"[Tt]ime[Zz]one: (.+)", profiles)
     assert len(zones) == 2
     assert set(zones) == {f"\"{{{{ env_var('WAREHOUSE_TIMEZONE', '{TIMEZONE}') }}}}\""}
+
+
+def test_dbt_falls_back_to_the_settings_default_history_start():
+    """The pipeline passes HISTORY_START to dbt as the var `history_start`; the project's
+    fallback (a dbt run by hand) is the settings' default."""
+    import re
+
+    from pipeline.config import DEFAULT_HISTORY_START
+
+    project = (REPO / "dbt_project" / "dbt_project.yml").read_text(encoding="utf-8")
+    assert re.findall(r"^\s*history_start: \"(.+)\"", project, re.M) == [
+        DEFAULT_HISTORY_START.isoformat()
+    ]

@@ -8,6 +8,7 @@ import datetime as dt
 import shutil
 import subprocess
 import zipfile
+from collections import Counter, defaultdict
 from pathlib import Path
 
 import dagster as dg
@@ -21,15 +22,28 @@ from pipeline.pipeline_env import patched_environ
 from pipeline.reports import Period, build_report, report_files, write_report
 from pipeline.reports.__main__ import main as reports_cli
 from pipeline.reports.build import DRILLDOWN_LIMIT, FINDINGS_PER_KIND, Limits
+from pipeline.reports.daily import worklist_file
 from pipeline.reports.model import NO_DATA, Note, Table
 from pipeline.reports.svg import PALETTE
 from pipeline.reports.vnformat import number, percent, round_half_up
+from pipeline.reports.worklist import WATCH_REASONS
 from pipeline.runtime import AS_OF_TAG
 from pipeline.workcal import VN_TZ
 from tests.conftest import AS_OF
 
 MONTH = Period.parse(AS_OF[:7])  # the running month of the test world, to date
-OPTIONAL_MARTS = ("accountability_findings", "sync_reconciliation", "official_vs_computed")
+# The lead section's colour (templates/report.html.j2, --lead), used nowhere else on the page.
+LEAD_COLOUR = "#9f1d14"
+# Screenshot height: today's work, then the area summary with its 12-month chart.
+HEIGHT = 6000
+OPTIONAL_MARTS = (
+    "accountability_findings",
+    "sync_reconciliation",
+    "official_vs_computed",
+    "dossier_watchlist",
+    "fct_dossier_indicator",
+    "unit_points_at_stake",
+)
 
 
 def query(path: Path, sql: str, params=None) -> list[tuple]:
@@ -103,7 +117,8 @@ def test_workbook_sheets_headers_and_values_equal_the_marts(pipeline_run, month_
             [MONTH.start],
         )
     ]
-    assert book.sheetnames[:5] == [
+    assert book.sheetnames[:6] == [
+        "Việc cần làm hôm nay",
         "Tổng hợp",
         "Xu hướng",
         "Chính thức - tính toán",
@@ -120,8 +135,9 @@ def test_workbook_sheets_headers_and_values_equal_the_marts(pipeline_run, month_
     assert headers[:5] == ["Mã đơn vị", "Tên đơn vị", "Cấp", "Phạm vi", "Công khai, minh bạch (18)"]
     assert "Tổng điểm (100)" in headers and "Xếp loại" in headers
     assert sheet.freeze_panes == f"A{header_row[0].row + 1}"
+    # A unit without activity has no band and no rank: "Không phát sinh hồ sơ", not "Yếu".
     mart = {
-        (code, rollup): (total, band, rank)
+        (code, rollup): (total, band or "Không phát sinh hồ sơ", rank)
         for code, rollup, total, band, rank in query(
             path,
             "select unit_code, rollup, total, band_name_vi, rank_in_parent "
@@ -133,14 +149,34 @@ def test_workbook_sheets_headers_and_values_equal_the_marts(pipeline_run, month_
     total_col, band_col, rank_col = (
         headers.index(h) for h in ("Tổng điểm (100)", "Xếp loại", "Hạng")
     )
-    seen = 0
+    # Beside each unit's score: the due-soon dossiers and the PROGRESS points they cost if late.
+    assert headers[total_col + 1 : total_col + 3] == [
+        "Hồ sơ sắp đến hạn",
+        "Điểm tiến độ sẽ mất nếu quá hạn",
+    ]
+    at_stake = {
+        code: (due_soon, lost)
+        for code, due_soon, lost in query(
+            path,
+            "select unit_code, due_soon_dossiers, points_lost_if_late "
+            "from marts.unit_points_at_stake where period_start = ?",
+            [MONTH.start],
+        )
+    }
+    seen, idle = 0, 0
     for row in sheet.iter_rows(min_row=header_row[0].row + 1, values_only=True):
         if row[0] is None:
             break
         key = (row[0], rollups[row[3]])
         assert (row[total_col], row[band_col], row[rank_col]) == pytest.approx(mart[key]), key
+        shown = row[total_col + 1 : total_col + 3]
+        expected = at_stake[row[0]] if key[1] == "SELF" else (None, None)
+        assert shown == pytest.approx(expected), key
+        idle += row[band_col] == "Không phát sinh hồ sơ"
         seen += 1
     assert seen == sum(1 for code, rollup in mart if rollup != "SUBTREE" or code in _parents(path))
+    assert idle, "the test world has units that received and handled nothing this month"
+    assert sum(due_soon for due_soon, _ in at_stake.values()), "and due-soon dossiers"
 
     # A unit's indicator table: points as the portal rounds them.
     ward = wards[0]
@@ -253,6 +289,56 @@ def test_lost_progress_points_list_exactly_the_late_dossiers(pipeline_run, month
     assert checked, "the test world has late dossiers this month"
 
 
+def test_every_lost_point_list_counts_exactly_the_indicators_misses(pipeline_run, month_report):
+    """The drill-down reads marts.fct_dossier_indicator: for every unit shown and every
+    indicator with a dossier list, the list's count is fct_indicator's denominator minus its
+    numerator, and every listed dossier is outside the numerator with the warehouse's reason."""
+    report, _ = month_report
+    path = pipeline_run.warehouse_path
+    counted = {
+        (unit, code): (name, den - num)
+        for unit, code, name, den, num in query(
+            path,
+            "select f.unit_code, f.indicator_code, d.indicator_name_vi, f.denominator, "
+            "f.numerator from marts.fct_indicator f join marts.dim_indicator d "
+            "using (indicator_code) where f.rollup = 'SELF' and f.period_type = 'month' "
+            "and f.period_start = ? and f.indicator_code in "
+            "(select distinct indicator_code from marts.fct_dossier_indicator)",
+            [MONTH.start],
+        )
+    }
+    misses = {
+        (unit, code, dossier): reason
+        for unit, code, dossier, reason in query(
+            path,
+            "select unit_code, indicator_code, dossier_code, reason_vi "
+            "from marts.fct_dossier_indicator where not in_numerator "
+            "and period_type = 'month' and period_start = ?",
+            [MONTH.start],
+        )
+    }
+    checked = 0
+    for page in report.pages:
+        if not page.anchor.startswith("don-vi-"):
+            continue
+        unit = page.anchor.removeprefix("don-vi-")
+        for table in tables(page):
+            caption = table.caption or ""
+            match = [
+                (code, missed)
+                for (u, code), (name, missed) in counted.items()
+                if u == unit and caption.startswith(f"{name}: mất ")
+            ]
+            if not match:
+                continue
+            [(code, missed)] = match
+            assert f"— {number(missed)} hồ sơ." in caption, (unit, code)
+            for row in table.rows:
+                assert misses[(unit, code, row[0])] == row[-1], (unit, code, row[0])
+            checked += 1
+    assert checked >= 3, "the test world's units lose points on several dossier indicators"
+
+
 def test_long_lists_show_the_most_urgent_rows_and_the_full_count(pipeline_run, tmp_path):
     """With lists bounded to 2 rows (findings: 2 of each kind), every lost-point list and
     findings list shows its most urgent rows, its full count in the caption and how many are
@@ -271,7 +357,7 @@ def test_long_lists_show_the_most_urgent_rows_and_the_full_count(pipeline_run, t
         assert f"— {number(len(dossiers))} hồ sơ. Liệt kê 2 hồ sơ cần xử lý trước" in table.caption
         assert table.more == (
             f"… và {number(len(dossiers) - 2)} hồ sơ khác không liệt kê ở đây; danh sách đầy đủ "
-            "tra cứu trong kho dữ liệu, bảng marts.fct_dossier."
+            "tra cứu trong kho dữ liệu, bảng marts.fct_dossier_indicator."
         )
         cut += 1
     assert cut, "the test world has a unit with more than 2 late dossiers this month"
@@ -280,7 +366,7 @@ def test_long_lists_show_the_most_urgent_rows_and_the_full_count(pipeline_run, t
         query(
             pipeline_run.warehouse_path,
             "select responsible_unit_code, count(*) from marts.accountability_findings "
-            "where resolved_at is null group by all",
+            "where resolved_at is null and is_actionable group by all",
         )
     )
     worklist = report.page("viec-can-xu-ly")
@@ -310,7 +396,7 @@ def test_long_lists_show_the_most_urgent_rows_and_the_full_count(pipeline_run, t
 # -- the HTML report in a real browser --------------------------------------------------------
 
 
-def render_in_chromium(html: Path, png: Path, user_data: Path) -> str:
+def render_in_chromium(html: Path, png: Path, user_data: Path, height: int = 2000) -> str:
     """Screenshot of the page in Debian's headless Chromium; returns its log (stderr)."""
     chromium = shutil.which("chromium")
     assert chromium, "Debian's chromium is required: make chromium (apt-get install chromium)"
@@ -327,7 +413,7 @@ def render_in_chromium(html: Path, png: Path, user_data: Path) -> str:
             "--disable-sync",
             f"--user-data-dir={user_data}",
             f"--screenshot={png}",
-            "--window-size=1280,2000",
+            f"--window-size=1280,{height}",
             "--enable-logging=stderr",
             "--v=0",
             html.as_uri(),
@@ -348,21 +434,35 @@ def test_html_report_renders_in_headless_chromium(month_report, tmp_path):
     assert html.count('<svg class="chart"') >= 8
     assert "Tổng hợp toàn địa bàn" in html and "Việc cần xử lý theo đơn vị chịu trách nhiệm" in html
     assert "@page { size: A4" in html
+    # Today's work is the first section of the page, before the area summary.
+    first = html.index('<section class="page')
+    assert html.index('id="viec-can-lam-hom-nay"', first) < html.index('id="tong-hop"')
+    assert html[first:].startswith('<section class="page lead" id="viec-can-lam-hom-nay">')
 
     png = tmp_path / "report.png"
-    log = render_in_chromium(files.html, png, tmp_path / "chromium")
+    log = render_in_chromium(files.html, png, tmp_path / "chromium", height=HEIGHT)
     console = [line for line in log.splitlines() if ":CONSOLE" in line or "Uncaught" in line]
     assert console == []
     image = Image.open(png).convert("RGB")
-    assert image.size == (1280, 2000)
+    assert image.size == (1280, HEIGHT)
     pixels = np.asarray(image, dtype=int)
     ink = float((pixels.sum(axis=2) < 720).mean())
     assert ink > 0.05, f"the page looks blank ({ink:.1%} non-white)"
-    # The area's 12-month chart is on the first screen: its line (a colour used nowhere else
-    # on the page) is drawn.
-    line = np.array([int(PALETTE[0][i : i + 2], 16) for i in (1, 3, 5)])
-    drawn = int((np.abs(pixels - line).max(axis=2) < 24).sum())
-    assert drawn > 500
+
+    def drawn(colour: str) -> np.ndarray:
+        """Where a colour used nowhere else on the page is drawn (a boolean mask)."""
+        rgb = np.array([int(colour[i : i + 2], 16) for i in (1, 3, 5)])
+        return np.abs(pixels - rgb).max(axis=2) < 24
+
+    def rows_in(colour: str) -> np.ndarray:
+        return np.flatnonzero(drawn(colour).sum(axis=1) > 10)
+
+    # "Việc cần làm hôm nay" is drawn (its heading band, a colour of its own) at the top of
+    # the first screen, above the area summary's 12-month chart (its line colour), which is
+    # drawn too.
+    lead, chart = rows_in(LEAD_COLOUR), rows_in(PALETTE[0])
+    assert lead.size and lead[0] < 200, "today's work is not visible at the top of the page"
+    assert int(drawn(PALETTE[0]).sum()) > 500 and lead[0] < chart[0]
 
 
 def test_a_browser_console_error_would_be_caught(tmp_path):
@@ -388,7 +488,8 @@ def test_sections_without_their_mart_say_so(pipeline_run, tmp_path):
         for mart in (*OPTIONAL_MARTS, "unit_scorecard", "deadline_metrics"):
             con.execute(f"drop table if exists marts.{mart}")
     report = build_report(copy, MONTH)
-    for anchor in ("chinh-thuc", "dong-bo", "viec-can-xu-ly", "xu-huong"):
+    anchors = ("chinh-thuc", "dong-bo", "viec-can-xu-ly", "xu-huong", "viec-can-lam-hom-nay")
+    for anchor in anchors:
         notes = [b for s in report.page(anchor).sections for b in s.blocks if isinstance(b, Note)]
         assert notes and all(n.missing and n.text.startswith(NO_DATA) for n in notes), anchor
     files = write_report(report, tmp_path / "out")
@@ -421,15 +522,64 @@ def test_worklists_sync_gaps_and_official_values_from_their_marts(pipeline_run, 
             con,
             "accountability_findings(finding_code varchar, dossier_code varchar, "
             "unit_code varchar, responsible_unit_code varchar, detected_at timestamptz, "
-            "resolved_at timestamptz, working_days_open double, detail_vi varchar)",
+            "resolved_at timestamptz, working_days_open double, detail_vi varchar, "
+            "is_actionable boolean, action_vi varchar)",
             [
-                ("NOT_DIGITIZED", dossier, dept, ward, at(3), None, 12.5, "Chưa số hóa"),
-                ("LATE_WITHOUT_APOLOGY", dossier, dept, dept, at(10), None, 7.0, "Quá hạn"),
-                ("NOT_SYNCED", "X-1", other, other, at(1), at(2), 1.0, "Đã khắc phục"),
+                (
+                    "NOT_DIGITIZED",
+                    dossier,
+                    dept,
+                    ward,
+                    at(3),
+                    None,
+                    12.5,
+                    "Chưa số hóa",
+                    True,
+                    "Số hóa",
+                ),
+                (
+                    "LATE_WITHOUT_APOLOGY",
+                    dossier,
+                    dept,
+                    dept,
+                    at(10),
+                    None,
+                    7.0,
+                    "Quá hạn",
+                    True,
+                    "Xin lỗi",
+                ),
+                ("NOT_SYNCED", "X-1", other, other, at(1), at(2), 1.0, "Đã khắc phục", True, None),
                 *[
-                    ("NOT_SYNCED", f"W-{i:03d}", ward, ward, at(5), None, i / 10, "Chưa đồng bộ")
+                    (
+                        "NOT_SYNCED",
+                        f"W-{i:03d}",
+                        ward,
+                        ward,
+                        at(5),
+                        None,
+                        i / 10,
+                        "Chưa đồng bộ",
+                        True,
+                        "Đồng bộ",
+                    )
                     for i in range(many)
                 ],
+                # Record-only: open, but nobody can act any more; to the annex of its month.
+                ("NOT_DIGITIZED", "R-1", ward, ward, at(4), None, 11.0, "Chưa số hóa", False, None),
+                ("NOT_DIGITIZED", "R-2", ward, ward, at(6), None, 9.0, "Chưa số hóa", False, None),
+                (
+                    "NOT_DIGITIZED",
+                    "R-0",
+                    ward,
+                    ward,
+                    at(6) - dt.timedelta(days=40),
+                    None,
+                    40.0,
+                    "Chưa số hóa",
+                    False,
+                    None,
+                ),
             ],
         )
         _replace_mart(
@@ -480,7 +630,8 @@ def test_worklists_sync_gaps_and_official_values_from_their_marts(pipeline_run, 
     # The ward's list: the FINDINGS_PER_KIND oldest of each kind, oldest first, the full count
     # and how many are left out.
     ward_list = tables(worklist)[1]
-    assert ward_list.rows[0][:2] == ("Chưa số hóa thành phần hồ sơ", dossier)
+    # Finding names are the seed's (marts.dim_finding), not a copy in the report's code.
+    assert ward_list.rows[0][:2] == ("Hồ sơ chưa số hóa thành phần hồ sơ", dossier)
     assert len(ward_list.rows) == 1 + FINDINGS_PER_KIND
     assert [r[1] for r in ward_list.rows[1:4]] == ["W-064", "W-063", "W-062"]
     assert ward_list.caption == (
@@ -498,9 +649,21 @@ def test_worklists_sync_gaps_and_official_values_from_their_marts(pipeline_run, 
     # The department's page lists both findings of its dossier, whoever must act.
     dept_findings = tables(report.page("don-vi-000.02.71.H31"))[-1]
     assert sorted(r[0] for r in dept_findings.rows) == [
-        "Chưa số hóa thành phần hồ sơ",
-        "Quá hạn chưa có văn bản xin lỗi",
+        "Hồ sơ chưa số hóa thành phần hồ sơ",
+        "Hồ sơ quá hạn không có văn bản xin lỗi",
     ]
+
+    # Record-only findings are not work: counted and listed only in the annex of the month
+    # they were detected in (R-0 belongs to October's).
+    annex = report.page("phu-luc-ghi-nhan")
+    figures = {f.label: f.value for f in annex.sections[0].blocks[0].items}
+    assert figures == {
+        "Phát hiện chỉ ghi nhận trong kỳ": 2,
+        "Tổng số phát hiện chỉ ghi nhận (mọi kỳ)": 3,
+    }
+    assert [r[1] for r in tables(annex)[1].rows] == ["R-1", "R-2"]
+    assert not any(r[1].startswith("R-") for t in tables(worklist) for r in t.rows)
+    assert report.pages[-1] is annex
 
     sync = tables(report.page("dong-bo"))[0]
     by_unit = {r[0]: r[2:] for r in sync.rows}
@@ -550,3 +713,117 @@ def test_reports_group_reads_the_published_warehouse():
     node = defs.resolve_asset_graph().get(dg.AssetKey(["reports", "monthly_area_report"]))
     assert node.group_name == "reports"
     assert node.parent_keys == {dg.AssetKey(["publish", "warehouse"])}
+
+
+# -- every morning, one worklist per responsible unit -----------------------------------------
+
+
+def _sheet_rows(sheet, first_header: str) -> tuple[list[str], list[tuple]]:
+    """The header and the rows of the sheet's table whose first heading is `first_header`."""
+    header = next(r for r in sheet.iter_rows() if r[0].value == first_header)
+    names = [c.value for c in header if c.value]
+    rows = []
+    for row in sheet.iter_rows(min_row=header[0].row + 1, values_only=True):
+        if row[0] is None:
+            break
+        rows.append(row[: len(names)])
+    return names, rows
+
+
+def test_daily_run_writes_one_worklist_per_responsible_unit(pipeline_run):
+    """The daily run wrote REPORTS_DIR/daily/<day of AS_OF>/ with one workbook per responsible
+    unit: first the unit's watchlist (every row of marts.dossier_watchlist it is responsible
+    for, due soon first, then late, then the rest), then the open findings it can still fix (every
+    actionable one), each row with what to do; Vietnamese headers."""
+    path = pipeline_run.warehouse_path
+    folder = Path(pipeline_run.env["REPORTS_DIR"]) / "daily" / AS_OF[:10]
+    reasons = [
+        name
+        for code in WATCH_REASONS
+        for (name,) in query(
+            path,
+            "select any_value(watch_reason_vi) from marts.dossier_watchlist "
+            "where watch_reason = ? having count(*) > 0",
+            [code],
+        )
+    ]
+    watch: dict[str, Counter] = defaultdict(Counter)
+    for unit, dossier, reason, action in query(
+        path,
+        "select responsible_unit_code, dossier_code, watch_reason_vi, action_vi "
+        "from marts.dossier_watchlist",
+    ):
+        watch[unit][(dossier, reason, action)] += 1
+    fixable: dict[str, Counter] = defaultdict(Counter)
+    for unit, name, dossier, action in query(
+        path,
+        "select f.responsible_unit_code, d.finding_name_vi, f.dossier_code, f.action_vi "
+        "from marts.accountability_findings f join marts.dim_finding d using (finding_code) "
+        "where f.resolved_at is null and f.is_actionable",
+    ):
+        fixable[unit][(name, dossier, action)] += 1
+    assert sum(map(len, watch.values())) and sum(map(len, fixable.values()))
+    out, day = Path(pipeline_run.env["REPORTS_DIR"]), dt.date.fromisoformat(AS_OF[:10])
+    books = {unit: worklist_file(out, day, unit) for unit in set(watch) | set(fixable)}
+    assert all(path.is_file() for path in books.values()), "a responsible unit has no worklist"
+    # The other units get a workbook too, that says there is nothing to do.
+    idle = [path for path in folder.glob("viec-can-lam-*.xlsx") if path not in books.values()]
+    assert idle, "units without work in the test world get a workbook too"
+
+    both = 0
+    for unit, file in [*books.items(), *((None, path) for path in idle)]:
+        book = openpyxl.load_workbook(file)
+        assert book.sheetnames == ["Hồ sơ cần theo dõi", "Việc cần khắc phục"]
+        watch_sheet, finding_sheet = book.worksheets
+        if watch[unit]:
+            headers, rows = _sheet_rows(watch_sheet, "Mã hồ sơ")
+            assert headers[:1] + headers[4:] == [
+                "Mã hồ sơ",
+                "Lý do theo dõi",
+                "Tiếp nhận",
+                "Hạn trả",
+                "Giờ làm việc còn lại (âm: đã quá hạn)",
+                "Việc cần làm",
+                "Hạn thực hiện",
+            ]
+            assert Counter((r[0], r[4], r[8]) for r in rows) == watch[unit], unit
+            order = [(reasons.index(r[4]), r[9]) for r in rows]
+            assert order == sorted(order), "due soon, then late, then the rest; earliest first"
+            assert all(r[8] for r in rows), "every row says what to do"
+        else:
+            assert watch_sheet["A6"].value == "Không có hồ sơ cần theo dõi."
+        if fixable[unit]:
+            headers, rows = _sheet_rows(finding_sheet, "Loại việc")
+            assert headers[:2] == ["Loại việc", "Mã hồ sơ"] and "Việc cần làm" in headers
+            action = headers.index("Việc cần làm")
+            assert Counter((r[0], r[1], r[action]) for r in rows) == fixable[unit], unit
+            assert all(r[action] for r in rows), "every row says what to do"
+        else:
+            assert finding_sheet["A6"].value == "Không có việc cần khắc phục."
+        both += bool(watch[unit] and fixable[unit])
+    assert both, "the test world has a unit with both a watchlist and findings to fix"
+
+
+def test_daily_worklists_run_in_the_daily_job_after_publication():
+    from pipeline.definitions import defs
+
+    key = dg.AssetKey(["reports", "daily_worklists"])
+    node = defs.resolve_asset_graph().get(key)
+    assert node.group_name == "reports"
+    assert node.parent_keys == {dg.AssetKey(["publish", "warehouse"])}
+    assert key in defs.resolve_job_def("daily_refresh").asset_layer.selected_asset_keys
+
+
+def test_a_rerun_leaves_one_worklist_per_unit(pipeline_run, tmp_path):
+    """Rewriting the day's worklists replaces the files and removes a stale one."""
+    from pipeline.reports.daily import write_daily_worklists
+
+    first = write_daily_worklists(pipeline_run.warehouse_path, tmp_path)
+    stale = first.folder / "viec-can-lam-000.99.99.H31.xlsx"
+    stale.write_bytes(b"old")
+    second = write_daily_worklists(pipeline_run.warehouse_path, tmp_path)
+    assert second.folder == first.folder == tmp_path / "daily" / AS_OF[:10]
+    assert sorted(p.name for p in second.folder.iterdir()) == sorted(
+        w.path.name for w in second.units
+    )
+    assert not stale.exists()

@@ -32,6 +32,8 @@ PUBLIC_MARTS = (
     "accountability_findings",
     "deadline_metrics",
     "dim_calendar",
+    "dim_finding",
+    "dim_indicator",
     "dim_procedure",
     "dim_unit",
     "fct_dossier",

@@ -20,3 +20,16 @@
 {% macro history_start() -%}
     cast('{{ var("history_start") }}' as date)
 {%- endmacro %}
+
+{#- The watchlist's horizon (marts.dossier_watchlist, DUE_SOON): a dossier due within this many
+  working days is listed. WATCH_WORKING_DAYS in the environment, else the var
+  `watch_working_days` (default 2); read when a node executes, like AS_OF. The only reader of
+  the setting: unit_points_at_stake reads the watchlist. -#}
+{% macro watch_working_days() -%}
+    {%- set days = env_var('WATCH_WORKING_DAYS', '') if execute else '' -%}
+    {%- if days == '' -%}{%- set days = var('watch_working_days', 2) -%}{%- endif -%}
+    {%- if not (days | string | trim).isdigit() -%}
+        {{ exceptions.raise_compiler_error('WATCH_WORKING_DAYS must be a whole number of working days, got ' ~ days) }}
+    {%- endif -%}
+    {{- return(days | int) -}}
+{%- endmacro %}

@@ -26,6 +26,7 @@ from pipeline.landing.dvcqg import DvcqgLanding
 from pipeline.landing.motcua import MotcuaLanding
 from pipeline.landing.schemas import WORKING_CALENDAR_SCHEMA
 from pipeline.landing.writer import write_atomic
+from pipeline.progress import observed
 from pipeline.runtime import run_as_of
 from pipeline.sources.dvcqg import DvcqgClient
 from pipeline.sources.motcua import MotcuaClient
@@ -113,7 +114,7 @@ def working_calendar(context: dg.AssetExecutionContext) -> dg.MaterializeResult:
 )
 def motcua_agencies(context: dg.AssetExecutionContext) -> dg.MaterializeResult:
     landing, client = _motcua(context)
-    with client:
+    with client, observed(context):
         result = landing.land_agencies()
     return dg.MaterializeResult(metadata=_report(context, result, client))
 
@@ -126,7 +127,7 @@ def motcua_agencies(context: dg.AssetExecutionContext) -> dg.MaterializeResult:
 )
 def motcua_procedures(context: dg.AssetExecutionContext) -> dg.MaterializeResult:
     landing, client = _motcua(context)
-    with client:
+    with client, observed(context):
         result = landing.land_procedures()
     return dg.MaterializeResult(metadata=_report(context, result, client))
 
@@ -144,7 +145,7 @@ def motcua_dossiers_backfill(context: dg.AssetExecutionContext) -> dg.Materializ
     window = context.partition_time_window
     first, last = window.start.date(), window.end.date() - dt.timedelta(days=1)
     landing, client = _motcua(context)
-    with client:
+    with client, observed(context):
         result = landing.land_dossiers_accepted(first, last)
     return dg.MaterializeResult(metadata=_report(context, result, client))
 
@@ -160,7 +161,7 @@ def motcua_dossiers_backfill(context: dg.AssetExecutionContext) -> dg.Materializ
 )
 def motcua_dossiers(context: dg.AssetExecutionContext) -> dg.MaterializeResult:
     landing, client = _motcua(context)
-    with client:
+    with client, observed(context):
         result = landing.land_dossiers_incremental(run_as_of(context, landing.settings))
     return dg.MaterializeResult(metadata=_report(context, result, client))
 
@@ -175,7 +176,7 @@ def motcua_dossiers(context: dg.AssetExecutionContext) -> dg.MaterializeResult:
 )
 def dvcqg_dossier_copies(context: dg.AssetExecutionContext) -> dg.MaterializeResult:
     landing, client = _dvcqg(context)
-    with client:
+    with client, observed(context):
         result = landing.land_dossier_copies(run_as_of(context, landing.settings))
     return dg.MaterializeResult(metadata=_report(context, result, client))
 
@@ -189,7 +190,7 @@ def dvcqg_dossier_copies(context: dg.AssetExecutionContext) -> dg.MaterializeRes
 )
 def dvcqg_petitions(context: dg.AssetExecutionContext) -> dg.MaterializeResult:
     landing, client = _dvcqg(context)
-    with client:
+    with client, observed(context):
         result = landing.land_petitions(run_as_of(context, landing.settings))
     return dg.MaterializeResult(metadata=_report(context, result, client))
 
@@ -203,7 +204,7 @@ def dvcqg_petitions(context: dg.AssetExecutionContext) -> dg.MaterializeResult:
 )
 def dvcqg_evaluation(context: dg.AssetExecutionContext) -> dg.MaterializeResult:
     landing, client = _dvcqg(context)
-    with client:
+    with client, observed(context):
         result = landing.land_evaluation(run_as_of(context, landing.settings))
     return dg.MaterializeResult(metadata=_report(context, result, client))
 
@@ -217,6 +218,6 @@ def dvcqg_evaluation(context: dg.AssetExecutionContext) -> dg.MaterializeResult:
 )
 def dvcqg_formalities(context: dg.AssetExecutionContext) -> dg.MaterializeResult:
     landing, client = _dvcqg(context)
-    with client:
+    with client, observed(context):
         result = landing.land_formalities()
     return dg.MaterializeResult(metadata=_report(context, result, client))

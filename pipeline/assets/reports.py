@@ -1,4 +1,5 @@
-"""The reports leadership reads (issue 8), written after every publication of the warehouse.
+"""The reports leadership reads (issue 8) and each unit's daily worklist (issue 19), written
+after every publication of the warehouse.
 
 They read only the published marts; the builder lives in `pipeline.reports`.
 """
@@ -7,6 +8,7 @@ import dagster as dg
 
 from pipeline.config import load_settings
 from pipeline.reports import NoDataForPeriod, Period, build_report, reports_dir, write_report
+from pipeline.reports.daily import write_daily_worklists
 from pipeline.runtime import run_as_of
 
 
@@ -42,3 +44,34 @@ def monthly_area_report(context: dg.AssetExecutionContext) -> dg.MaterializeResu
             metadata["period"] = dg.MetadataValue.text(period.key)
             metadata["pages"] = dg.MetadataValue.int(len(report.pages))
     return dg.MaterializeResult(metadata=metadata)
+
+
+@dg.asset(
+    key=["reports", "daily_worklists"],
+    deps=[dg.AssetKey(["publish", "warehouse"])],
+    group_name="reports",
+    kinds={"excel"},
+    owners=["team:analytics"],
+    description="Every morning, one Vietnamese Excel worklist per responsible unit: its "
+    "dossiers to watch (late, due soon, paused too long, not synced, result not at the "
+    "counter), then the findings it can still fix, each with what to do and by when: "
+    "REPORTS_DIR/daily/<yyyy-mm-dd>/viec-can-lam-<unit>.xlsx, each swapped in atomically.",
+)
+def daily_worklists(context: dg.AssetExecutionContext) -> dg.MaterializeResult:
+    settings = load_settings()
+    worklists = write_daily_worklists(settings.warehouse_path, reports_dir())
+    with_work = [w for w in worklists.units if w.watchlist or w.findings]
+    context.log.info(
+        f"wrote {len(worklists.units)} worklists in {worklists.folder} "
+        f"({len(with_work)} units with something to do)"
+    )
+    return dg.MaterializeResult(
+        metadata={
+            "day": dg.MetadataValue.text(worklists.day.isoformat()),
+            "folder": dg.MetadataValue.path(str(worklists.folder)),
+            "workbooks": dg.MetadataValue.int(len(worklists.units)),
+            "units_with_work": dg.MetadataValue.int(len(with_work)),
+            "watchlist_rows": dg.MetadataValue.int(sum(w.watchlist for w in worklists.units)),
+            "actionable_findings": dg.MetadataValue.int(sum(w.findings for w in worklists.units)),
+        }
+    )

@@ -1,10 +1,13 @@
 """Builds the report of one area and period from the published marts (warehouse.md).
 
-Pages: the area summary (key figures, the scorecard of every unit with the lowest units
-highlighted, the 12-month trend of the total), the trends of the six groups and of the
-deadline rates, official vs computed values, sync gaps, the accountability worklists grouped
-by responsible unit, then one page per unit with activity: its scores, every indicator with
-the points it lost, the dossiers behind each lost point, and its open findings.
+Pages: in the report of the running period, today's work first (the watchlist and the
+findings that can still be fixed, per responsible unit); the area summary (key figures, the
+scorecard of every unit with the lowest units highlighted and the points at stake, the
+12-month trend of the total), the trends of the six groups and of the deadline rates, official
+vs computed values, sync gaps, the actionable findings grouped by responsible unit, then one
+page per unit with activity: its scores, every indicator with the points it lost, the dossiers
+behind each lost point, and its actionable findings; last, the annex of the period's
+record-only findings.
 
 A mart that is not published yet gives its sections a "chưa có dữ liệu" note.
 """
@@ -14,13 +17,13 @@ from __future__ import annotations
 import datetime as dt
 import re
 from collections import defaultdict
-from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
 from pipeline.periods import Period, trailing_months
-from pipeline.reports import labels
-from pipeline.reports.drilldown import RULES, RULES_BY_INDICATOR, LostPointList, lost_point_lists
+from pipeline.reports import labels, worklist
+from pipeline.reports.catalogue import Catalogue
+from pipeline.reports.drilldown import LostPointList, LostPoints, lost_point_lists
 from pipeline.reports.labels import label
 from pipeline.reports.marts import Marts
 from pipeline.reports.model import (
@@ -35,6 +38,8 @@ from pipeline.reports.model import (
     Report,
     Section,
     Table,
+    from_row,
+    table_of,
 )
 from pipeline.reports.vnformat import instant, number, round_half_up
 from pipeline.workcal import VN_TZ
@@ -49,13 +54,26 @@ DRILLDOWN_LIMIT = 30  # dossiers per unit and lost-point indicator
 # unit): the oldest of every kind, so that a kind with thousands of old items does not hide
 # the others.
 FINDINGS_PER_KIND = 10
+# The most urgent watchlist dossiers at the top of the report (each unit's daily workbook
+# has all of its own).
+TODAY_LIMIT = 10
 WORKLIST_PRINT_LIMIT = 40  # printed rows of official_vs_computed (the workbook has them all)
-FULL_DOSSIER_LIST = "danh sách đầy đủ tra cứu trong kho dữ liệu, bảng marts.fct_dossier"
+FULL_DOSSIER_LIST = "danh sách đầy đủ tra cứu trong kho dữ liệu, bảng marts.fct_dossier_indicator"
 FULL_FINDINGS_LIST = (
     "danh sách đầy đủ tra cứu trong kho dữ liệu, bảng marts.accountability_findings"
 )
 LOST = 0.005  # points below the maximum that count as lost once rounded to 2 decimals
 SCORECARD_MART = "unit_scorecard"
+NO_ACTIVITY = "Không phát sinh hồ sơ"
+# Beside each unit's current score in the running month (marts.unit_points_at_stake).
+AT_STAKE_COLUMNS = [
+    Column("Hồ sơ sắp đến hạn", Kind.INTEGER, 10),
+    Column("Điểm tiến độ sẽ mất nếu quá hạn", Kind.POINTS, 11),
+]
+AT_STAKE_CAPTION = (
+    " Hồ sơ sắp đến hạn: đang giải quyết, còn trong hạn, đến hạn trong vài ngày làm việc tới; "
+    "giải quyết đúng hạn thì giữ được số điểm tiến độ bên cạnh, để quá hạn thì mất."
+)
 
 
 class NoDataForPeriod(LookupError):
@@ -76,6 +94,7 @@ class Limits:
 
     dossiers: int = DRILLDOWN_LIMIT
     findings_per_kind: int = FINDINGS_PER_KIND
+    today: int = TODAY_LIMIT
 
 
 @dataclass
@@ -103,24 +122,6 @@ OLDEST_KEY = (
 def _oldest_first(finding: dict) -> tuple:
     days = finding["working_days_open"]
     return (days is None, -(days or 0.0), finding["dossier_code"], finding["finding_code"])
-
-
-@dataclass(frozen=True)
-class Field:
-    """A column of a table built from mart rows: its heading and how a row gives its value."""
-
-    column: Column
-    value: Callable[[dict], object]
-
-
-def from_row(header: str, kind: Kind, width: int, get: str | Callable[[dict], object]) -> Field:
-    return Field(Column(header, kind, width), (lambda r: r[get]) if isinstance(get, str) else get)
-
-
-def table_of(rows: list[dict], fields: list[Field], **options) -> Table:
-    return Table(
-        [f.column for f in fields], [tuple(f.value(r) for f in fields) for r in rows], **options
-    )
 
 
 def build_report(
@@ -182,6 +183,7 @@ class _ReportBuilder:
             VN_TZ
         )
         self.start_instant = dt.datetime.combine(period.start, dt.time(), VN_TZ)
+        self.end_instant = dt.datetime.combine(period.next_start, dt.time(), VN_TZ)
         self.indicators = marts.rows(
             "SELECT * FROM marts.fct_indicator "
             "WHERE period_type = $ptype AND period_start = $pstart",
@@ -190,6 +192,7 @@ class _ReportBuilder:
         self.indicator_index = {
             (r["unit_code"], r["rollup"], r["indicator_code"]): r for r in self.indicators
         }
+        self.catalogue = Catalogue.read(marts)
         self.group_max = self._group_maxima()
         self.children: dict[str, list[str]] = defaultdict(list)
         for unit in self.units.values():
@@ -199,7 +202,8 @@ class _ReportBuilder:
         self.scorecard = self._scorecard_rows()
         self.deadlines = self._period_rows("deadline_metrics")
         self.findings = self._open_findings()
-        self._drilldowns: dict[str, dict[str, LostPointList]] | None = None
+        self.at_stake = self._points_at_stake()
+        self._lost: LostPoints | None = None
 
     # -- data ------------------------------------------------------------------------------
 
@@ -210,7 +214,7 @@ class _ReportBuilder:
             if row["indicator_code"] not in seen:
                 seen.add(row["indicator_code"])
                 maxima[row["group_code"]] = maxima.get(row["group_code"], 0.0) + row["max_points"]
-        return {group: maxima.get(group) for group in labels.GROUPS}
+        return {group: maxima.get(group) for group in self.catalogue.groups}
 
     def _tree_order(self) -> list[str]:
         """Units of the area (every unit but the area rows), parents before their children."""
@@ -241,21 +245,35 @@ class _ReportBuilder:
         return self._period_rows(SCORECARD_MART)
 
     def _open_findings(self) -> OpenFindings | None:
-        """The open findings: every one counted, and the bounded lists (the
+        """The open findings someone can still act on (`is_actionable`)."""
+        if not self.marts.has("accountability_findings"):
+            return None
+        return self._findings("resolved_at IS NULL AND is_actionable", {})
+
+    def _record_only_findings(self) -> OpenFindings | None:
+        """The open findings nobody can act on any more, detected in the period (the annex)."""
+        if not self.marts.has("accountability_findings"):
+            return None
+        return self._findings(
+            "resolved_at IS NULL AND NOT is_actionable "
+            "AND detected_at >= $from AND detected_at < $to",
+            {"from": self.start_instant, "to": self.end_instant},
+        )
+
+    def _findings(self, where: str, params: dict) -> OpenFindings:
+        """The findings matching `where`: every one counted, and the bounded lists (the
         `limits.findings_per_kind` oldest of each kind, oldest first) of each responsible unit
         (worklist page) and of each unit, receiving or responsible (unit pages). Two DuckDB
         aggregates count and pick (bounded state, no sort of every open finding); only the
         picked rows are then read in full, by row id."""
-        if not self.marts.has("accountability_findings"):
-            return None
-        params = {"limit": self.limits.findings_per_kind}
+        params = {**params, "limit": self.limits.findings_per_kind}
         by_responsible = self.marts.rows(
             f"""
             SELECT responsible_unit_code AS list_unit, finding_code, count(*) AS n,
                    max(coalesce(working_days_open, 0)) AS oldest,
                    min_by(rowid, {OLDEST_KEY}, $limit) AS rids
             FROM marts.accountability_findings
-            WHERE resolved_at IS NULL
+            WHERE {where}
             GROUP BY ALL
             """,
             params,
@@ -268,7 +286,7 @@ class _ReportBuilder:
                 SELECT unnest(list_distinct([unit_code, responsible_unit_code])) AS list_unit,
                        rowid AS rid, finding_code, dossier_code, working_days_open
                 FROM marts.accountability_findings
-                WHERE resolved_at IS NULL
+                WHERE {where}
             )
             GROUP BY ALL
             """,
@@ -279,7 +297,7 @@ class _ReportBuilder:
             r["rid"]: r
             for r in self.marts.rows(
                 "SELECT rowid AS rid, finding_code, dossier_code, unit_code, "
-                "responsible_unit_code, detected_at, working_days_open, detail_vi "
+                "responsible_unit_code, detected_at, working_days_open, detail_vi, action_vi "
                 "FROM marts.accountability_findings WHERE rowid = ANY($rids)",
                 {"rids": rids},
             )
@@ -306,6 +324,23 @@ class _ReportBuilder:
             unit_lists=oldest_first(by_unit),
         )
 
+    def _points_at_stake(self) -> dict[str, dict] | None:
+        """Per unit, the PROGRESS points its due-soon dossiers put at stake: only for the
+        running month, the one `unit_points_at_stake` describes."""
+        if self.period.period_type != "month" or not self.marts.has("unit_points_at_stake"):
+            return None
+        rows = self.marts.rows(
+            "SELECT * FROM marts.unit_points_at_stake WHERE period_start = $pstart",
+            {"pstart": self.period.start},
+        )
+        return {r["unit_code"]: r for r in rows} or None
+
+    def _at_stake_values(self, code: str, rollup: str) -> tuple:
+        if self.at_stake is None:
+            return ()
+        row = self.at_stake.get(code) if rollup == "SELF" else None
+        return (row["due_soon_dossiers"], row["points_lost_if_late"]) if row else (None, None)
+
     def _indicator(self, unit_code: str, rollup: str, code: str) -> dict | None:
         return self.indicator_index.get((unit_code, rollup, code))
 
@@ -322,20 +357,21 @@ class _ReportBuilder:
         by_month = {r["period_start"]: r for r in rows}
         return [(month, by_month.get(month)) for month in months]
 
-    def _drilldown(self, indicator_code: str) -> dict[str, LostPointList]:
-        """The bounded lost-point lists of an indicator per unit; every rule's lists come from
-        one pass over the dossiers, the first time one is asked for."""
-        if self._drilldowns is None:
-            self._drilldowns = lost_point_lists(
-                self.marts, list(RULES), self.start_instant, self.period_as_of, self.limits.dossiers
+    def _lost_points(self) -> LostPoints | None:
+        """The bounded lost-point lists of every indicator and unit, from one pass over the
+        period's rows of `fct_dossier_indicator`, the first time they are asked for."""
+        if self._lost is None and self.marts.has("fct_dossier_indicator"):
+            self._lost = lost_point_lists(
+                self.marts, self.period.period_type, self.period.start, self.limits.dossiers
             )
-        return self._drilldowns[indicator_code]
+        return self._lost
 
     # -- pages -----------------------------------------------------------------------------
 
     def build(self, generated_at: dt.datetime) -> Report:
         taken: set[str] = set()
-        pages = [
+        pages = [self._today_page(taken)] if self._is_running() else []
+        pages += [
             self._summary_page(taken),
             self._trend_page(taken),
             self._official_page(taken),
@@ -343,6 +379,7 @@ class _ReportBuilder:
             self._worklist_page(taken),
         ]
         pages += [self._unit_page(code, taken) for code in self._units_with_pages()]
+        pages.append(self._annex_page(taken))
         return Report(
             title=f"{TITLE} — {self.period.label_vi}",
             area_code=self.area.code,
@@ -353,6 +390,85 @@ class _ReportBuilder:
             generated_at=generated_at,
             pages=pages,
         )
+
+    def _is_running(self) -> bool:
+        """The period holds the warehouse's AS_OF: today's work belongs in its report."""
+        return self.period.start <= self.data_as_of.date() <= self.period.end
+
+    def _today_page(self, taken: set[str]) -> Page:
+        """What must be done today, first in the report: dossiers about to turn late or late,
+        paused too long, not synced or with a result not at the counter, and the findings
+        that can still be fixed, per responsible unit; then the most urgent dossiers."""
+        page = Page(
+            title="Việc cần làm hôm nay",
+            sheet=sheet_name("Việc cần làm hôm nay", taken),
+            anchor="viec-can-lam-hom-nay",
+            lead=True,
+            subtitle=f"Tại thời điểm {instant(self.data_as_of)}. Mỗi đơn vị chịu trách nhiệm có "
+            "danh sách đầy đủ trong tệp Excel hằng ngày (thư mục daily/<ngày>/).",
+        )
+        if not self.marts.has("dossier_watchlist"):
+            missing = Note(f"{NO_DATA}: hồ sơ cần theo dõi (dossier_watchlist).", True)
+            page.sections.append(Section("Tổng hợp", [missing]))
+            return page
+        counts = worklist.watch_counts(self.marts)
+        reasons = worklist.reason_names(self.marts)
+        fixable: dict[str | None, int] = defaultdict(int)
+        for (unit, _), (n, _) in (self.findings.by_responsible if self.findings else {}).items():
+            fixable[unit] += n
+        figures = [
+            Figure(name, sum(n for (_, r), n in counts.items() if r == code), Kind.INTEGER)
+            for code, name in reasons.items()
+        ]
+        if self.findings is not None:
+            figures.append(Figure("Việc còn khắc phục được", self.findings.total, Kind.INTEGER))
+        order = {code: i for i, code in enumerate(self.tree)}
+        units = sorted(
+            {unit for unit, _ in counts} | set(fixable),
+            key=lambda c: (order.get(c, len(order)), c or ""),
+        )
+        columns = [
+            Column("Mã đơn vị", Kind.TEXT, 15),
+            Column("Đơn vị chịu trách nhiệm", Kind.TEXT, 34),
+            *[Column(name, Kind.INTEGER, 12) for name in reasons.values()],
+            Column("Việc còn khắc phục được", Kind.INTEGER, 12),
+        ]
+        rows = [
+            (
+                code,
+                self._unit_name(code),
+                *(counts.get((code, reason), 0) for reason in reasons),
+                fixable.get(code, 0),
+            )
+            for code in units
+        ]
+        page.sections.append(
+            Section(
+                "Tổng hợp",
+                [
+                    Figures(figures) if figures else Note("Không có việc cần làm hôm nay."),
+                    *([Table(columns, rows, frozen_header=True)] if rows else []),
+                ],
+            )
+        )
+        total = sum(counts.values())
+        urgent = worklist.watchlist(self.marts, limit=self.limits.today)
+        table = table_of(
+            urgent,
+            worklist.WATCH_FIELDS,
+            caption=f"{number(total)} hồ sơ cần theo dõi. Thứ tự: sắp đến hạn (còn kịp giữ điểm), "
+            "đã quá hạn, rồi các lý do khác; trong mỗi lý do, hạn thực hiện sớm nhất trước.",
+            more=(
+                f"… và {number(total - len(urgent))} hồ sơ khác: xem tệp Excel hằng ngày của "
+                "từng đơn vị hoặc bảng marts.dossier_watchlist."
+                if total > len(urgent)
+                else None
+            ),
+        )
+        page.sections.append(
+            Section("Hồ sơ cần xử lý gấp", [table if urgent else Note("Không có hồ sơ nào.")])
+        )
+        return page
 
     def _units_with_pages(self) -> list[str]:
         """Units with a row in the period and activity: dossiers handled or received, or
@@ -406,12 +522,18 @@ class _ReportBuilder:
         if score:
             items += [
                 Figure("Tổng điểm", round_half_up(score["total"]), Kind.POINTS),
-                Figure("Xếp loại", score["band_name_vi"]),
+                Figure("Xếp loại", _band(score)),
             ]
             if rollup != "AREA":
                 rank = score["rank_in_parent"]
                 shown = f"{rank}/{score['siblings']}" if rank is not None else "Không xếp hạng"
                 items.append(Figure("Hạng trong các đơn vị cùng cấp", shown))
+        stake = (self.at_stake or {}).get(code) if rollup == "SELF" else None
+        if stake:
+            items += [
+                Figure(AT_STAKE_COLUMNS[0].header, stake["due_soon_dossiers"], Kind.INTEGER),
+                Figure(AT_STAKE_COLUMNS[1].header, stake["points_lost_if_late"], Kind.POINTS),
+            ]
         deadline = (self.deadlines or {}).get((code, rollup))
         if deadline:
             late = deadline["completed_late"] + deadline["in_progress_overdue"]
@@ -429,14 +551,14 @@ class _ReportBuilder:
 
     def _group_columns(self) -> list[Column]:
         columns = [
-            Column(f"{labels.GROUPS[g]} ({_max(self.group_max[g])})", Kind.POINTS, 12)
-            for g in labels.GROUPS
+            Column(f"{name} ({_max(self.group_max[g])})", Kind.POINTS, 12)
+            for g, name in self.catalogue.groups.items()
         ]
         total = sum(m for m in self.group_max.values() if m is not None)
         return [*columns, Column(f"Tổng điểm ({_max(total)})", Kind.POINTS, 11)]
 
     def _score_values(self, row: dict) -> tuple:
-        return tuple(row[labels.GROUP_COLUMNS[g]] for g in labels.GROUPS) + (row["total"],)
+        return tuple(row[labels.GROUP_COLUMNS[g]] for g in self.catalogue.groups) + (row["total"],)
 
     def _scorecard_section(self) -> Section:
         section = Section(f"Bảng điểm các đơn vị — {self.period.label_vi}")
@@ -449,6 +571,7 @@ class _ReportBuilder:
             Column("Cấp", Kind.TEXT, 16),
             Column("Phạm vi", Kind.TEXT, 20),
             *self._group_columns(),
+            *(AT_STAKE_COLUMNS if self.at_stake is not None else []),
             Column("Xếp loại", Kind.TEXT, 11),
             Column("Hạng", Kind.INTEGER, 7),
             Column("Số đơn vị cùng cấp", Kind.INTEGER, 9),
@@ -473,7 +596,8 @@ class _ReportBuilder:
                     label(labels.LEVELS, unit.level),
                     label(labels.ROLLUPS, rollup),
                     *self._score_values(score),
-                    score["band_name_vi"],
+                    *self._at_stake_values(code, rollup),
+                    _band(score),
                     score["rank_in_parent"],
                     score["siblings"],
                 )
@@ -485,7 +609,8 @@ class _ReportBuilder:
                 rows,
                 caption=f"Điểm theo nhóm chỉ số, làm tròn như Cổng DVC quốc gia. Tô màu: "
                 f"{LOWEST_UNITS} đơn vị có tổng điểm thấp nhất (trong các đơn vị được xếp hạng). "
-                "Hạng: trong các đơn vị cùng cấp, cùng đơn vị cấp trên.",
+                "Hạng: trong các đơn vị cùng cấp, cùng đơn vị cấp trên."
+                + (AT_STAKE_CAPTION if self.at_stake is not None else ""),
                 highlighted=lowest,
                 frozen_header=True,
             )
@@ -497,8 +622,8 @@ class _ReportBuilder:
             return None
         rows = []
         for month, row in self._monthly(SCORECARD_MART, unit_code, rollup):
-            values = self._score_values(row) if row else (None,) * (len(labels.GROUPS) + 1)
-            rows.append((month_label(month), *values, row["band_name_vi"] if row else None))
+            values = self._score_values(row) if row else (None,) * (len(self.catalogue.groups) + 1)
+            rows.append((month_label(month), *values, _band(row) if row else None))
         columns = [Column("Tháng", Kind.TEXT, 9), *self._group_columns(), Column("Xếp loại")]
         return Table(columns, rows, chart_data=True, frozen_header=True)
 
@@ -531,10 +656,8 @@ class _ReportBuilder:
             section.blocks.append(Note(f"{NO_DATA}: bảng điểm (unit_scorecard).", True))
         else:
             section.blocks.append(table)
-            for index, group in enumerate(labels.GROUPS, start=1):
-                section.blocks.append(
-                    Chart(labels.GROUPS[group], table, 0, [index], y_max=self.group_max[group])
-                )
+            for index, (group, name) in enumerate(self.catalogue.groups.items(), start=1):
+                section.blocks.append(Chart(name, table, 0, [index], y_max=self.group_max[group]))
         page.sections.append(section)
         page.sections.append(self._deadline_trend_section(self.area.code, "AREA"))
         return page
@@ -591,7 +714,7 @@ class _ReportBuilder:
             from_row("Mã đơn vị", Kind.TEXT, 15, "unit_code"),
             from_row("Tên đơn vị", Kind.TEXT, 30, lambda r: self._unit_name(r["unit_code"])),
             from_row(
-                "Chỉ tiêu", Kind.TEXT, 36, lambda r: label(labels.INDICATORS, r["indicator_code"])
+                "Chỉ tiêu", Kind.TEXT, 36, lambda r: self.catalogue.indicator(r["indicator_code"])
             ),
             from_row("Tử số chính thức", Kind.INTEGER, 10, "official_numerator"),
             from_row("Mẫu số chính thức", Kind.INTEGER, 10, "official_denominator"),
@@ -674,28 +797,60 @@ class _ReportBuilder:
             title="Việc cần xử lý theo đơn vị chịu trách nhiệm",
             sheet=sheet_name("Việc cần xử lý", taken),
             anchor="viec-can-xu-ly",
-            subtitle=f"Các phát hiện còn mở tại thời điểm {instant(self.data_as_of)}.",
+            subtitle=f"Các phát hiện còn mở và còn khắc phục được tại thời điểm "
+            f"{instant(self.data_as_of)}. Các phát hiện chỉ còn ghi nhận (không thể khắc phục "
+            "nữa) ở phụ lục cuối báo cáo.",
         )
-        if self.findings is None:
+        self._findings_summary(page, self.findings, "Không có việc nào đang mở.", True)
+        return page
+
+    def _annex_page(self, taken: set[str]) -> Page:
+        findings = self._record_only_findings()
+        page = Page(
+            title=f"Phụ lục: phát hiện chỉ ghi nhận — {self.period.label_vi}",
+            sheet=sheet_name("Phụ lục ghi nhận", taken),
+            anchor="phu-luc-ghi-nhan",
+            subtitle="Phát hiện phát sinh trong kỳ, còn mở tại thời điểm "
+            f"{instant(self.data_as_of)}, nhưng không còn khắc phục được (ví dụ hồ sơ đã trả "
+            "kết quả mà chưa số hóa): lưu để đánh giá, không giao việc.",
+        )
+        if findings is not None:
+            every = self.marts.value(
+                "SELECT count(*) FROM marts.accountability_findings "
+                "WHERE resolved_at IS NULL AND NOT is_actionable"
+            )
+            counts = [
+                Figure("Phát hiện chỉ ghi nhận trong kỳ", findings.total, Kind.INTEGER),
+                Figure("Tổng số phát hiện chỉ ghi nhận (mọi kỳ)", every, Kind.INTEGER),
+            ]
+            page.sections.append(Section("Số lượng", [Figures(counts)]))
+        self._findings_summary(page, findings, "Không có phát hiện chỉ ghi nhận trong kỳ.", False)
+        return page
+
+    def _findings_summary(
+        self, page: Page, findings: OpenFindings | None, empty: str, actionable: bool
+    ) -> None:
+        """A count per responsible unit and kind, then one bounded list per responsible unit."""
+        if findings is None:
             page.sections.append(
                 Section(
                     "Tổng hợp",
                     [Note(f"{NO_DATA}: việc cần xử lý (accountability_findings).", True)],
                 )
             )
-            return page
-        counts = self.findings.by_responsible
+            return
+        counts = findings.by_responsible
         present = {finding for _, finding in counts}
         order = {code: i for i, code in enumerate(self.tree)}
         responsible = sorted(
             {unit for unit, _ in counts}, key=lambda c: (order.get(c, len(order)), c or "")
         )
-        codes = [c for c in labels.FINDINGS if c in present]
+        codes = [c for c in self.catalogue.findings if c in present]
         codes += sorted(present - set(codes))
         columns = [
             Column("Mã đơn vị", Kind.TEXT, 15),
             Column("Đơn vị chịu trách nhiệm", Kind.TEXT, 34),
-            *[Column(label(labels.FINDINGS, c), Kind.INTEGER, 12) for c in codes],
+            *[Column(self.catalogue.finding(c), Kind.INTEGER, 12) for c in codes],
             Column("Tổng số", Kind.INTEGER, 9),
             Column("Lâu nhất (ngày làm việc)", Kind.DECIMAL, 11),
         ]
@@ -706,33 +861,33 @@ class _ReportBuilder:
             total = sum(n for n, _ in cells)
             summary.append((code, self._unit_name(code), *(n for n, _ in cells), total, oldest))
         page.sections.append(
-            Section(
-                "Tổng hợp",
-                [Table(columns, summary) if summary else Note("Không có việc nào đang mở.")],
-            )
+            Section("Tổng hợp", [Table(columns, summary) if summary else Note(empty)])
         )
-        lists = self.findings.responsible_lists
+        lists = findings.responsible_lists
         for row in summary:
             code, total = row[0], row[-2]
             page.sections.append(
                 Section(
                     f"{self._unit_name(code)} ({code})",
-                    [self._findings_table(lists[code], total, show_responsible=False)],
+                    [self._findings_table(lists[code], total, False, actionable)],
                 )
             )
-        return page
 
-    def _findings_table(self, findings: list[dict], total: int, show_responsible: bool) -> Table:
+    def _findings_table(
+        self, findings: list[dict], total: int, show_responsible: bool, actionable: bool = True
+    ) -> Table:
         responsible = [from_row("Đơn vị chịu trách nhiệm", Kind.TEXT, 15, "responsible_unit_code")]
+        action = [from_row("Việc cần làm", Kind.TEXT, 60, "action_vi")]
         fields = [
             from_row(
-                "Loại việc", Kind.TEXT, 34, lambda f: label(labels.FINDINGS, f["finding_code"])
+                "Loại việc", Kind.TEXT, 34, lambda f: self.catalogue.finding(f["finding_code"])
             ),
             from_row("Mã hồ sơ", Kind.TEXT, 24, "dossier_code"),
             from_row("Đơn vị tiếp nhận", Kind.TEXT, 15, "unit_code"),
             *(responsible if show_responsible else []),
             from_row("Phát hiện lúc", Kind.INSTANT, 16, "detected_at"),
             from_row("Số ngày làm việc tồn", Kind.DECIMAL, 10, "working_days_open"),
+            *(action if actionable else []),
             from_row("Nội dung", Kind.TEXT, 80, "detail_vi"),
         ]
         caption = f"{number(total)} việc, lâu nhất trước."
@@ -779,12 +934,11 @@ class _ReportBuilder:
 
     def _indicator_section(self, code: str) -> Section:
         rows = [r for r in self.indicators if r["unit_code"] == code and r["rollup"] == "SELF"]
-        group_order = {g: i for i, g in enumerate(labels.GROUPS)}
-        indicator_order = {c: i for i, c in enumerate(labels.INDICATORS)}
+        group_order = {g: i for i, g in enumerate(self.catalogue.groups)}
         rows.sort(
             key=lambda r: (
                 group_order.get(r["group_code"], 99),
-                indicator_order.get(r["indicator_code"], 99),
+                self.catalogue.indicator_order(r["indicator_code"]),
                 r["indicator_code"],
             )
         )
@@ -808,9 +962,9 @@ class _ReportBuilder:
                 lost.add(i)
             values.append(
                 (
-                    label(labels.GROUPS, r["group_code"]),
+                    self.catalogue.group(r["group_code"]),
                     r["indicator_code"],
-                    label(labels.INDICATORS, r["indicator_code"]),
+                    self.catalogue.indicator(r["indicator_code"]),
                     r["numerator"],
                     r["denominator"],
                     r["ratio"],
@@ -835,31 +989,30 @@ class _ReportBuilder:
 
     def _lost_points_section(self, code: str) -> Section:
         section = Section("Hồ sơ làm mất điểm")
+        lost = self._lost_points()
+        if lost is None:
+            section.blocks.append(
+                Note(f"{NO_DATA}: hồ sơ theo chỉ tiêu (fct_dossier_indicator).", True)
+            )
+            return section
         rows = [r for r in self.indicators if r["unit_code"] == code and r["rollup"] == "SELF"]
         without_list = []
-        for r in sorted(
-            rows,
-            key=lambda r: (
-                list(labels.INDICATORS).index(r["indicator_code"])
-                if r["indicator_code"] in labels.INDICATORS
-                else 99
-            ),
-        ):
+        for r in sorted(rows, key=lambda r: self.catalogue.indicator_order(r["indicator_code"])):
             missing = r["max_points"] - (round_half_up(r["points"]) or 0.0)
             if missing < LOST:
                 continue
-            name = label(labels.INDICATORS, r["indicator_code"])
-            if r["indicator_code"] not in RULES_BY_INDICATOR:
+            name = self.catalogue.indicator(r["indicator_code"])
+            if r["indicator_code"] not in lost.indicators:
                 without_list.append(name)
                 continue
-            dossiers = self._drilldown(r["indicator_code"]).get(code)
+            dossiers = lost.of(r["indicator_code"], code)
             if dossiers:
                 section.blocks.append(self._dossier_table(name, round_half_up(missing), dossiers))
             else:
                 section.blocks.append(
                     Note(
-                        f"{name}: mất {_points(round_half_up(missing))} điểm — dữ liệu hồ sơ "
-                        "(fct_dossier) không chỉ ra hồ sơ cụ thể nào."
+                        f"{name}: mất {_points(round_half_up(missing))} điểm — không có hồ sơ "
+                        "nào của đơn vị trong mẫu số của chỉ tiêu trong kỳ."
                     )
                 )
         if without_list:
@@ -905,6 +1058,12 @@ class _ReportBuilder:
                 f"{FULL_DOSSIER_LIST}."
             )
         return table_of(dossiers, fields, caption=caption, more=more)
+
+
+def _band(score: dict) -> str:
+    """The band's name; a unit with no activity in the period has none (marts.unit_scorecard
+    leaves band and rank null) and is shown as such, not as weak."""
+    return score["band_name_vi"] or NO_ACTIVITY
 
 
 def _max(value: float | None) -> str:

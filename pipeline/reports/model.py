@@ -9,6 +9,7 @@ them: Vietnamese number and date formats in HTML, number formats in Excel.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from enum import StrEnum
 
@@ -113,6 +114,8 @@ class Page:
     anchor: str  # HTML id
     sections: list[Section] = field(default_factory=list)
     subtitle: str | None = None
+    # The page a reader must see first (today's work): set apart at the top of the HTML.
+    lead: bool = False
 
 
 @dataclass
@@ -128,3 +131,21 @@ class Report:
 
     def page(self, anchor: str) -> Page:
         return next(page for page in self.pages if page.anchor == anchor)
+
+
+@dataclass(frozen=True)
+class Field:
+    """A column of a table built from mart rows: its heading and how a row gives its value."""
+
+    column: Column
+    value: Callable[[dict], object]
+
+
+def from_row(header: str, kind: Kind, width: int, get: str | Callable[[dict], object]) -> Field:
+    return Field(Column(header, kind, width), (lambda r: r[get]) if isinstance(get, str) else get)
+
+
+def table_of(rows: list[dict], fields: list[Field], **options) -> Table:
+    return Table(
+        [f.column for f in fields], [tuple(f.value(r) for f in fields) for r in rows], **options
+    )

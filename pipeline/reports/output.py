@@ -44,7 +44,7 @@ def report_files(out_dir: Path, period: Period) -> ReportFiles:
     return ReportFiles(html=folder / f"{stem}.html", xlsx=folder / f"{stem}.xlsx")
 
 
-def _atomic(target: Path, write: Callable[[Path], None]) -> None:
+def atomic_write(target: Path, write: Callable[[Path], None]) -> None:
     with atomic_path(target) as tmp:
         write(tmp)
 
@@ -53,6 +53,6 @@ def write_report(report: Report, out_dir: Path) -> ReportFiles:
     files = report_files(out_dir, report.period)
     files.html.parent.mkdir(parents=True, exist_ok=True)
     html = render_html(report)
-    _atomic(files.html, lambda tmp: tmp.write_text(html, encoding="utf-8"))
-    _atomic(files.xlsx, lambda tmp: render_excel(report, tmp))
+    atomic_write(files.html, lambda tmp: tmp.write_text(html, encoding="utf-8"))
+    atomic_write(files.xlsx, lambda tmp: render_excel(report, tmp))
     return files

@@ -24,8 +24,9 @@ import queue
 import threading
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
+from contextvars import ContextVar
 from dataclasses import dataclass
-from typing import TypeVar
+from typing import Protocol, TypeVar
 
 T = TypeVar("T")
 R = TypeVar("R")
@@ -102,6 +103,30 @@ def window_plan(
     return parallel, [(tail, None)]
 
 
+class CrawlObserver(Protocol):
+    """Told of a crawl's progress, from any of its threads (pipeline/progress.py)."""
+
+    def windows(self, total: int) -> None: ...
+    def window_done(self) -> None: ...
+    def page(self, records: int) -> None: ...
+
+
+# The observer of the crawls started in this context (set around an asset's run); a crawler
+# takes it when it is made, so its worker threads report to the asset that started it.
+CRAWL_OBSERVER: ContextVar[CrawlObserver | None] = ContextVar("crawl_observer", default=None)
+
+
+class _Unobserved:
+    def windows(self, total: int) -> None:
+        pass
+
+    def window_done(self) -> None:
+        pass
+
+    def page(self, records: int) -> None:
+        pass
+
+
 @dataclass(frozen=True)
 class _Failure:
     exc: BaseException
@@ -119,6 +144,7 @@ class KeysetCrawler:
         self.instant_of = instant_of
         self.resolution = resolution
         self.workers = max(1, workers)
+        self.observer = CRAWL_OBSERVER.get() or _Unobserved()
 
     def crawl(
         self, start: dt.datetime, tail_from: dt.datetime, present: dt.datetime | None = None
@@ -133,10 +159,12 @@ class KeysetCrawler:
         instant after the source's clock and before `present`, into this window, so it is
         seen as long as the crawl is still reading. Read before [present, ∞), a record that
         changed while that last window was read would be lost to this run."""
-        parallel, sequential = window_plan(start, tail_from, present, self.workers)
-        yield from self.pages_of_windows(parallel)
-        for lo, hi in sequential:
+        windows, tails = window_plan(start, tail_from, present, self.workers)
+        self.observer.windows(len(windows) + len(tails))
+        yield from self.pages_of_windows(windows)
+        for lo, hi in tails:
             yield from self.window(lo, hi)
+            self.observer.window_done()
 
     def pages_of_windows(self, windows: list[tuple[dt.datetime, dt.datetime]]) -> Iterator[list]:
         """Pages of every window, read by `workers` threads, as they arrive: the pages of one
@@ -168,6 +196,7 @@ class KeysetCrawler:
                     for page in self.window(*window):
                         if not put(page):
                             return
+                    self.observer.window_done()
             except BaseException as exc:  # noqa: BLE001 - handed to the consumer
                 put(_Failure(exc))
             finally:
@@ -198,6 +227,7 @@ class KeysetCrawler:
         cursor = lo
         while True:
             page = self.fetch(cursor, hi, 0)
+            self.observer.page(len(page.records))
             if page.records:
                 yield page.records
             if page.last or not page.records:
@@ -221,6 +251,7 @@ class KeysetCrawler:
         page_number = 1
         while True:
             page = self.fetch(lo, hi, page_number)
+            self.observer.page(len(page.records))
             if page.records:
                 yield page.records
             if page.last or not page.records:

@@ -2,7 +2,9 @@
 -- the unit that must act, when the finding first applied, when it stopped applying and, in
 -- Vietnamese, what is wrong, since when and what the rule requires. Each finding's rule lives
 -- in its own model `int_finding_<code>` (gathered, with the dossier, in `int_findings__listed`);
--- who acts and the rule text come from `finding_catalog`.
+-- who acts and the rule text come from `finding_catalog`. Whether an open finding can still be
+-- fixed, and how, is the catalogue's `actionable_when` and `action_vi` (issue 19): ALWAYS,
+-- DOSSIER_OPEN (the dossier still open at AS_OF, `int_findings__open_at_as_of`) or NEVER.
 with
 
 findings as (
@@ -25,6 +27,10 @@ as_of as (
     select * from {{ ref('int_findings__as_of') }}
 ),
 
+open_at_as_of as (
+    select dossier_id, is_open from {{ ref('int_findings__open_at_as_of') }}
+),
+
 calendar as (
     select * from {{ ref('int_calendar__working_days') }}
 ),
@@ -40,6 +46,9 @@ assigned as (
         findings.detail_vi,
         catalog.responsible,
         catalog.rule_vi,
+        catalog.actionable_when,
+        catalog.action_vi,
+        coalesce(open_at_as_of.is_open, false) as dossier_is_open,
         findings.dossier_code,
         findings.national_code,
         findings.unit_code,
@@ -54,6 +63,7 @@ assigned as (
     from findings
     inner join catalog on catalog.finding_code = findings.finding_code
     left join responsible on responsible.unit_code = findings.unit_code
+    left join open_at_as_of on open_at_as_of.dossier_id = findings.dossier_id
     cross join as_of
     where findings.detected_at <= as_of.as_of
 )
@@ -75,7 +85,13 @@ select
         - {{ working_minute_index('assigned.detected_at', 'detected_day') }}) / 480.0
         as working_days_open,
     assigned.detail_vi || ' Quy định: ' || assigned.rule_vi as detail_vi,
-    assigned.as_of
+    assigned.as_of,
+    assigned.resolved_at is null and case assigned.actionable_when
+        when 'ALWAYS' then true
+        when 'DOSSIER_OPEN' then assigned.dossier_is_open
+        else false
+    end as is_actionable,
+    assigned.action_vi
 from assigned
 left join units as handling_unit on handling_unit.unit_code = assigned.unit_code
 left join units as responsible_unit on responsible_unit.unit_code = assigned.responsible_unit_code

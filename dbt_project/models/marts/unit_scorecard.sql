@@ -3,7 +3,10 @@
 -- group, §0.3; NULL points count 0), their total, the band (seed score_bands) and the rank among
 -- peers: units of the same level under the same parent, per period and roll-up, dense by total
 -- descending with ties broken by unit code (so ranks run 1..siblings without gaps). AREA rows
--- and units without a handled dossier in the period are not ranked. Unrounded points stay in
+-- and units without a handled dossier in the period are not ranked. No activity is not weak
+-- (issue 19): a unit (or the area) that received and handled nothing in the period has no band
+-- and no rank (`has_activity` false; reports show "Không phát sinh hồ sơ"), its total stays
+-- as computed and its indicator rows keep the `no_activity` flag. Unrounded points stay in
 -- fct_indicator.
 with
 
@@ -52,18 +55,20 @@ totalled as (
 banded as (
     select
         totalled.*,
+        totalled.handled > 0 as has_activity,
         bands.band_code as band,
         bands.name_vi as band_name_vi
     from totalled
     left join bands
-        on totalled.total >= bands.min_total
+        on totalled.handled > 0
+        and totalled.total >= bands.min_total
         and (bands.next_min_total is null or totalled.total < bands.next_min_total)
 ),
 
 peers as (
     select
         banded.*,
-        banded.rollup <> 'AREA' and banded.handled > 0 as is_ranked,
+        banded.rollup <> 'AREA' and banded.has_activity as is_ranked,
         units.unit_level,
         units.parent_unit_code
     from banded
@@ -99,5 +104,6 @@ select
     band,
     band_name_vi,
     cast(rank_in_parent as integer) as rank_in_parent,
-    cast(siblings as integer) as siblings
+    cast(siblings as integer) as siblings,
+    has_activity
 from ranked

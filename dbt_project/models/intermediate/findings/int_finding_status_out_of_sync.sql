@@ -1,8 +1,11 @@
 -- STATUS_OUT_OF_SYNC (indices.md §9): the national copy's status (TrangThaiHoSo) differs from
 -- the one-stop status throughout more than 1 working day ending at AS_OF. The copy has held
--- its status since its last sync (NgayDongBo) and the one-stop record since its last status
--- change, so they have differed at least since the later of the two; the finding applies once
--- 1 working day more has passed. Like NOT_SYNCED it exists only while open.
+-- its status since its last sync (NgayDongBo); the one-stop record has differed from it since
+-- the start of its uninterrupted run of statuses other than the copy's (the first step after
+-- its last step at the copy's status, else its first step) — not merely since its last status
+-- change: a record at 4 then 5 against a copy at 2 has differed throughout. They have differed
+-- since the later of the two; the finding applies once 1 working day more has passed. Like
+-- NOT_SYNCED it exists only while open.
 with
 
 dossiers as (
@@ -20,20 +23,14 @@ status_names as (
     group by national_status
 ),
 
--- A step entering a new status; steps keeping it (APOLOGY, CONTACT_CITIZEN) do not count.
-status_changes as (
-    select dossier_id, max(step_at) as changed_at
-    from (
-        select
-            dossier_id,
-            step_at,
-            national_status,
-            lag(national_status) over (partition by dossier_id order by step_at, step_seq)
-                as previous_status
-        from {{ ref('int_findings__steps') }}
-    )
-    where national_status is distinct from previous_status
-    group by dossier_id
+-- Each step in order, to find where the record's run of statuses other than the copy's began.
+ordered_steps as (
+    select
+        dossier_id,
+        step_at,
+        national_status,
+        row_number() over (partition by dossier_id order by step_at, step_seq) as step_no
+    from {{ ref('int_findings__steps') }}
 ),
 
 rule as (
@@ -49,17 +46,43 @@ calendar as (
     select * from {{ ref('int_calendar__working_days') }}
 ),
 
-differing as (
+mismatched as (
     select
         dossiers.dossier_id,
         dossiers.national_status,
         copies.national_status as copy_status,
-        copies.synced_at,
-        greatest(status_changes.changed_at, copies.synced_at) as differs_since
+        copies.synced_at
     from dossiers
     inner join copies on copies.national_code = dossiers.national_code
-    left join status_changes on status_changes.dossier_id = dossiers.dossier_id
     where copies.national_status is distinct from dossiers.national_status
+),
+
+-- The first step after the last one at the copy's status (the first step when none was).
+run_starts as (
+    select
+        mismatched.dossier_id,
+        min(ordered_steps.step_at) filter (
+            where ordered_steps.step_no > coalesce(last_same.step_no, 0)
+        ) as run_started_at
+    from mismatched
+    inner join ordered_steps on ordered_steps.dossier_id = mismatched.dossier_id
+    left join (
+        select ordered_steps.dossier_id, max(ordered_steps.step_no) as step_no
+        from ordered_steps
+        inner join mismatched
+            on mismatched.dossier_id = ordered_steps.dossier_id
+            and ordered_steps.national_status = mismatched.copy_status
+        group by ordered_steps.dossier_id
+    ) as last_same on last_same.dossier_id = mismatched.dossier_id
+    group by mismatched.dossier_id
+),
+
+differing as (
+    select
+        mismatched.*,
+        greatest(run_starts.run_started_at, mismatched.synced_at) as differs_since
+    from mismatched
+    left join run_starts on run_starts.dossier_id = mismatched.dossier_id
 ),
 
 indexed as (

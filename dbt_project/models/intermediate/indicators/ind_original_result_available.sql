@@ -2,28 +2,12 @@
 -- procedures whose result is a document, finished (first status-9 step, else 10) in the period
 -- (period_start <= finish < T), having an electronic result (a RESULT file with a URL and a
 -- result code) ÷ such dossiers finished in the period.
+-- The per-dossier rule is the macro `original_result_available__dossiers` (macros/dossier_indicators.sql), which
+-- marts.fct_dossier_indicator lists: this model counts the same rows.
 with
 
-finished as (
-    select * from {{ ref('int_dossiers__flagged') }}
-    where result_is_document and finished_at is not null
-),
-
-periods as (
-    select * from {{ ref('int_periods') }}
-    where period_type <> 'as_of'
-),
-
-finished_in_periods as (
-    select
-        finished.unit_code,
-        periods.period_type,
-        periods.period_start,
-        finished.has_e_result
-    from finished
-    inner join periods
-        on finished.finished_at >= periods.starts_at
-        and finished.finished_at < periods.evaluated_at
+dossiers as (
+    {{ original_result_available__dossiers() }}
 )
 
-{{ share_on_spine('ORIGINAL_RESULT_AVAILABLE', 'finished_in_periods', 'has_e_result') }}
+{{ share_on_spine('ORIGINAL_RESULT_AVAILABLE', 'dossiers', 'in_numerator') }}

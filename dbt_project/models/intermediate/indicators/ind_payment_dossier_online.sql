@@ -2,11 +2,12 @@
 -- line paid online (ONLINE_NATIONAL or ONLINE_PROVINCIAL, from the one-stop record's fees[])
 -- ÷ dossiers of fee-bearing procedures having a payable line (amount > 0, not EXEMPT), received
 -- in the period. Only the denominator's dossiers can enter the numerator.
+-- The per-dossier rule is the macro `payment_dossier_online__dossiers` (macros/dossier_indicators.sql), which
+-- marts.fct_dossier_indicator lists: this model counts the same rows.
 with
 
-payable as (
-    select * from {{ ref('int_dossiers__received_in_periods') }}
-    where fee_bearing and has_payable_fee
+dossiers as (
+    {{ payment_dossier_online__dossiers() }}
 )
 
-{{ share_on_spine('PAYMENT_DOSSIER_ONLINE', 'payable', 'paid_online') }}
+{{ share_on_spine('PAYMENT_DOSSIER_ONLINE', 'dossiers', 'in_numerator') }}

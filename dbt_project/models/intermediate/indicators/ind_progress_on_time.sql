@@ -1,18 +1,11 @@
 -- PROGRESS_ON_TIME (indices.md §2): on-time handled dossiers ÷ handled dossiers, per roll-up
--- row and period. The per-dossier rule is `int_progress_on_time__dossier_periods`.
+-- row and period. The per-dossier rule is the macro `progress_on_time__dossiers`
+-- (macros/dossier_indicators.sql, over `int_progress_on_time__dossier_periods`), which
+-- marts.fct_dossier_indicator lists: this model counts the same rows.
 with
 
-evaluated as (
-    select * from {{ ref('int_progress_on_time__dossier_periods') }}
-    where period_type <> 'as_of'
-),
-
-counted as (
-    {{ roll_up_counts(
-        'evaluated',
-        numerator='count(case when not is_late then 1 end)',
-        denominator='count(*)'
-    ) }}
+dossiers as (
+    {{ progress_on_time__dossiers() }}
 )
 
-{{ counts_on_spine('PROGRESS_ON_TIME') }}
+{{ share_on_spine('PROGRESS_ON_TIME', 'dossiers', 'in_numerator') }}

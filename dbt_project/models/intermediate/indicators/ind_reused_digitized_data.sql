@@ -1,9 +1,11 @@
 -- REUSED_DIGITIZED_DATA (indices.md §6, tái sử dụng dữ liệu số hóa): dossiers with a file of any
 -- kind reused from digitised data (reuse 1 or 2) ÷ dossiers received in the period.
+-- The per-dossier rule is the macro `reused_digitized_data__dossiers` (macros/dossier_indicators.sql), which
+-- marts.fct_dossier_indicator lists: this model counts the same rows.
 with
 
-received as (
-    select * from {{ ref('int_dossiers__received_in_periods') }}
+dossiers as (
+    {{ reused_digitized_data__dossiers() }}
 )
 
-{{ share_on_spine('REUSED_DIGITIZED_DATA', 'received', 'has_reused_file') }}
+{{ share_on_spine('REUSED_DIGITIZED_DATA', 'dossiers', 'in_numerator') }}
