@@ -7,13 +7,19 @@ UV := $(TOOLS)/bin/uv
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
+TEST_STAMP := $(VENV)/.installed-test-stamp
+# Optional dependency groups (pyproject.toml): the demo serves the simulator; the tests also
+# build the dbt project on Spark (pyspark needs a JVM and is large: the demo never installs it).
+DEMO_EXTRAS := --extra simulator
+TEST_EXTRAS := --extra simulator --extra spark
+LINTED := pipeline simulator tests benchmarks
 MANIFEST := dbt_project/target/manifest.json
 
 export DAGSTER_HOME := $(CURDIR)/.dagster
 export UV_PROJECT_ENVIRONMENT := $(CURDIR)/$(VENV)
 export PYTHONPATH := $(CURDIR)
 
-.PHONY: setup demo test refresh simulator ui docs lint clean bench
+.PHONY: setup demo test refresh simulator ui lint clean bench
 
 setup: $(STAMP) $(MANIFEST)
 
@@ -24,7 +30,11 @@ $(UV):
 
 # The environment is rebuilt from the lock file whenever the lock or the project changes.
 $(STAMP): $(UV) uv.lock pyproject.toml
-	$(UV) sync --frozen --compile-bytecode --python $(PYTHON)
+	$(UV) sync --frozen --compile-bytecode --python $(PYTHON) $(DEMO_EXTRAS)
+	@touch $@
+
+$(TEST_STAMP): $(STAMP)
+	$(UV) sync --frozen --compile-bytecode --python $(PYTHON) $(TEST_EXTRAS)
 	@touch $@
 
 # The dbt manifest must exist before the Dagster definitions are imported.
@@ -35,8 +45,10 @@ $(MANIFEST): $(STAMP) $(shell find dbt_project/models dbt_project/macros dbt_pro
 demo: setup  ## Simulator + whole pipeline through Dagster + published warehouse
 	$(BIN)/python -m pipeline.demo
 
-test: setup  ## The whole test suite (pytest, which also runs dbt build with its tests)
-	$(BIN)/ruff check pipeline tests
+test: setup $(TEST_STAMP)  ## The whole test suite (pytest, which also runs dbt build with its tests)
+	$(BIN)/ruff check $(LINTED)
+	$(BIN)/ruff format --check $(LINTED)
+	$(UV) lock --check --offline
 	$(BIN)/dagster definitions validate -m pipeline.definitions
 	$(BIN)/python -m pytest -q
 
@@ -44,7 +56,7 @@ refresh: setup  ## One pipeline run against the sources configured in the enviro
 	$(BIN)/dagster job execute -m pipeline.definitions -j daily_refresh
 
 simulator: setup  ## Serve the portal simulator in the foreground
-	$(BIN)/python -m pipeline.simulator serve
+	$(BIN)/python -m simulator serve
 
 ui: setup  ## The Dagster UI on 127.0.0.1:3000
 	$(BIN)/dagster dev -w workspace.yaml -h 127.0.0.1 -p 3000
@@ -53,8 +65,8 @@ bench: setup  ## Province-scale benchmarks (BENCHMARKS.md): writes benchmarks/re
 	$(BIN)/python -m benchmarks.bench
 
 lint: setup
-	$(BIN)/ruff check pipeline tests
-	$(BIN)/ruff format --check pipeline tests
+	$(BIN)/ruff check $(LINTED)
+	$(BIN)/ruff format --check $(LINTED)
 
 clean:
 	rm -rf $(VENV) $(TOOLS) data warehouse dbt_project/target

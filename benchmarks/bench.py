@@ -32,11 +32,12 @@ from pathlib import Path
 
 from benchmarks.measure import Measured, run_step
 from benchmarks.plot import build_time_svg
+from pipeline.config import DEFAULT_HISTORY_START
 
 REPO = Path(__file__).resolve().parents[1]
 PYTHON = sys.executable
 AS_OF = "2026-11-20T08:00:00+07:00"
-HISTORY_START = "2024-01-01"
+HISTORY_START = DEFAULT_HISTORY_START.isoformat()
 PII_KEY = "demo-only-key-not-for-production"
 # The simulator at scale 1 holds this many dossiers (2024-01-01 .. 2026-11-20): the scale of
 # a size is size / this.
@@ -105,7 +106,7 @@ class Bench:
 
     # --- 2. fixed part ---------------------------------------------------------------------
     def fixed_part(self) -> dict:
-        from pipeline.simulator.server import run_simulator
+        from simulator.server import run_simulator
 
         root = self.work / "empty"
         shutil.rmtree(root, ignore_errors=True)
@@ -127,13 +128,13 @@ class Bench:
         }
 
     def sim_env(self, root: Path, sim, **extra: str) -> dict[str, str]:
-        from pipeline.pipeline_env import simulator_environment
+        from pipeline.demo import simulator_environment
 
         return self.env(root, **simulator_environment(sim), **extra)
 
     # --- 3. extraction ---------------------------------------------------------------------
     def extraction(self, size: int) -> dict:
-        from pipeline.simulator.server import run_simulator
+        from simulator.server import run_simulator
 
         scale = size / DOSSIERS_AT_SCALE_1
         root = self.work / f"extract-{size}"

@@ -23,13 +23,16 @@ import datetime as dt
 import hashlib
 import json
 import os
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import duckdb
 
+from pipeline.atomic import write_text_atomic
 from pipeline.config import Settings
 from pipeline.landing.locks import raw_commit_lock
+from pipeline.workcal import TIMEZONE
 
 STATE_NAME = "build_state.json"
 FORMAT = 1
@@ -94,7 +97,7 @@ def reference_fingerprint(build_path: Path) -> str | None:
         return None
     try:
         with duckdb.connect(str(build_path), read_only=True) as con:
-            con.execute("SET TimeZone = 'Asia/Ho_Chi_Minh'")
+            con.execute(f"SET TimeZone = '{TIMEZONE}'")
             parts = []
             for view in REFERENCE_VIEWS:
                 count, total = con.execute(
@@ -123,6 +126,38 @@ def read_state(settings: Settings) -> dict | None:
     return state if isinstance(state, dict) and state.get("format") == FORMAT else None
 
 
+def full_build_reason(
+    previous: dict | None,
+    current: dict,
+    *,
+    build_file_exists: bool,
+    reference: Callable[[], str | None],
+) -> str:
+    """Why the next build must be full, or "" when it may be incremental: the pure decision
+    between the record of the last complete build (`previous`) and what this build would be
+    made from (`current`: as_of, code, settings, runs). `reference` gives the fingerprint of
+    the build file's reference data; it is read only when every cheaper check passed."""
+    if previous is None:
+        return "no record of a complete previous build"
+    if not build_file_exists:
+        return "no build file"
+    if dt.datetime.fromisoformat(previous["as_of"]) > dt.datetime.fromisoformat(current["as_of"]):
+        return f"AS_OF moved backwards (previous build at {previous['as_of']})"
+    if previous.get("code") != current["code"]:
+        return "the dbt project's code or seeds changed"
+    if previous.get("settings") != current["settings"]:
+        return "the run's settings changed"
+    fingerprint = reference()
+    if fingerprint is None:
+        return "the reference data of the build file cannot be read"
+    if previous.get("reference") != fingerprint:
+        return "agencies, procedures or the working calendar changed"
+    runs = current["runs"]
+    if any(not set(previous.get("runs", {}).get(d, [])) <= set(runs[d]) for d in TRACKED):
+        return "raw runs read by the previous build are gone"
+    return ""
+
+
 def plan_build(settings: Settings, as_of: dt.datetime, project_dir: Path) -> BuildPlan:
     """Decide full or incremental, and what the build must be told (environment)."""
     with raw_commit_lock(settings.data_dir, shared=True):  # no landing half moved in
@@ -136,23 +171,12 @@ def plan_build(settings: Settings, as_of: dt.datetime, project_dir: Path) -> Bui
     }
     env = {"DBT_AS_OF": as_of.isoformat(), "DBT_PREVIOUS_AS_OF": "", "DBT_NEW_RUNS": "{}"}
     previous = read_state(settings)
-    reason = ""
-    if previous is None:
-        reason = "no record of a complete previous build"
-    elif not settings.build_path.exists():
-        reason = "no build file"
-    elif dt.datetime.fromisoformat(previous["as_of"]) > as_of:
-        reason = f"AS_OF moved backwards (previous build at {previous['as_of']})"
-    elif previous.get("code") != state["code"]:
-        reason = "the dbt project's code or seeds changed"
-    elif previous.get("settings") != state["settings"]:
-        reason = "the run's settings changed"
-    elif (reference := reference_fingerprint(settings.build_path)) is None:
-        reason = "the reference data of the build file cannot be read"
-    elif previous.get("reference") != reference:
-        reason = "agencies, procedures or the working calendar changed"
-    elif any(not set(previous.get("runs", {}).get(d, [])) <= set(runs[d]) for d in TRACKED):
-        reason = "raw runs read by the previous build are gone"
+    reason = full_build_reason(
+        previous,
+        state,
+        build_file_exists=settings.build_path.exists(),
+        reference=lambda: reference_fingerprint(settings.build_path),
+    )
     if reason:
         return BuildPlan(True, reason, env, state)
     new = {d: sorted(set(runs[d]) - set(previous["runs"].get(d, []))) for d in TRACKED}
@@ -176,9 +200,4 @@ def complete_build(settings: Settings, plan: BuildPlan) -> None:
         "reason": plan.reason,
         "completed_at": dt.datetime.now(dt.UTC).isoformat(),
     }
-    path = state_path(settings)
-    tmp = path.with_name(f".{path.name}.tmp")
-    tmp.write_text(json.dumps(state, indent=1))
-    with open(tmp, "rb") as fh:
-        os.fsync(fh.fileno())
-    os.replace(tmp, path)
+    write_text_atomic(state_path(settings), json.dumps(state, indent=1))

@@ -17,6 +17,9 @@ from pipeline.workcal import VN_TZ
 REPO_ROOT = Path(__file__).resolve().parent.parent
 # A keyed hash of a national ID is only as strong as its key: 32 bytes (256 bits) at least.
 MIN_PII_HASH_KEY_BYTES = 32
+# Defaults of the settings (.env.example documents them); the simulator's world and the
+# backfill partitions start where the history does by default.
+DEFAULT_HISTORY_START = dt.date(2024, 1, 1)
 
 
 class ConfigError(RuntimeError):
@@ -109,7 +112,7 @@ def load_settings() -> Settings:
             "and stable (changing it changes every applicant_key)."
         )
     as_of = _env("AS_OF")
-    history_start = _env("HISTORY_START", "2024-01-01")
+    history_start = _env("HISTORY_START", DEFAULT_HISTORY_START.isoformat())
     try:
         start = dt.date.fromisoformat(history_start)
     except ValueError as exc:

@@ -11,10 +11,11 @@ from pipeline import alerts, operations, retention
 from pipeline.assets import raw, reports, warehouse
 from pipeline.project import dbt_project
 from pipeline.runtime import AS_OF_TAG
+from pipeline.workcal import TIMEZONE
 
 
 @dg.executor(
-    name="in_process",
+    name="warehouse_in_process",
     config_schema=dg.in_process_executor.config_schema.as_field(),
 )
 def warehouse_executor(init_context: dg.InitExecutorContext):
@@ -42,7 +43,7 @@ motcua_backfill = dg.define_asset_job(
     name="daily_refresh_0500",
     job=daily_refresh,
     cron_schedule="0 5 * * *",
-    execution_timezone="Asia/Ho_Chi_Minh",
+    execution_timezone=TIMEZONE,
     default_status=dg.DefaultScheduleStatus.RUNNING,
     description="Every morning at 05:00 Vietnam time, before the town's leadership meets. "
     "The run is evaluated as of its scheduled instant, so a late or repeated tick computes "

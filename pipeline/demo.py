@@ -18,8 +18,27 @@ import threading
 import time
 
 from pipeline.config import data_dir_setting, load_settings
-from pipeline.pipeline_env import demo_pii_hash_key, patched_environ, simulator_environment
-from pipeline.simulator.server import run_simulator
+from pipeline.pipeline_env import demo_pii_hash_key, patched_environ
+from simulator.server import SimulatorHandle, run_simulator
+
+
+def simulator_environment(handle: SimulatorHandle) -> dict[str, str]:
+    """The connector settings that point the pipeline at a running simulator (the demo's and
+    the tests' wiring; the Dagster definitions never import the simulator)."""
+    return {
+        "MOTCUA_BASE_URL": handle.motcua_base_url,
+        "MOTCUA_TOKEN_URL": "",
+        "MOTCUA_CLIENT_ID": handle.client_id,
+        "MOTCUA_USERNAME": handle.username,
+        "MOTCUA_PASSWORD": handle.password,
+        "MOTCUA_ROOT_AGENCY_ID": handle.root_agency_id,
+        "DVCQG_BASE_URL": handle.dvcqg_base_url,
+        "DVCQG_USERNAME": handle.dvcqg_username,
+        "DVCQG_PASSWORD": handle.dvcqg_password,
+        "DVCQG_MADONVI": handle.root_agency_code,
+        "DVCQG_ROOT_DEPARTMENT_ID": handle.root_department_id,
+    }
+
 
 EXAMPLE_QUERY = """\
 -- PROGRESS_ON_TIME (max 20) of this month so far, per ward with its departments

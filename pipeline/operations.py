@@ -18,11 +18,11 @@ from pathlib import Path
 import dagster as dg
 
 from pipeline.config import load_settings
+from pipeline.workcal import TIMEZONE
 
 # The daily refresh runs at 05:00; data older than a day and a bit means a morning was missed.
 FRESHNESS_WINDOW = dt.timedelta(hours=26)
 FRESHNESS_DEADLINE_CRON = "0 6 * * *"
-TIMEZONE = "Asia/Ho_Chi_Minh"
 
 FRESH_ASSETS = [
     dg.AssetKey(["raw", "motcua_dossiers"]),

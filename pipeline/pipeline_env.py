@@ -1,4 +1,5 @@
-"""Environment for a pipeline run against a running portal simulator (demo and tests)."""
+"""A temporary process environment (settings are read from it, e.g. by dbt's subprocess), and
+the demo's per-folder PII_HASH_KEY."""
 
 from __future__ import annotations
 
@@ -8,8 +9,6 @@ import time
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
-
-from pipeline.simulator.evaluation import department_id
 
 # The demo's PII_HASH_KEY, one per data folder: made at random the first time, kept in this
 # file of DATA_DIR (owner-only), reused by every later run on the same folder so applicant
@@ -36,23 +35,6 @@ def demo_pii_hash_key(data_dir: Path) -> str:
     with os.fdopen(fd, "w", encoding="ascii") as out:
         out.write(key + "\n")
     return key
-
-
-def simulator_environment(handle) -> dict[str, str]:
-    """The connector settings that point the pipeline at a running simulator."""
-    return {
-        "MOTCUA_BASE_URL": handle.motcua_base_url,
-        "MOTCUA_TOKEN_URL": "",
-        "MOTCUA_CLIENT_ID": handle.client_id,
-        "MOTCUA_USERNAME": handle.username,
-        "MOTCUA_PASSWORD": handle.password,
-        "MOTCUA_ROOT_AGENCY_ID": handle.root_agency_id,
-        "DVCQG_BASE_URL": handle.dvcqg_base_url,
-        "DVCQG_USERNAME": handle.dvcqg_username,
-        "DVCQG_PASSWORD": handle.dvcqg_password,
-        "DVCQG_MADONVI": handle.root_agency_code,
-        "DVCQG_ROOT_DEPARTMENT_ID": department_id(handle.root_agency_code),
-    }
 
 
 @contextmanager

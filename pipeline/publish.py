@@ -8,12 +8,12 @@ Parquet under `<warehouse folder>/marts/`, each file swapped in the same way.
 
 from __future__ import annotations
 
-import os
-import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import duckdb
+
+from pipeline.atomic import atomic_path, replace_durably, temporary_beside
 
 PUBLIC_SCHEMAS = ("marts", "audit")
 
@@ -34,8 +34,8 @@ def publish_warehouse(build_path: Path, warehouse_path: Path) -> Publication:
         raise FileNotFoundError(f"no built warehouse at {build_path}; run the dbt models first")
     warehouse_path.parent.mkdir(parents=True, exist_ok=True)
     _remove_stale_temporaries(warehouse_path)
-    tmp = warehouse_path.with_name(f".{warehouse_path.name}.{uuid.uuid4().hex}.tmp")
     publication = Publication()
+    tmp = temporary_beside(warehouse_path)
     try:
         with duckdb.connect(str(tmp)) as con:
             con.execute(f"ATTACH {_sql_str(build_path)} AS build (READ_ONLY)")
@@ -59,9 +59,7 @@ def publish_warehouse(build_path: Path, warehouse_path: Path) -> Publication:
             _export_marts(
                 con, warehouse_path.parent / "marts", [t for s, t in tables if s == "marts"]
             )
-        with open(tmp, "rb") as fh:
-            os.fsync(fh.fileno())
-        os.replace(tmp, warehouse_path)
+        replace_durably(tmp, warehouse_path)
         publication.bytes = warehouse_path.stat().st_size
     finally:
         tmp.unlink(missing_ok=True)
@@ -85,11 +83,10 @@ def _export_marts(con: duckdb.DuckDBPyConnection, folder: Path, tables: list[str
     folder.mkdir(parents=True, exist_ok=True)
     for table in tables:
         final = folder / f"{table}.parquet"
-        tmp = folder / f".{table}.{uuid.uuid4().hex}.tmp"
-        con.execute(
-            f"COPY marts.{_quote(table)} TO {_sql_str(tmp)} (FORMAT parquet, COMPRESSION zstd)"
-        )
-        os.replace(tmp, final)
+        with atomic_path(final) as tmp:
+            con.execute(
+                f"COPY marts.{_quote(table)} TO {_sql_str(tmp)} (FORMAT parquet, COMPRESSION zstd)"
+            )
 
 
 def _sql_str(path: Path) -> str:

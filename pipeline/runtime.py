@@ -8,8 +8,8 @@ import datetime as dt
 
 import dagster as dg
 
-from pipeline.config import Settings, load_settings, parse_instant
-from pipeline.workcal import VN_TZ
+from pipeline.config import Settings, parse_instant
+from pipeline.workcal import TIMEZONE, VN_TZ
 
 AS_OF_TAG = "motcua/as_of"
 
@@ -28,7 +28,11 @@ def run_as_of(context: dg.AssetExecutionContext, settings: Settings) -> dt.datet
 def dbt_environment(settings: Settings) -> dict[str, str]:
     """Absolute paths for dbt, which runs with its project folder as working directory."""
     settings.build_path.parent.mkdir(parents=True, exist_ok=True)
-    return {"RAW_DIR": str(settings.raw_dir), "DBT_DUCKDB_PATH": str(settings.build_path)}
+    return {
+        "RAW_DIR": str(settings.raw_dir),
+        "DBT_DUCKDB_PATH": str(settings.build_path),
+        "WAREHOUSE_TIMEZONE": TIMEZONE,
+    }
 
 
-__all__ = ["AS_OF_TAG", "dbt_environment", "load_settings", "run_as_of"]
+__all__ = ["AS_OF_TAG", "dbt_environment", "run_as_of"]

@@ -17,7 +17,12 @@ from pathlib import Path
 
 import holidays
 
-VN_TZ = dt.timezone(dt.timedelta(hours=7), "Asia/Ho_Chi_Minh")
+from pipeline.periods import add_months
+
+# The one time zone of the warehouse (Vietnam has no daylight saving time): Dagster's schedules
+# and partitions, DuckDB sessions and dbt (WAREHOUSE_TIMEZONE, runtime.dbt_environment) read it.
+TIMEZONE = "Asia/Ho_Chi_Minh"
+VN_TZ = dt.timezone(dt.timedelta(hours=7), TIMEZONE)
 
 MORNING_OPEN = dt.time(7, 0)
 MORNING_CLOSE = dt.time(11, 30)
@@ -182,8 +187,6 @@ def _at(day: dt.date, clock: dt.time) -> dt.datetime:
 
 
 def _add_months(ts: dt.datetime, months: int) -> dt.datetime:
-    month0 = ts.month - 1 + months
-    year, month = ts.year + month0 // 12, month0 % 12 + 1
-    next_month = dt.date(year + month // 12, month % 12 + 1, 1)
-    last_day = (next_month - dt.timedelta(days=1)).day
-    return ts.replace(year=year, month=month, day=min(ts.day, last_day))
+    first = add_months(ts.date(), months)
+    last_day = (add_months(first, 1) - dt.timedelta(days=1)).day
+    return ts.replace(year=first.year, month=first.month, day=min(ts.day, last_day))

@@ -10,13 +10,14 @@ from pathlib import Path
 import dagster as dg
 import pytest
 
-from pipeline.config import parse_instant
-from pipeline.pipeline_env import demo_pii_hash_key, patched_environ, simulator_environment
+from pipeline.config import DEFAULT_HISTORY_START, parse_instant
+from pipeline.demo import simulator_environment
+from pipeline.pipeline_env import demo_pii_hash_key, patched_environ
 from pipeline.runtime import AS_OF_TAG
-from pipeline.simulator.server import run_simulator
+from simulator.server import run_simulator
 
 AS_OF = "2026-11-20T08:00:00+07:00"
-HISTORY_START = "2024-01-01"
+HISTORY_START = DEFAULT_HISTORY_START.isoformat()
 TEST_SCALE = 0.03
 
 

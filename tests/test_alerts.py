@@ -26,7 +26,7 @@ from dagster._core.events import DagsterEventType
 from pipeline import alerts
 from pipeline.pipeline_env import patched_environ
 from pipeline.runtime import AS_OF_TAG
-from pipeline.simulator.server import free_port
+from simulator.server import free_port
 from tests.conftest import AS_OF, pipeline_environment
 from tests.reliability.runner import fast_clients
 

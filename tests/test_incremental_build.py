@@ -22,7 +22,7 @@ from pipeline.config import load_settings, parse_instant
 from pipeline.pipeline_env import patched_environ
 from pipeline.project import DBT_PROJECT_DIR
 from pipeline.runtime import AS_OF_TAG
-from pipeline.simulator.server import run_simulator
+from simulator.server import run_simulator
 from tests.conftest import HISTORY_START, failures, pipeline_environment, run_daily_refresh
 from tests.reliability.conftest import fingerprint, public_tables
 

@@ -13,8 +13,8 @@ import httpx
 import pytest
 
 from pipeline.runtime import AS_OF_TAG
-from pipeline.simulator.server import free_port
 from pipeline.workcal import VN_TZ
+from simulator.server import free_port
 from tests.conftest import failures, pipeline_environment
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))

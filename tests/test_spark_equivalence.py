@@ -16,9 +16,8 @@ import duckdb
 import pytest
 
 from pipeline.assets.warehouse import dbt_vars
-from pipeline.config import VN_TZ, parse_instant
+from pipeline.config import VN_TZ, load_settings, parse_instant
 from pipeline.pipeline_env import patched_environ
-from pipeline.runtime import load_settings
 from tests.conftest import AS_OF
 
 pytestmark = pytest.mark.spark

@@ -15,7 +15,12 @@ import datetime as dt
 import dagster as dg
 import pyarrow as pa
 
-from pipeline.config import load_dvcqg_settings, load_motcua_settings, load_settings
+from pipeline.config import (
+    DEFAULT_HISTORY_START,
+    load_dvcqg_settings,
+    load_motcua_settings,
+    load_settings,
+)
 from pipeline.landing.audit import LandingResult
 from pipeline.landing.dvcqg import DvcqgLanding
 from pipeline.landing.motcua import MotcuaLanding
@@ -25,13 +30,13 @@ from pipeline.progress import observed
 from pipeline.runtime import run_as_of
 from pipeline.sources.dvcqg import DvcqgClient
 from pipeline.sources.motcua import MotcuaClient
-from pipeline.workcal import calendar_days
+from pipeline.workcal import TIMEZONE, calendar_days
 
 RAW = {"group_name": "raw", "owners": ["team:data-platform"]}
-# Static (partition sets are part of the definitions); matches the default HISTORY_START.
-BACKFILL_START = "2024-01-01"
+# Static (partition sets are part of the definitions): from the default HISTORY_START.
+BACKFILL_START = DEFAULT_HISTORY_START.isoformat()
 reception_months = dg.MonthlyPartitionsDefinition(
-    start_date=BACKFILL_START, timezone="Asia/Ho_Chi_Minh", end_offset=1
+    start_date=BACKFILL_START, timezone=TIMEZONE, end_offset=1
 )
 
 

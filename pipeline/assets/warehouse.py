@@ -20,6 +20,7 @@ from dagster_dbt import (
     dbt_assets,
 )
 
+from pipeline.atomic import atomic_path
 from pipeline.build_state import begin_build, complete_build, plan_build
 from pipeline.config import Settings, load_settings
 from pipeline.pipeline_env import patched_environ
@@ -124,9 +125,8 @@ def keep_parse(target_path: Path, settings: Settings) -> None:
     for name in KEPT_ARTIFACTS:
         source = Path(target_path) / name
         if source.exists():
-            tmp = kept / f".{name}.tmp"
-            shutil.copyfile(source, tmp)
-            os.replace(tmp, kept / name)
+            with atomic_path(kept / name) as tmp:
+                shutil.copyfile(source, tmp)
 
 
 def build_target_path(context: dg.AssetExecutionContext, settings: Settings) -> Path:
@@ -207,8 +207,6 @@ def dbt_docs(context: dg.AssetExecutionContext, dbt: DbtCliResource) -> dg.Mater
             target_path=docs_target_path(context, settings),
         ).wait()
     target = settings.warehouse_path.parent / "docs" / "index.html"
-    target.parent.mkdir(parents=True, exist_ok=True)
-    tmp = target.with_suffix(".tmp")
-    shutil.copyfile(invocation.target_path / "static_index.html", tmp)
-    os.replace(tmp, target)
+    with atomic_path(target) as tmp:
+        shutil.copyfile(invocation.target_path / "static_index.html", tmp)
     return dg.MaterializeResult(metadata={"path": dg.MetadataValue.path(str(target))})

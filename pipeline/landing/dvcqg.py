@@ -45,8 +45,9 @@ from pipeline.landing.pii import PiiHasher, redact
 from pipeline.landing.staged import StagedDataset, staging_dir
 from pipeline.landing.state import WatermarkStore, future_reason, plan_read, tail_start
 from pipeline.landing.writer import write_atomic, write_partitioned
+from pipeline.periods import Period
 from pipeline.sources.crawl import parallel_map
-from pipeline.sources.dvcqg import EVALUATION_GROUPS, DvcqgClient, Period
+from pipeline.sources.dvcqg import EVALUATION_GROUPS, DvcqgClient
 from pipeline.sources.dvcqg_records import DossierCopy, EvaluationEntry, Petition
 from pipeline.workcal import VN_TZ
 
@@ -213,14 +214,16 @@ class DvcqgLanding:
                 try:
                     entry = EvaluationEntry.model_validate(payload)
                 except ValidationError as exc:
-                    where = {"group": group, "period": period.key}
+                    where = {"group": group, "period": period.typed_key}
                     result.reject(
                         where | payload if isinstance(payload, dict) else payload,
                         first_error(exc),
                         ("departmentId",),
                     )
                     continue
-                rows.append(evaluation_row(group, period, entry, is_root) | {"period": period.key})
+                rows.append(
+                    evaluation_row(group, period, entry, is_root) | {"period": period.typed_key}
+                )
         result.watermark_to = as_of
         result.note = f"{len(periods)} periods × {len(EVALUATION_GROUPS)} groups"
         self._conclude(result, lambda: self._write_evaluation(rows, folder, result.started_at))

@@ -22,7 +22,7 @@ from pipeline.landing.schemas import (
     extra_json,
     landed_batch,
 )
-from pipeline.sources.dvcqg import Period
+from pipeline.periods import Period
 from pipeline.sources.dvcqg_records import DossierCopy, EvaluationEntry, Petition
 
 SUBMITTED_FILE_TYPE = pa.struct(
@@ -323,7 +323,7 @@ def evaluation_row(group: str, period: Period, entry: EvaluationEntry, is_root: 
     tree_max = entry.total_max_score if entry.total_max_score is not None else entry.max_score
     return {
         "portal_group": group,
-        "period_type": period.type,
+        "period_type": period.period_type,
         "period_start": period.start,
         "period_end": period.end,
         "is_root": is_root,

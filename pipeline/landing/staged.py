@@ -16,7 +16,6 @@ Memory: one chunk of rows (`chunk_rows`) plus the index, whatever the size of th
 from __future__ import annotations
 
 import datetime as dt
-import os
 import shutil
 from collections import defaultdict
 from dataclasses import dataclass
@@ -26,6 +25,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from pipeline.atomic import replace_durably
 from pipeline.landing.writer import write_atomic
 
 CHUNK_ROWS = 20_000
@@ -144,7 +144,7 @@ class StagedDataset:
             landed += len(file.keys) - len(superseded.get(number, ()))
         for file in self._files:
             file.final.parent.mkdir(parents=True, exist_ok=True)
-            os.replace(file.staged, file.final)
+            replace_durably(file.staged, file.final)
         self.discard()
         return landed
 

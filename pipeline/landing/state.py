@@ -5,10 +5,10 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import os
 from dataclasses import dataclass
 from pathlib import Path
 
+from pipeline.atomic import write_text_atomic
 from pipeline.workcal import VN_TZ
 
 # Records can change while a crawl pages through them, and a source may commit a change with
@@ -126,8 +126,4 @@ class WatermarkStore:
         return dt.datetime.fromisoformat(json.loads(path.read_text())["watermark"])
 
     def set(self, name: str, value: dt.datetime) -> None:
-        path = self._path(name)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_suffix(".tmp")
-        tmp.write_text(json.dumps({"watermark": value.isoformat()}))
-        os.replace(tmp, path)
+        write_text_atomic(self._path(name), json.dumps({"watermark": value.isoformat()}))

@@ -8,9 +8,9 @@ month after every refresh. `daily.py` writes each responsible unit's morning wor
 (asset `reports/daily_worklists`).
 """
 
+from pipeline.periods import Period
 from pipeline.reports.build import NoDataForPeriod, build_report
 from pipeline.reports.output import ReportFiles, report_files, reports_dir, write_report
-from pipeline.reports.periods import Period
 
 __all__ = [
     "NoDataForPeriod",

@@ -8,10 +8,10 @@ import argparse
 import sys
 from pathlib import Path
 
+from pipeline.periods import Period
 from pipeline.reports.build import NoDataForPeriod, build_report
 from pipeline.reports.marts import WarehouseMissing
 from pipeline.reports.output import published_warehouse, reports_dir, write_report
-from pipeline.reports.periods import Period
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -20,6 +20,7 @@ from collections import defaultdict
 from dataclasses import dataclass
 from pathlib import Path
 
+from pipeline.periods import Period, trailing_months
 from pipeline.reports import labels, worklist
 from pipeline.reports.catalogue import Catalogue
 from pipeline.reports.drilldown import LostPointList, LostPoints, lost_point_lists
@@ -40,7 +41,6 @@ from pipeline.reports.model import (
     from_row,
     table_of,
 )
-from pipeline.reports.periods import Period, trailing_months
 from pipeline.reports.vnformat import instant, number, round_half_up
 from pipeline.workcal import VN_TZ
 

@@ -15,13 +15,13 @@ import datetime as dt
 from dataclasses import dataclass
 from pathlib import Path
 
+from pipeline.periods import Period
 from pipeline.reports import worklist
 from pipeline.reports.catalogue import Catalogue
 from pipeline.reports.excel import render_excel
 from pipeline.reports.marts import Marts
 from pipeline.reports.model import Note, Page, Report, Section, table_of
 from pipeline.reports.output import atomic_write
-from pipeline.reports.periods import Period
 from pipeline.reports.vnformat import instant
 from pipeline.workcal import VN_TZ
 

@@ -13,7 +13,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from enum import StrEnum
 
-from pipeline.reports.periods import Period
+from pipeline.periods import Period
 
 # A section whose mart is not published yet says so instead of failing the report.
 NO_DATA = "Chưa có dữ liệu"

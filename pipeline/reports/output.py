@@ -5,16 +5,16 @@ so a reader never opens a half-written report."""
 from __future__ import annotations
 
 import os
-import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+from pipeline.atomic import atomic_path
 from pipeline.config import REPO_ROOT
+from pipeline.periods import Period
 from pipeline.reports.excel import render_excel
 from pipeline.reports.html import render_html
 from pipeline.reports.model import Report
-from pipeline.reports.periods import Period
 
 
 @dataclass(frozen=True)
@@ -45,12 +45,8 @@ def report_files(out_dir: Path, period: Period) -> ReportFiles:
 
 
 def atomic_write(target: Path, write: Callable[[Path], None]) -> None:
-    tmp = target.with_name(f".{target.name}.{uuid.uuid4().hex}.tmp")
-    try:
+    with atomic_path(target) as tmp:
         write(tmp)
-        os.replace(tmp, target)
-    finally:
-        tmp.unlink(missing_ok=True)
 
 
 def write_report(report: Report, out_dir: Path) -> ReportFiles:

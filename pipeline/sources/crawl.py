@@ -164,6 +164,22 @@ def split(
     return windows
 
 
+Window = tuple[dt.datetime, dt.datetime | None]  # [lo, hi); hi None: no upper bound
+
+
+def window_plan(
+    start: dt.datetime, tail_from: dt.datetime, present: dt.datetime | None, workers: int
+) -> tuple[list[Window], list[Window]]:
+    """The windows of a crawl (see `KeysetCrawler.crawl`): the bounded ones before
+    `tail_from`, read in parallel (month windows, split until every worker has two), then
+    the tail, read alone and in this order: [present, ∞) first, [tail, present) last."""
+    parallel = split(month_windows(start, tail_from), 2 * max(1, workers))
+    tail = max(start, tail_from)
+    if present is not None and present > tail:
+        return parallel, [(present, None), (tail, present)]
+    return parallel, [(tail, None)]
+
+
 class CrawlObserver(Protocol):
     """Told of a crawl's progress, from any of its threads (pipeline/progress.py)."""
 
@@ -229,13 +245,7 @@ class KeysetCrawler:
         instant after the source's clock and before `present`, into this window, so it is
         seen as long as the crawl is still reading. Read before [present, ∞), a record that
         changed while that last window was read would be lost to this run."""
-        windows = split(month_windows(start, tail_from), 2 * self.workers)
-        tail = max(start, tail_from)
-        tails = (
-            [(present, None), (tail, present)]
-            if present is not None and present > tail
-            else [(tail, None)]
-        )
+        windows, tails = window_plan(start, tail_from, present, self.workers)
         self.observer.windows(len(windows) + len(tails))
         yield from self.pages_of_windows(windows)
         for lo, hi in tails:

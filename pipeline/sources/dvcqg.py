@@ -12,9 +12,10 @@ import datetime as dt
 import logging
 import threading
 from collections.abc import Iterator
-from dataclasses import dataclass
 
 from pipeline.config import DvcqgSettings
+from pipeline.periods import Period
+from pipeline.seeds import portal_groups
 from pipeline.sources.crawl import KeysetCrawler, Page
 from pipeline.sources.http import (
     RetryPolicy,
@@ -34,14 +35,7 @@ SESSION_EXPIRED = "-1"
 DOSSIER_COPIES = "LayDanhSachHoSoDongBo"
 PETITIONS = "LayDanhSachPAKN"
 SOURCE_KEYS = {DOSSIER_COPIES: "MaHoSo", PETITIONS: "MaPAKN"}
-EVALUATION_GROUPS = (
-    "transparency",
-    "handling-satisfaction",
-    "dossier-digitized",
-    "dvc-progress-tree",
-    "provide-online-tree",
-    "formality-online-payment-tree",
-)
+EVALUATION_GROUPS = portal_groups()  # the seed dvcqg_portal_groups
 # Groups that take a date range instead of `timeType` (observed, reference captures).
 DATE_RANGE_GROUPS = frozenset({"handling-satisfaction"})
 EVALUATION_PAGE_SIZE = 200
@@ -89,48 +83,6 @@ def _instant_of(field: str):
     return instant
 
 
-@dataclass(frozen=True, order=True)
-class Period:
-    """A reporting period of the evaluation API: month, quarter or year starting on `start`."""
-
-    type: str
-    start: dt.date
-
-    @property
-    def number(self) -> int:
-        return self.start.month if self.type == "month" else (self.start.month - 1) // 3 + 1
-
-    @property
-    def next_start(self) -> dt.date:
-        months = {"month": 1, "quarter": 3, "year": 12}[self.type]
-        index = self.start.year * 12 + self.start.month - 1 + months
-        return dt.date(index // 12, index % 12 + 1, 1)
-
-    @property
-    def end(self) -> dt.date:
-        return self.next_start - dt.timedelta(days=1)
-
-    @property
-    def key(self) -> str:
-        if self.type == "month":
-            return f"month-{self.start:%Y-%m}"
-        if self.type == "quarter":
-            return f"quarter-{self.start.year}-Q{self.number}"
-        return f"year-{self.start.year}"
-
-    @classmethod
-    def covering(cls, first: dt.date, last: dt.date) -> list[Period]:
-        """Every month, quarter and year overlapping [first, last]."""
-        periods = []
-        for kind, months in (("month", 1), ("quarter", 3), ("year", 12)):
-            start = dt.date(first.year, first.month - (first.month - 1) % months, 1)
-            while start <= last:
-                period = cls(kind, start)
-                periods.append(period)
-                start = period.next_start
-        return periods
-
-
 def evaluation_body(group: str, period: Period, root_department_id: str, page: int) -> dict:
     body: dict = {
         "rootDepartmentId": root_department_id,
@@ -140,9 +92,9 @@ def evaluation_body(group: str, period: Period, root_department_id: str, page: i
     if group in DATE_RANGE_GROUPS:
         body |= {"fromDate": period.start.isoformat(), "toDate": period.end.isoformat()}
     else:
-        body |= {"timeType": period.type, "year": period.start.year}
-        if period.type != "year":
-            body[period.type] = period.number
+        body |= {"timeType": period.period_type, "year": period.start.year}
+        if period.period_type != "year":
+            body[period.period_type] = period.number
     return body
 
 
@@ -307,7 +259,7 @@ class DvcqgClient:
                 f"evaluation/{group}", evaluation_body(group, period, root, page)
             )
             if not isinstance(data, dict):
-                raise SourceError(f"evaluation/{group} {period.key}: `data` is not an object")
+                raise SourceError(f"evaluation/{group} {period.typed_key}: `data` is not an object")
             pages.append(data)
             pagination = data.get("pagination")
             if isinstance(pagination, dict) and isinstance(pagination.get("totalPages"), int):

@@ -17,15 +17,20 @@ import duckdb
 import httpx
 import pytest
 
-from pipeline.config import DvcqgSettings, MotcuaSettings, Settings, parse_instant
+from pipeline.config import (
+    DEFAULT_HISTORY_START,
+    DvcqgSettings,
+    MotcuaSettings,
+    Settings,
+    parse_instant,
+)
 from pipeline.project import DBT_PROJECT_DIR
-from pipeline.simulator.evaluation import department_id
 from pipeline.sources.dvcqg import DvcqgClient
 from pipeline.sources.http import RetryPolicy
 from pipeline.sources.motcua import MotcuaClient
 
 AS_OF = parse_instant("2026-11-20T08:00:00+07:00")
-HISTORY_START = dt.date(2024, 1, 1)
+HISTORY_START = DEFAULT_HISTORY_START
 SCALE = 0.02
 PII_KEY = b"connector-tests-key"
 # Every fault of sources.md C at once; `slow` answers after 20 s, our test clients give up at 1 s.
@@ -98,7 +103,7 @@ def make_env(sim, data_dir: Path, max_reject_rate: float = 0.05) -> Env:
         username=sim.dvcqg_username,
         password=sim.dvcqg_password,
         madonvi=sim.root_agency_code,
-        root_department_id=department_id(sim.root_agency_code),
+        root_department_id=sim.root_department_id,
     )
     return Env(sim, settings, motcua, dvcqg)
 

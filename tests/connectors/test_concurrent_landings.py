@@ -17,9 +17,9 @@ from pipeline.landing import staged
 from pipeline.landing.motcua import DOSSIER_WATERMARK, MotcuaLanding
 from pipeline.landing.state import WATERMARK_OVERLAP, WatermarkStore
 from pipeline.project import DBT_PROJECT_DIR
-from pipeline.simulator.server import run_simulator
 from pipeline.sources.motcua import MotcuaClient
 from pipeline.workcal import VN_TZ
+from simulator.server import run_simulator
 from tests.connectors.conftest import (
     AS_OF,
     HISTORY_START,

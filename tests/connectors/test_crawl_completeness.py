@@ -12,8 +12,8 @@ import pytest
 from pipeline.landing.dvcqg import DvcqgLanding
 from pipeline.landing.motcua import DOSSIER_WATERMARK, MotcuaLanding
 from pipeline.landing.state import WatermarkStore
-from pipeline.simulator.server import run_simulator
 from pipeline.sources.crawl import IncompleteCrawl
+from simulator.server import run_simulator
 from tests.connectors.conftest import AS_OF, SCALE, make_env, raw_rows, set_faults, truth
 
 PAGE_SIZE = 40

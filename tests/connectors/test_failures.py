@@ -7,14 +7,14 @@ import dagster as dg
 import pytest
 
 from pipeline.assets import raw
+from pipeline.demo import simulator_environment
 from pipeline.landing.audit import RejectRateExceeded
 from pipeline.landing.dvcqg import DvcqgLanding
 from pipeline.landing.motcua import MotcuaLanding
-from pipeline.pipeline_env import demo_pii_hash_key, patched_environ, simulator_environment
-from pipeline.simulator.evaluation import department_id
-from pipeline.simulator.server import free_port, run_simulator
-from pipeline.sources.dvcqg import Period
+from pipeline.periods import Period
+from pipeline.pipeline_env import demo_pii_hash_key, patched_environ
 from pipeline.sources.http import RetryPolicy, SourceUnavailable
+from simulator.server import free_port, run_simulator
 from tests.connectors.conftest import (
     AS_OF,
     SCALE,
@@ -104,7 +104,7 @@ def test_evaluation_asset_fails_the_run_when_the_portal_stays_down(sim, faults, 
     faults(server_error=1.0)
     env = {
         **simulator_environment(sim),
-        "DVCQG_ROOT_DEPARTMENT_ID": department_id(sim.root_agency_code),
+        "DVCQG_ROOT_DEPARTMENT_ID": sim.root_department_id,
         "DATA_DIR": str(tmp_path / "data"),
         "PII_HASH_KEY": demo_pii_hash_key(tmp_path / "data"),
         "AS_OF": AS_OF.isoformat(),

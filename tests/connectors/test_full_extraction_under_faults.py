@@ -10,8 +10,8 @@ import pytest
 
 from pipeline.landing.dvcqg import DvcqgLanding
 from pipeline.landing.motcua import MotcuaLanding
-from pipeline.simulator.faults import REQUEST_FAULTS
-from pipeline.simulator.server import run_simulator
+from simulator.faults import REQUEST_FAULTS
+from simulator.server import run_simulator
 from tests.connectors.conftest import (
     ALL_FAULTS,
     AS_OF,

@@ -13,7 +13,7 @@ import pytest
 
 from pipeline.landing.motcua import DOSSIER_WATERMARK, MotcuaLanding
 from pipeline.landing.state import WatermarkStore
-from pipeline.simulator.server import run_simulator
+from simulator.server import run_simulator
 from tests.connectors.conftest import AS_OF, SCALE, instant, make_env, truth
 
 LATER = AS_OF + dt.timedelta(days=7)

@@ -16,7 +16,7 @@ import pytest
 from pipeline.landing.dvcqg import DvcqgLanding
 from pipeline.landing.motcua import MotcuaLanding
 from pipeline.pipeline_env import DEMO_KEY_FILE
-from pipeline.simulator.server import run_simulator
+from simulator.server import run_simulator
 from tests.connectors.conftest import AS_OF, SCALE, make_env
 
 JSON_COLUMNS = {"extra_json", "payload_redacted", "payload_json"}

@@ -30,7 +30,7 @@ import httpx
 import pytest
 
 from pipeline.config import REPO_ROOT, parse_instant
-from pipeline.simulator.server import run_simulator
+from simulator.server import run_simulator
 from tests.conftest import AS_OF, HISTORY_START, pipeline_environment
 from tests.connectors.conftest import set_faults, sim_stats, truth
 

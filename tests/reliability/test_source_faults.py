@@ -20,7 +20,7 @@ import pytest
 
 from pipeline.pipeline_env import patched_environ
 from pipeline.runtime import AS_OF_TAG
-from pipeline.simulator.faults import FAULTS
+from simulator.faults import FAULTS
 from tests.conftest import AS_OF, pipeline_environment
 from tests.reliability.conftest import (
     SUITE_PII_HASH_KEY,

@@ -5,7 +5,7 @@ from __future__ import annotations
 import httpx
 import pytest
 
-from pipeline.simulator.server import run_simulator
+from simulator.server import run_simulator
 
 AS_OF = "2026-11-20T08:00:00+07:00"
 SCALE = 0.02

@@ -19,8 +19,8 @@ from pathlib import Path
 import httpx
 import pytest
 
-from pipeline.simulator.evaluation import department_id
-from pipeline.simulator.server import run_simulator
+from simulator.evaluation import department_id
+from simulator.server import run_simulator
 
 REFERENCE_DIR = (
     Path(__file__).resolve().parents[2].parent / "shared" / "reference" / "dvcqg-evaluation"

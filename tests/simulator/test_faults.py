@@ -9,8 +9,8 @@ import time
 import httpx
 import pytest
 
-from pipeline.simulator.faults import parse_fault_specs
-from pipeline.simulator.server import run_simulator
+from simulator.faults import parse_fault_specs
+from simulator.server import run_simulator
 from tests.simulator.conftest import AS_OF, SCALE, crawl, fetch_token
 
 VALID_STATUS = set(range(10))

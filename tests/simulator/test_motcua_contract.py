@@ -7,7 +7,7 @@ import re
 
 import httpx
 
-from pipeline.simulator.units import agency_id
+from simulator.units import agency_id
 from tests.simulator.conftest import AS_OF, crawl
 
 TIMESTAMP = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}\+0700$")

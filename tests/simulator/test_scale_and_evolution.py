@@ -8,7 +8,7 @@ import sys
 
 import httpx
 
-from pipeline.simulator.server import REPO_ROOT, run_simulator
+from simulator.server import REPO_ROOT, run_simulator
 from tests.simulator.conftest import AS_OF, crawl, fetch_token
 
 LATER = "2026-12-20T10:00:00+07:00"
@@ -102,7 +102,7 @@ def test_building_a_large_index_keeps_memory_bounded():
     """
     script = (
         "import json, resource, datetime as dt\n"
-        "from pipeline.simulator.world import World\n"
+        "from simulator.world import World\n"
         f"ix = World(scale=5).index(dt.datetime.fromisoformat({AS_OF!r}))\n"
         "hwm = next(int(line.split()[1]) for line in open('/proc/self/status')\n"
         "           if line.startswith('VmHWM:'))\n"

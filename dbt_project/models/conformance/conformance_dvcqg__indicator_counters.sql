@@ -2,7 +2,7 @@
 -- The published counters of every indicator, one row per response file, unit and indicator code.
 -- Metric-list groups (transparency, handling-satisfaction, dossier-digitized) publish each
 -- metric with its numerator, denominator, ratio (percent) and score. Tree groups publish only
--- counters and the group's total; `tree_counters` says which counters are each indicator's
+-- counters and the group's total; the seed `dvcqg_tree_counters` says which counters are each indicator's
 -- numerator and denominator (indices.md §2–§4). A unit without the counters (the children of
 -- provide-online-tree) gets no row and cannot be recomputed.
 with
@@ -33,18 +33,18 @@ metric_counters as (
     from published_metrics
 ),
 
-tree_counters (portal_group, indicator_code, numerator_counters, denominator_counter) as (
-    values
-        ('dvc-progress-tree', 'PROGRESS_ON_TIME', ['totalOnTime'], 'totalReceived'),
-        ('formality-online-payment-tree', 'PAYMENT_DOSSIER_ONLINE',
-            ['totalDossierOnlinePaymentSuccess'], 'totalDossierFinancialObligation'),
-        ('formality-online-payment-tree', 'PAYMENT_TTHC_WITH_ONLINE_PAYMENT',
-            ['totalDossierOnlineFormalityPaymentSuccess'], 'totalFeeFormality'),
-        ('formality-online-payment-tree', 'PAYMENT_TTHC_INTEGRATED',
-            ['totalFeeDossierFormality'], 'totalFeeFormality'),
-        ('provide-online-tree', 'ONLINE_TTHC_PROVIDED', ['fullCount', 'partialCount'], 'authorityCount'),
-        ('provide-online-tree', 'ONLINE_SERVICE_WITH_DOSSIERS', ['onlineDossierCount'], 'onlineServiceTotal'),
-        ('provide-online-tree', 'ONLINE_DOSSIER_SHARE', ['channelOnlineSum'], 'channelTotalSum')
+tree_counters as (
+    -- the seed in one row per indicator: its numerator counters (summed), its denominator
+    select
+        portal_group,
+        indicator_code,
+        list(counter_name order by counter_name) filter (where counter_role = 'numerator')
+            as numerator_counters,
+        any_value(counter_name) filter (where counter_role = 'denominator')
+            as denominator_counter,
+        bool_and(takes_group_score) as takes_group_score
+    from {{ ref('dvcqg_tree_counters') }}
+    group by portal_group, indicator_code
 ),
 
 tree_indicator_counters as (
@@ -60,8 +60,8 @@ tree_indicator_counters as (
             as denominator,
         cast(null as double) as published_ratio,
         -- A one-indicator group's published total is that indicator's published score.
-        case when count(*) over (partition by units.source_file, units.department_id) = 1
-            then units.published_total end as published_points,
+        case when tree_counters.takes_group_score then units.published_total end
+            as published_points,
         cast(null as double) as published_max_points,
         'tree counters' as published_as
     from units

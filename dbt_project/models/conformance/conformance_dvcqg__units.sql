@@ -16,14 +16,8 @@ files as (
     from read_text('{{ reference_dir }}/*/*-all.json')
 ),
 
-portal_groups (portal_group, group_code) as (
-    values
-        ('transparency', 'TRANSPARENCY'),
-        ('dvc-progress-tree', 'PROGRESS'),
-        ('provide-online-tree', 'ONLINE'),
-        ('formality-online-payment-tree', 'PAYMENT'),
-        ('handling-satisfaction', 'SATISFACTION'),
-        ('dossier-digitized', 'DIGITIZATION')
+portal_groups as (
+    select * from {{ ref('dvcqg_portal_groups') }}
 ),
 
 entries as (

@@ -2,7 +2,7 @@
 -- period and indicator, from the latest extraction of each group, unit and period.
 -- Metric-list groups (transparency, handling-satisfaction, dossier-digitized) publish every
 -- metric with numerator, denominator, ratio (percent) and score. Tree groups publish counters
--- only: `tree_counters` maps them to each indicator's numerator and denominator (indices.md
+-- only: the seed `dvcqg_tree_counters` maps them to each indicator's numerator and denominator (indices.md
 -- §2-§4); the group's score is the indicator's only for one-indicator groups (progress). A
 -- tree entry without counters (provide-online-tree children) yields no row.
 with
@@ -43,31 +43,8 @@ metric_rows as (
     from published_metrics
 ),
 
-tree_counters (portal_group, indicator_code, counter_name, counter_role, takes_group_score) as (
-    values
-        ('dvc-progress-tree', 'PROGRESS_ON_TIME', 'totalOnTime', 'numerator', true),
-        ('dvc-progress-tree', 'PROGRESS_ON_TIME', 'totalReceived', 'denominator', true),
-        ('formality-online-payment-tree', 'PAYMENT_DOSSIER_ONLINE',
-            'totalDossierOnlinePaymentSuccess', 'numerator', false),
-        ('formality-online-payment-tree', 'PAYMENT_DOSSIER_ONLINE',
-            'totalDossierFinancialObligation', 'denominator', false),
-        ('formality-online-payment-tree', 'PAYMENT_TTHC_WITH_ONLINE_PAYMENT',
-            'totalDossierOnlineFormalityPaymentSuccess', 'numerator', false),
-        ('formality-online-payment-tree', 'PAYMENT_TTHC_WITH_ONLINE_PAYMENT',
-            'totalFeeFormality', 'denominator', false),
-        ('formality-online-payment-tree', 'PAYMENT_TTHC_INTEGRATED',
-            'totalFeeDossierFormality', 'numerator', false),
-        ('formality-online-payment-tree', 'PAYMENT_TTHC_INTEGRATED',
-            'totalFeeFormality', 'denominator', false),
-        ('provide-online-tree', 'ONLINE_TTHC_PROVIDED', 'fullCount', 'numerator', false),
-        ('provide-online-tree', 'ONLINE_TTHC_PROVIDED', 'partialCount', 'numerator', false),
-        ('provide-online-tree', 'ONLINE_TTHC_PROVIDED', 'authorityCount', 'denominator', false),
-        ('provide-online-tree', 'ONLINE_SERVICE_WITH_DOSSIERS',
-            'onlineDossierCount', 'numerator', false),
-        ('provide-online-tree', 'ONLINE_SERVICE_WITH_DOSSIERS',
-            'onlineServiceTotal', 'denominator', false),
-        ('provide-online-tree', 'ONLINE_DOSSIER_SHARE', 'channelOnlineSum', 'numerator', false),
-        ('provide-online-tree', 'ONLINE_DOSSIER_SHARE', 'channelTotalSum', 'denominator', false)
+tree_counters as (
+    select * from {{ ref('dvcqg_tree_counters') }}
 ),
 
 published_counters as (

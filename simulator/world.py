@@ -22,19 +22,19 @@ from functools import lru_cache
 
 import numpy as np
 
-from pipeline.simulator import profile as P
-from pipeline.simulator.catalogue import ProcedureChooser, build_catalogue
-from pipeline.simulator.clock import DAY, OFFSET, Clock, epoch
-from pipeline.simulator.keys import id_prefix_np, pack, unit_of_keys, unpack
-from pipeline.simulator.life import Life, generate_life
-from pipeline.simulator.people import officers
-from pipeline.simulator.units import Unit, agency_id, build_units
+from pipeline.config import DEFAULT_HISTORY_START
 from pipeline.workcal import WorkingCalendar
+from simulator import profile as P
+from simulator.catalogue import ProcedureChooser, build_catalogue
+from simulator.clock import DAY, OFFSET, Clock, epoch
+from simulator.keys import id_prefix_np, pack, unit_of_keys, unpack
+from simulator.life import Life, generate_life
+from simulator.people import officers
+from simulator.units import Unit, agency_id, build_units
 
 __all__ = ["World", "Index", "agency_id"]
 
 DEFAULT_SEED = 766
-DEFAULT_HISTORY_START = dt.date(2024, 1, 1)
 OFFICERS_PER_UNIT = 8
 # Worlds above this many expected dossiers build their index with one process per core.
 PARALLEL_THRESHOLD = 100_000
@@ -308,17 +308,6 @@ class World:
                     codes.add(unit.code)
                     frontier.append(unit.code)
         return codes
-
-    def lives_of(
-        self, unit_code: str, as_of: dt.datetime | int, subtree: bool = False
-    ) -> Iterator[Life]:
-        """Lives of the dossiers received by a unit (or its subtree) visible at `as_of`; pair
-        with `national.copy(world, life, as_of)` to iterate the national copies."""
-        index = self.index(as_of)
-        codes = self.subtree_codes(unit_code) if subtree else {unit_code}
-        wanted = [self.unit_index[c] for c in codes]
-        for key in np.sort(index.keys[np.isin(index.units, wanted)]):
-            yield generate_life(self, int(key))
 
 
 _WORKER_WORLD: World | None = None

@@ -1,13 +1,13 @@
-"""World statistics as a readable text report (`python -m pipeline.simulator report`)."""
+"""World statistics as a readable text report (`python -m simulator report`)."""
 
 from __future__ import annotations
 
 from collections import Counter, defaultdict
 
-from pipeline.simulator.clock import iso, local_date
-from pipeline.simulator.life import DONE, RETURNED, TERMINAL
-from pipeline.simulator.records import Details, fee_lines
-from pipeline.simulator.world import World
+from simulator.clock import iso, local_date
+from simulator.life import DONE, RETURNED, TERMINAL
+from simulator.records import Details, fee_lines
+from simulator.world import World
 
 CHANNELS = {1: "counter", 2: "online", 3: "postal"}
 

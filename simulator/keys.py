@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from pipeline.simulator.profile import KEY_DAY_BITS, KEY_EPOCH, KEY_SEQ_BITS, KEY_UNIT_BITS
+from simulator.profile import KEY_DAY_BITS, KEY_EPOCH, KEY_SEQ_BITS, KEY_UNIT_BITS
 
 MASK64 = (1 << 64) - 1
 KEY_EPOCH_UNIX_DAY = KEY_EPOCH.toordinal() - 719163

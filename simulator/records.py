@@ -11,16 +11,16 @@ import datetime as dt
 import random
 from typing import TYPE_CHECKING
 
-from pipeline.simulator import profile as P
-from pipeline.simulator.catalogue import SECTOR_COMPONENTS, SECTOR_DATABASES
-from pipeline.simulator.clock import iso, local_date
-from pipeline.simulator.keys import dossier_id, stream_seed, unpack
-from pipeline.simulator.life import VENDOR_STATUSES, Life, digitized_share
-from pipeline.simulator.people import applicant
-from pipeline.simulator.units import place_name
+from simulator import profile as P
+from simulator.catalogue import SECTOR_COMPONENTS, SECTOR_DATABASES
+from simulator.clock import iso, local_date
+from simulator.keys import dossier_id, stream_seed, unpack
+from simulator.life import VENDOR_STATUSES, Life, digitized_share
+from simulator.people import applicant
+from simulator.units import place_name
 
 if TYPE_CHECKING:
-    from pipeline.simulator.world import World
+    from simulator.world import World
 
 FILE_HOST = "https://motcua.hungyen.gov.vn/files"
 

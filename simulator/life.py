@@ -13,16 +13,29 @@ import datetime as dt
 import math
 import random
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Protocol
 
-from pipeline.simulator import profile as P
-from pipeline.simulator.catalogue import SECTORS, Procedure
-from pipeline.simulator.clock import DAY, OFFSET, WORK_DAY
-from pipeline.simulator.keys import stream_seed, unpack
-from pipeline.simulator.units import NEW_WARDS, TOWN, Unit
+from simulator import profile as P
+from simulator.catalogue import SECTORS, Procedure
+from simulator.clock import DAY, OFFSET, WORK_DAY
+from simulator.keys import stream_seed, unpack
+from simulator.units import NEW_WARDS, TOWN, Unit
 
 if TYPE_CHECKING:
-    from pipeline.simulator.world import World
+    from simulator.catalogue import ProcedureChooser
+    from simulator.clock import Clock
+
+
+class Setting(Protocol):
+    """What a dossier's life is drawn from (the world, which imports this module: the
+    dependency runs one way, world → life)."""
+
+    seed: int
+    units: list[Unit]
+    clock: Clock
+    chooser: ProcedureChooser
+    officers: dict[str, list]
+
 
 # Vendor status table of the simulated one-stop system (sources.md A.5).
 WAITING, ACCEPTED, PROCESSING, SUPPLEMENT, FINANCIAL = 0, 1, 2, 3, 4
@@ -192,7 +205,7 @@ def handling_unit_code(unit: Unit, procedure: Procedure) -> str:
     return unit.code
 
 
-def generate_life(world: World, key: int) -> Life:
+def generate_life(world: Setting, key: int) -> Life:
     unit_index, unix_day, seq = unpack(key)
     unit = world.units[unit_index]
     rng = random.Random(stream_seed(world.seed, key))

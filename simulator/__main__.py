@@ -1,4 +1,4 @@
-"""Command line: `python -m pipeline.simulator serve|report [options]`.
+"""Command line: `python -m simulator serve|report [options]`.
 
 World options may also come from the environment: SIM_SEED, SIM_SCALE, AS_OF, HISTORY_START;
 credentials from SIM_CLIENT_ID, SIM_USERNAME, SIM_PASSWORD, SIM_DVCQG_USERNAME,
@@ -13,9 +13,10 @@ import os
 import sys
 import time
 
-from pipeline.simulator.app import Settings
-from pipeline.simulator.faults import FAULTS, parse_fault_specs
+from pipeline.config import DEFAULT_HISTORY_START
 from pipeline.workcal import VN_TZ
+from simulator.app import Settings
+from simulator.faults import FAULTS, parse_fault_specs
 
 
 def _as_of(value: str | None) -> dt.datetime:
@@ -27,7 +28,7 @@ def _as_of(value: str | None) -> dt.datetime:
 
 def parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
-        prog="python -m pipeline.simulator",
+        prog="python -m simulator",
         description="Portal simulator: one-stop and national APIs.",
     )
     sub = p.add_subparsers(dest="command", required=True)
@@ -39,7 +40,10 @@ def parser() -> argparse.ArgumentParser:
             default=os.environ.get("AS_OF"),
             help="ISO instant the world is viewed at (default: now)",
         )
-        s.add_argument("--history-start", default=os.environ.get("HISTORY_START", "2024-01-01"))
+        s.add_argument(
+            "--history-start",
+            default=os.environ.get("HISTORY_START", DEFAULT_HISTORY_START.isoformat()),
+        )
         s.add_argument("--scale", type=float, default=float(os.environ.get("SIM_SCALE", 1.0)))
     serve = sub.choices["serve"]
     serve.add_argument("--host", default="127.0.0.1")
@@ -80,16 +84,16 @@ def main(argv: list[str] | None = None) -> int:
     args = parser().parse_args(argv)
     settings = settings_from(args)
     if args.command == "report":
-        from pipeline.simulator.clock import epoch
-        from pipeline.simulator.report import render
-        from pipeline.simulator.world import World
+        from simulator.clock import epoch
+        from simulator.report import render
+        from simulator.world import World
 
         world = World(settings.seed, settings.history_start, settings.scale)
         sys.stdout.write(render(world, epoch(settings.as_of)))
         return 0
     import uvicorn
 
-    from pipeline.simulator.app import create_app
+    from simulator.app import create_app
 
     started = time.perf_counter()
     app = create_app(settings)

@@ -8,7 +8,7 @@ import datetime as dt
 import hashlib
 from dataclasses import dataclass
 
-from pipeline.simulator.profile import PROVINCE_CODE, REORG_DATE
+from simulator.profile import PROVINCE_CODE, REORG_DATE
 
 OPEN_FROM = dt.date(2020, 1, 1)
 LAST_OLD_DAY = REORG_DATE - dt.timedelta(days=1)

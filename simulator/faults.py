@@ -19,8 +19,8 @@ import random
 import threading
 from collections import Counter
 
-from pipeline.simulator import clock
-from pipeline.simulator.keys import mix64
+from simulator import clock
+from simulator.keys import mix64
 
 REQUEST_FAULTS = ("server_error", "rate_limit", "slow", "reset", "truncate")
 # Paging faults of the dossier lists (one-stop dossiers, national copies and PAKN):

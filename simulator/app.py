@@ -20,12 +20,13 @@ from starlette.requests import Request
 from starlette.responses import Response, StreamingResponse
 from starlette.routing import Mount, Route
 
-from pipeline.simulator import evaluation, national
-from pipeline.simulator import faults as F
-from pipeline.simulator.clock import epoch, iso
-from pipeline.simulator.keys import dossier_id
-from pipeline.simulator.records import dossier_code, dossier_json, nation_code
-from pipeline.simulator.world import DEFAULT_HISTORY_START, DEFAULT_SEED, World
+from pipeline.config import DEFAULT_HISTORY_START
+from simulator import evaluation_api, national_api
+from simulator import faults as F
+from simulator.clock import epoch, iso
+from simulator.keys import dossier_id
+from simulator.records import dossier_code, dossier_json, nation_code
+from simulator.world import DEFAULT_SEED, World
 
 TOKEN_PATH = "/auth/realms/digo/protocol/openid-connect/token"
 MAX_PAGE_SIZE = 500
@@ -281,7 +282,7 @@ class Simulator:
             for k in ix.keys
             if self.faults.record_hit("malformed", int(k))
         ]
-        national_malformed = national.malformed_codes(self, ix)
+        national_malformed = national_api.malformed_codes(self, ix)
         yield (
             dumps(
                 {
@@ -357,11 +358,11 @@ def create_app(settings: Settings) -> Starlette:
         return await guarded(request, lambda req, rng: sim.dossiers(req.query_params, rng))
 
     async def dvcqg_auth(request: Request):
-        return json_response(national.login(sim, await _json_body(request)))
+        return json_response(national_api.login(sim, await _json_body(request)))
 
     async def dvcqg_integration(request: Request):
         body = await _json_body(request)
-        return json_response(await run_in_threadpool(national.integration, sim, body))
+        return json_response(await run_in_threadpool(national_api.integration, sim, body))
 
     async def truth(_request: Request):
         return StreamingResponse(sim.truth_chunks(), media_type="application/json")
@@ -410,7 +411,7 @@ def create_app(settings: Settings) -> Starlette:
             routes=[
                 Route("/auth", dvcqg_auth, methods=["POST"]),
                 Route("/integration", dvcqg_integration, methods=["POST"]),
-                *evaluation.routes(sim),
+                *evaluation_api.routes(sim),
             ],
         ),
         Mount(
@@ -422,7 +423,7 @@ def create_app(settings: Settings) -> Starlette:
                 Route("/faults", get_faults, methods=["GET"]),
                 Route("/stats", stats, methods=["GET", "DELETE"]),
                 Route("/health", health),
-                *evaluation.admin_routes(sim),
+                *evaluation_api.admin_routes(sim),
             ],
         ),
     ]

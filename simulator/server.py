@@ -19,11 +19,13 @@ from pathlib import Path
 
 import httpx
 
-from pipeline.simulator.app import Settings
-from pipeline.simulator.profile import PROVINCE_CODE
-from pipeline.simulator.units import agency_id
+from pipeline.config import DEFAULT_HISTORY_START
+from simulator.app import Settings
+from simulator.evaluation import department_id
+from simulator.profile import PROVINCE_CODE
+from simulator.units import agency_id
 
-REPO_ROOT = Path(__file__).resolve().parents[2]
+REPO_ROOT = Path(__file__).resolve().parents[1]
 STARTUP_TIMEOUT = 900.0  # a province-size world takes minutes to index
 
 
@@ -40,6 +42,7 @@ class SimulatorHandle:
     dvcqg_password: str
     root_agency_id: str
     root_agency_code: str
+    root_department_id: str  # the national portal's id of the root unit (`departmentId`)
     pid: int
 
     def admin(self, path: str) -> str:
@@ -57,7 +60,7 @@ def serve_command(settings: Settings, host: str, port: int) -> list[str]:
     cmd = [
         sys.executable,
         "-m",
-        "pipeline.simulator",
+        "simulator",
         "serve",
         "--host",
         host,
@@ -88,7 +91,7 @@ def run_simulator(
     *,
     seed: int = 766,
     as_of: str | dt.datetime = "2026-11-20T08:00:00+07:00",
-    history_start: str | dt.date = "2024-01-01",
+    history_start: str | dt.date = DEFAULT_HISTORY_START,
     scale: float = 0.02,
     port: int | None = None,
     faults: dict[str, float] | None = None,
@@ -137,6 +140,7 @@ def run_simulator(
             dvcqg_password=settings.dvcqg_password,
             root_agency_id=agency_id(PROVINCE_CODE),
             root_agency_code=PROVINCE_CODE,
+            root_department_id=department_id(PROVINCE_CODE),
             pid=process.pid,
         )
     finally:

@@ -26,91 +26,73 @@ from __future__ import annotations
 import bisect
 import datetime as dt
 import hashlib
-import json
 import math
 import multiprocessing
 import os
 import threading
-import time
-import weakref
 from collections import Counter, OrderedDict, defaultdict
 from dataclasses import dataclass, field
 from decimal import Decimal
 from fractions import Fraction
 from functools import lru_cache
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Protocol
 
 import numpy as np
-from starlette.concurrency import run_in_threadpool
-from starlette.requests import Request
-from starlette.responses import Response
-from starlette.routing import Route
 
-from pipeline.simulator.catalogue import CATALOGUE_START, Procedure
-from pipeline.simulator.clock import DAY, OFFSET, WORK_DAY, iso, local_date
-from pipeline.simulator.national import national_copy, pakn_at
-from pipeline.simulator.profile import PROVINCE_CODE
-from pipeline.simulator.records import Details
+from pipeline.periods import add_months
+from pipeline.seeds import portal_group_max_points, portal_groups, seed_rows
+from simulator.catalogue import CATALOGUE_START, Procedure
+from simulator.clock import DAY, OFFSET, WORK_DAY, local_date
+from simulator.national import national_copy, pakn_at
+from simulator.profile import PROVINCE_CODE
+from simulator.records import Details
 
 if TYPE_CHECKING:
-    from pipeline.simulator.app import Simulator
-    from pipeline.simulator.units import Unit
-    from pipeline.simulator.world import World
+    from simulator.units import Unit
+    from simulator.world import World
 
 # --- the portal's published rules (indices.md §1-§6, portal-2024) ------------------------------
-GROUPS = (
-    "transparency",
-    "handling-satisfaction",
-    "dossier-digitized",
-    "dvc-progress-tree",
-    "provide-online-tree",
-    "formality-online-payment-tree",
-)
-GROUP_MAX = {
-    "transparency": 18,
-    "handling-satisfaction": 18,
-    "dossier-digitized": 22,
-    "dvc-progress-tree": 20,
-    "provide-online-tree": 12,
-    "formality-online-payment-tree": 10,
-}
-# code -> (name on the portal, max score); a max of 0 marks an informational metric
-METRICS = {
-    "PUBLISH_ON_TIME": ("Tỷ lệ TTHC công bố đúng hạn", 6),
-    "PUBLIC_UPDATE_ON_TIME": ("Tỷ lệ TTHC cập nhật, công khai đúng hạn", 4),
-    "PUBLIC_CONTENT_FULL": ("Tỷ lệ TTHC công khai đầy đủ nội dung", 2),
-    "DOSSIER_SYNC": ("Tỷ lệ hồ sơ đồng bộ lên Cổng DVCQG", 6),
-    "PETITION_CLASSIFICATION_TTHC": ("Tỷ lệ PAKN về quy định, thủ tục hành chính", 0),
-    "DOSSIER_RECEIVING_SATISFACTION": ("Tỷ lệ hài lòng trong tiếp nhận, giải quyết TTHC", 6),
-    "PETITION_PROCESSING_ON_TIME": ("Tỷ lệ PAKN xử lý đúng hạn", 6),
-    "PETITION_HANDLING_SATISFACTION": ("Tỷ lệ hài lòng trong xử lý PAKN", 6),
-    "PETITION_CLASSIFICATION_STAFF": ("Tỷ lệ PAKN về hành vi cán bộ, công chức, viên chức", 0),
+# The API's groups and their maximum points: the seeds dvcqg_portal_groups, indicator_groups.
+GROUPS = portal_groups()
+GROUP_MAX = portal_group_max_points()
+# Scoring rules of the seed indicator_catalog (maximum points, thresholds), as the warehouse
+# reads them; the portal's own names of its metrics, which the catalogue does not hold.
+_CATALOGUE = {row["indicator_code"]: row for row in seed_rows("indicator_catalog")}
+_PORTAL_NAMES = {
+    "PUBLISH_ON_TIME": "Tỷ lệ TTHC công bố đúng hạn",
+    "PUBLIC_UPDATE_ON_TIME": "Tỷ lệ TTHC cập nhật, công khai đúng hạn",
+    "PUBLIC_CONTENT_FULL": "Tỷ lệ TTHC công khai đầy đủ nội dung",
+    "DOSSIER_SYNC": "Tỷ lệ hồ sơ đồng bộ lên Cổng DVCQG",
+    "PETITION_CLASSIFICATION_TTHC": "Tỷ lệ PAKN về quy định, thủ tục hành chính",
+    "DOSSIER_RECEIVING_SATISFACTION": "Tỷ lệ hài lòng trong tiếp nhận, giải quyết TTHC",
+    "PETITION_PROCESSING_ON_TIME": "Tỷ lệ PAKN xử lý đúng hạn",
+    "PETITION_HANDLING_SATISFACTION": "Tỷ lệ hài lòng trong xử lý PAKN",
+    "PETITION_CLASSIFICATION_STAFF": "Tỷ lệ PAKN về hành vi cán bộ, công chức, viên chức",
     "ORIGINAL_RESULT_AVAILABLE": (
-        "Tỷ lệ hồ sơ thủ tục hành chính có cấp kết quả giải quyết thủ tục hành chính điện tử",
-        6,
+        "Tỷ lệ hồ sơ thủ tục hành chính có cấp kết quả giải quyết thủ tục hành chính điện tử"
     ),
-    "SO_HOA_GIAY_TO_GIAI_QUYET": ("Tỷ lệ hồ sơ thủ tục hành chính thực hiện số hóa hồ sơ", 4),
-    "REUSED_DIGITIZED_DATA": ("Tỷ lệ hồ sơ khai thác, sử dụng lại thông tin, dữ liệu số hóa", 2),
+    "SO_HOA_GIAY_TO_GIAI_QUYET": "Tỷ lệ hồ sơ thủ tục hành chính thực hiện số hóa hồ sơ",
+    "REUSED_DIGITIZED_DATA": "Tỷ lệ hồ sơ khai thác, sử dụng lại thông tin, dữ liệu số hóa",
     "SYNCED_WITH_DVCQG_PERSONAL_STORAGE": (
-        "Tỷ lệ hồ sơ TTHC được số hóa có kết nối, chia sẻ dữ liệu phục vụ tái sử dụng",
-        4,
+        "Tỷ lệ hồ sơ TTHC được số hóa có kết nối, chia sẻ dữ liệu phục vụ tái sử dụng"
     ),
-    "CITIZEN_DATA_CONNECTED_DOSSIER": ("Tỷ lệ hồ sơ TTHC có sử dụng thông tin, dữ liệu dân cư", 2),
+    "CITIZEN_DATA_CONNECTED_DOSSIER": "Tỷ lệ hồ sơ TTHC có sử dụng thông tin, dữ liệu dân cư",
     "CITIZEN_DATA_CONNECTED_FORMALITY": (
-        "Tỷ lệ TTHC triển khai kết nối, chia sẻ dữ liệu dân cư phục vụ GQ TTHC",
-        2,
+        "Tỷ lệ TTHC triển khai kết nối, chia sẻ dữ liệu dân cư phục vụ GQ TTHC"
     ),
-    "ELECTRONIC_CERTIFIED_COPY": (
-        "Tỷ lệ cung cấp dịch vụ chứng thực bản sao điện tử từ bản chính",
-        2,
-    ),
+    "ELECTRONIC_CERTIFIED_COPY": "Tỷ lệ cung cấp dịch vụ chứng thực bản sao điện tử từ bản chính",
+}
+# code -> (name on the portal, max score); the informational metrics the portal lists without
+# points are not in the catalogue: max 0
+METRICS = {
+    code: (name, int(_CATALOGUE[code]["max_points"]) if code in _CATALOGUE else 0)
+    for code, name in _PORTAL_NAMES.items()
 }
 # threshold scoring: points = min(max, max * r / t); every other metric is linear
 THRESHOLDS = {
-    "DOSSIER_RECEIVING_SATISFACTION": Fraction(9, 10),
-    "REUSED_DIGITIZED_DATA": Fraction(8, 10),
-    "ONLINE_TTHC_PROVIDED": Fraction(8, 10),
-    "ONLINE_DOSSIER_SHARE": Fraction(1, 2),
+    code: Fraction(row["threshold"])
+    for code, row in _CATALOGUE.items()
+    if row["scoring_rule"] == "threshold"
 }
 PAYMENT_SLOPE = Fraction(5, 2)  # PAYMENT B and C: min(2, 2.5 r)
 SOURCES = {
@@ -177,7 +159,9 @@ def department_rows(world: World) -> list[dict]:
 
 # --- periods -------------------------------------------------------------------------------
 @dataclass(frozen=True)
-class Period:
+class DateSpan:
+    """The days a request asks about: a month, quarter, year or a free from/to range."""
+
     start: dt.date
     stop: dt.date  # exclusive
 
@@ -189,12 +173,8 @@ class Period:
         out, d = [], self.start.replace(day=1)
         while d < self.stop:
             out.append((d.year, d.month))
-            d = _next_month(d)
+            d = add_months(d, 1)
         return out
-
-
-def _next_month(d: dt.date) -> dt.date:
-    return dt.date(d.year + d.month // 12, d.month % 12 + 1, 1)
 
 
 def _int(body: dict, name: str, low: int, high: int, default: int | None = None) -> int:
@@ -208,7 +188,7 @@ def _int(body: dict, name: str, low: int, high: int, default: int | None = None)
     return number
 
 
-def parse_period(body: dict, group: str) -> Period:
+def parse_period(body: dict, group: str) -> DateSpan:
     """`timeType` month/quarter/year (+ year, month | quarter); satisfaction: fromDate/toDate."""
     if group == "handling-satisfaction" or ("fromDate" in body and "timeType" not in body):
         try:
@@ -220,17 +200,17 @@ def parse_period(body: dict, group: str) -> Period:
         else:
             if last < first:
                 raise EvaluationError("toDate is before fromDate")
-            return Period(first, last + dt.timedelta(days=1))
+            return DateSpan(first, last + dt.timedelta(days=1))
     kind = body.get("timeType")
     year = _int(body, "year", 2000, 2100)
     if kind == "month":
         start = dt.date(year, _int(body, "month", 1, 12), 1)
-        return Period(start, _next_month(start))
+        return DateSpan(start, add_months(start, 1))
     if kind == "quarter":
         start = dt.date(year, 3 * _int(body, "quarter", 1, 4) - 2, 1)
-        return Period(start, _next_month(_next_month(_next_month(start))))
+        return DateSpan(start, add_months(start, 3))
     if kind == "year":
-        return Period(dt.date(year, 1, 1), dt.date(year + 1, 1, 1))
+        return DateSpan(dt.date(year, 1, 1), dt.date(year + 1, 1, 1))
     raise EvaluationError(f"timeType: expected month, quarter or year, got {kind!r}")
 
 
@@ -508,7 +488,7 @@ class Window:
     catalogue_day: dt.date
 
 
-def _window(period: Period, at: int) -> Window:
+def _window(period: DateSpan, at: int) -> Window:
     start = _midnight(period.start)
     until = max(min(_midnight(period.stop), at), start)
     return Window(start, until, min(period.last_day, local_date(at)))
@@ -864,10 +844,20 @@ def _display_name(world: World, unit: Unit) -> str:
     return unit.name
 
 
+class Served(Protocol):
+    """What the evaluator reads of a serving simulator: its world, its current AS_OF (epoch
+    seconds, may move) and the index of the dossiers that exist at it."""
+
+    world: World
+    at: int
+
+    def index(self): ...
+
+
 class Evaluator:
     """Answers the evaluation surface for one simulator; caches per (AS_OF, request)."""
 
-    def __init__(self, sim: Simulator):
+    def __init__(self, sim: Served):
         self.sim = sim
         self.world = sim.world
         self.by_department = {department_id(u.code): u for u in self.world.units}
@@ -926,7 +916,7 @@ class Evaluator:
         return out
 
     # --- computing one (group, period, root) ---------------------------------------------
-    def units_of(self, root: Unit, period: Period) -> list[Unit]:
+    def units_of(self, root: Unit, period: DateSpan) -> list[Unit]:
         codes = self.world.subtree_codes(root.code) - {root.code}
         return [
             u
@@ -936,7 +926,7 @@ class Evaluator:
             and (u.valid_to is None or u.valid_to >= period.start)
         ]
 
-    def compute(self, group: str, facts: Facts, period: Period, root: Unit) -> dict:
+    def compute(self, group: str, facts: Facts, period: DateSpan, root: Unit) -> dict:
         world = self.world
         w = _window(period, facts.at)
         units = self.units_of(root, period)
@@ -1114,7 +1104,7 @@ class Evaluator:
             )
         return {"parent": parent, "children": children}
 
-    def monthly(self, group: str, facts: Facts, period: Period, subtree: set[str]):
+    def monthly(self, group: str, facts: Facts, period: DateSpan, subtree: set[str]):
         """The root's values for each month of the period's year; 0 outside the period."""
         inside = set(period.months())
         year = period.start.year
@@ -1122,7 +1112,7 @@ class Evaluator:
             values = None
             if (year, month) in inside:
                 start = dt.date(year, month, 1)
-                sub = Period(start, _next_month(start))
+                sub = DateSpan(start, add_months(start, 1))
                 w = _window(sub, facts.at)
                 accs = accumulate(group, self.world, facts, w)
                 total = Acc()
@@ -1176,87 +1166,8 @@ class Evaluator:
         }
 
 
-# --- HTTP -------------------------------------------------------------------------------------
-def _reply(payload: dict, status: int) -> Response:
-    body = json.dumps(payload, ensure_ascii=False, separators=(",", ":")).encode()
-    return Response(body, status, media_type="application/json; charset=utf-8")
-
-
-async def _body(request: Request) -> dict:
-    try:
-        body = await request.json()
-    except (json.JSONDecodeError, UnicodeDecodeError):
-        return {}
-    return body if isinstance(body, dict) else {}
-
-
-_EVALUATORS: weakref.WeakKeyDictionary[Simulator, Evaluator] = weakref.WeakKeyDictionary()
-
-
-def evaluator_of(sim: Simulator) -> Evaluator:
-    """The one evaluator (and cache) of a simulator, shared by the portal and admin routes."""
-    if sim not in _EVALUATORS:
-        _EVALUATORS[sim] = Evaluator(sim)
-    return _EVALUATORS[sim]
-
-
-def routes(sim: Simulator) -> list[Route]:
-    """The evaluation surface, to mount under `/dvcqg`."""
-    evaluator = evaluator_of(sim)
-
-    async def answer(request: Request, work) -> Response:
-        body = await _body(request)
-        try:
-            data = await run_in_threadpool(work, body)
-        except EvaluationError as exc:
-            return _reply({"code": "BAD_REQUEST", "data": None, "message": str(exc)}, 400)
-        except UnknownGroup:
-            return _reply({"code": "NOT_FOUND", "data": None, "message": "Not Found"}, 404)
-        return _reply({"code": "OK", "data": data, "message": "OK"}, 201)
-
-    async def evaluation(request: Request) -> Response:
-        group = request.path_params["group"]
-        return await answer(request, lambda body: evaluator.evaluation(group, body))
-
-    async def formalities(request: Request) -> Response:
-        return await answer(request, evaluator.formalities)
-
-    return [
-        Route("/api/v1/reporting/evaluation/{group}", evaluation, methods=["POST"]),
-        Route("/api/v1/reporting/formalities", formalities, methods=["POST"]),
-    ]
-
-
-def admin_routes(sim: Simulator) -> list[Route]:
-    """Under `/_sim`: `GET /dvcqg-departments` (the departmentId ↔ unit code seed rows) and
-    `POST /evaluation-warmup` (build the facts of the current AS_OF now rather than on the
-    first evaluation request: a province-size world takes a minute)."""
-
-    async def departments(_request: Request) -> Response:
-        return _reply(department_rows(sim.world), 200)
-
-    async def warmup(_request: Request) -> Response:
-        started = time.monotonic()
-        facts = await run_in_threadpool(evaluator_of(sim).facts)
-        return _reply(
-            {
-                "asOf": iso(facts.at),
-                "copies": len(facts.copies),
-                "dossiers": len(facts.o_unit),
-                "petitions": len(facts.petitions),
-                "seconds": round(time.monotonic() - started, 3),
-            },
-            200,
-        )
-
-    return [
-        Route("/dvcqg-departments", departments),
-        Route("/evaluation-warmup", warmup, methods=["POST"]),
-    ]
-
-
-if __name__ == "__main__":  # python -m pipeline.simulator.evaluation > dvcqg_department.csv
-    from pipeline.simulator.units import build_units
+if __name__ == "__main__":  # python -m simulator.evaluation > dvcqg_department.csv
+    from simulator.units import build_units
 
     print("department_id,unit_code")
     for u in build_units():
