@@ -36,10 +36,13 @@ PUBLIC_MARTS = (
     "dim_indicator",
     "dim_procedure",
     "dim_unit",
+    "dossier_watchlist",
     "fct_dossier",
+    "fct_dossier_indicator",
     "fct_indicator",
     "official_vs_computed",
     "sync_reconciliation",
+    "unit_points_at_stake",
     "unit_scorecard",
 )
 PUBLIC_AUDIT = ("load_log", "rejects")

@@ -27,10 +27,3 @@
 {% macro spark__vi_days(days) -%}
     replace(format_string('%.1f', floor({{ days }} * 10 + 0.5) / 10), '.', ',')
 {%- endmacro %}
-
-{#- Whether a dossier is still open at AS_OF for the worklists (issue 19): in progress, or
-  finished (status 9) and not yet handed to the applicant; `status` is its national status at
-  AS_OF. An apology, a call or a paper hand-over still helps such a dossier. -#}
-{% macro dossier_open_at_as_of(progress_status, status) -%}
-    ({{ progress_status }} in ('IN_PROGRESS_OVERDUE', 'IN_PROGRESS_WITHIN_DUE') or coalesce({{ status }} = 9, false))
-{%- endmacro %}

@@ -59,32 +59,26 @@
 {#- DOSSIER_SYNC's national side: copies received in each period per unit (NgayTiepNhan,
   TrangThaiHoSo not 1 or 3, inter-agency copies excluded as everywhere, §0.2). -#}
 {% macro dossier_sync__national_copies() -%}
-    with
-    inter_agency_codes as (
-        select distinct national_code from {{ ref('stg_motcua__dossiers') }}
-        where inter_agency_copy and national_code is not null
-    ),
-    national_copies as (
-        select copies.unit_code, copies.received_at
-        from {{ ref('stg_dvcqg__dossier_copies') }} as copies
-        left join inter_agency_codes on inter_agency_codes.national_code = copies.national_code
-        where copies.received_at is not null
-          and copies.national_status not in (1, 3)
-          and inter_agency_codes.national_code is null
-    ),
-    periods as (
-        select * from {{ ref('int_periods') }}
-        where period_type <> 'as_of'
-    )
     select
         national_copies.unit_code,
         periods.period_type,
         periods.period_start,
         count(*) as received_national
-    from national_copies
-    inner join periods
+    from (
+        select copies.unit_code, copies.received_at
+        from {{ ref('stg_dvcqg__dossier_copies') }} as copies
+        left join (
+            select distinct national_code from {{ ref('stg_motcua__dossiers') }}
+            where inter_agency_copy and national_code is not null
+        ) as inter_agency_codes on inter_agency_codes.national_code = copies.national_code
+        where copies.received_at is not null
+          and copies.national_status not in (1, 3)
+          and inter_agency_codes.national_code is null
+    ) as national_copies
+    inner join {{ ref('int_periods') }} as periods
         on national_copies.received_at >= periods.starts_at
         and national_copies.received_at < periods.evaluated_at
+    where periods.period_type <> 'as_of'
     group by national_copies.unit_code, periods.period_type, periods.period_start
 {%- endmacro %}
 

@@ -169,7 +169,8 @@ select
     open_dossiers.procedure_code,
     open_dossiers.received_at,
     open_dossiers.due_at,
-    cast(open_dossiers.working_minutes_left as bigint) as working_minutes_left,
+    -- Whole minutes left, rounded down (an engine's cast would round or truncate).
+    cast(floor(open_dossiers.working_minutes_left) as bigint) as working_minutes_left,
     dated.watch_reason,
     rules.watch_reason_vi,
     rules.action_vi,

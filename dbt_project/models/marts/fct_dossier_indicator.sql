@@ -13,7 +13,7 @@ with
 
 verdicts as (
     {%- for indicator_code, rows in dossier_indicator_macros().items() %}
-    select * from ({{ rows() }})
+    select * from ({{ rows() }}) as {{ indicator_code | lower }}
     {%- if not loop.last %}
     union all
     {%- endif %}
