@@ -21,12 +21,18 @@ from pipeline.landing.dvcqg import DvcqgLanding
 from pipeline.landing.motcua import MotcuaLanding
 from pipeline.landing.schemas import WORKING_CALENDAR_SCHEMA
 from pipeline.landing.writer import write_atomic
+from pipeline.recovery import (
+    SOURCE_RETRY_POLICY,
+    connector_options,
+    retry_only_unavailable_sources,
+)
 from pipeline.runtime import run_as_of
 from pipeline.sources.dvcqg import DvcqgClient
 from pipeline.sources.motcua import MotcuaClient
 from pipeline.workcal import calendar_days
 
-RAW = {"group_name": "raw", "owners": ["team:data-platform"]}
+# Extraction steps retry a portal that stayed unavailable, with backoff (pipeline/recovery.py).
+RAW = {"group_name": "raw", "owners": ["team:data-platform"], "retry_policy": SOURCE_RETRY_POLICY}
 # Static (partition sets are part of the definitions); matches the default HISTORY_START.
 BACKFILL_START = "2024-01-01"
 reception_months = dg.MonthlyPartitionsDefinition(
@@ -63,12 +69,12 @@ def _report(context: dg.AssetExecutionContext, result: LandingResult, client) ->
 
 
 def _motcua(context: dg.AssetExecutionContext) -> tuple[MotcuaLanding, MotcuaClient]:
-    client = MotcuaClient(load_motcua_settings())
+    client = MotcuaClient(load_motcua_settings(), **connector_options())
     return MotcuaLanding(load_settings(), client, context.run.run_id), client
 
 
 def _dvcqg(context: dg.AssetExecutionContext) -> tuple[DvcqgLanding, DvcqgClient]:
-    client = DvcqgClient(load_dvcqg_settings())
+    client = DvcqgClient(load_dvcqg_settings(), **connector_options())
     return DvcqgLanding(load_settings(), client, context.run.run_id), client
 
 
@@ -79,6 +85,7 @@ def _dvcqg(context: dg.AssetExecutionContext) -> tuple[DvcqgLanding, DvcqgClient
     "and two years past AS_OF so every due date falls inside it.",
     **RAW,
 )
+@retry_only_unavailable_sources
 def working_calendar(context: dg.AssetExecutionContext) -> dg.MaterializeResult:
     settings = load_settings()
     as_of = run_as_of(context, settings)
@@ -106,6 +113,7 @@ def working_calendar(context: dg.AssetExecutionContext) -> dg.MaterializeResult:
     "MOTCUA_ROOT_AGENCY_ID.",
     **RAW,
 )
+@retry_only_unavailable_sources
 def motcua_agencies(context: dg.AssetExecutionContext) -> dg.MaterializeResult:
     landing, client = _motcua(context)
     with client:
@@ -119,6 +127,7 @@ def motcua_agencies(context: dg.AssetExecutionContext) -> dg.MaterializeResult:
     description="Snapshot of the procedure catalogue (sources.md A.3).",
     **RAW,
 )
+@retry_only_unavailable_sources
 def motcua_procedures(context: dg.AssetExecutionContext) -> dg.MaterializeResult:
     landing, client = _motcua(context)
     with client:
@@ -135,6 +144,7 @@ def motcua_procedures(context: dg.AssetExecutionContext) -> dg.MaterializeResult
     "to), appended to the dossier dataset of raw/motcua_dossiers: initial load and repairs.",
     **RAW,
 )
+@retry_only_unavailable_sources
 def motcua_dossiers_backfill(context: dg.AssetExecutionContext) -> dg.MaterializeResult:
     window = context.partition_time_window
     first, last = window.start.date(), window.end.date() - dt.timedelta(days=1)
@@ -153,6 +163,7 @@ def motcua_dossiers_backfill(context: dg.AssetExecutionContext) -> dg.Materializ
     "what raw/motcua_dossiers_backfill appended.",
     **RAW,
 )
+@retry_only_unavailable_sources
 def motcua_dossiers(context: dg.AssetExecutionContext) -> dg.MaterializeResult:
     landing, client = _motcua(context)
     with client:
@@ -168,6 +179,7 @@ def motcua_dossiers(context: dg.AssetExecutionContext) -> dg.MaterializeResult:
     "reduced to its length.",
     **RAW,
 )
+@retry_only_unavailable_sources
 def dvcqg_dossier_copies(context: dg.AssetExecutionContext) -> dg.MaterializeResult:
     landing, client = _dvcqg(context)
     with client:
@@ -182,6 +194,7 @@ def dvcqg_dossier_copies(context: dg.AssetExecutionContext) -> dg.MaterializeRes
     "the watermark on NgayCapNhat.",
     **RAW,
 )
+@retry_only_unavailable_sources
 def dvcqg_petitions(context: dg.AssetExecutionContext) -> dg.MaterializeResult:
     landing, client = _dvcqg(context)
     with client:
@@ -196,6 +209,7 @@ def dvcqg_petitions(context: dg.AssetExecutionContext) -> dg.MaterializeResult:
     "every month / quarter / year due; requires DVCQG_ROOT_DEPARTMENT_ID.",
     **RAW,
 )
+@retry_only_unavailable_sources
 def dvcqg_evaluation(context: dg.AssetExecutionContext) -> dg.MaterializeResult:
     landing, client = _dvcqg(context)
     with client:
@@ -210,6 +224,7 @@ def dvcqg_evaluation(context: dg.AssetExecutionContext) -> dg.MaterializeResult:
     "formalities); requires DVCQG_ROOT_DEPARTMENT_ID.",
     **RAW,
 )
+@retry_only_unavailable_sources
 def dvcqg_formalities(context: dg.AssetExecutionContext) -> dg.MaterializeResult:
     landing, client = _dvcqg(context)
     with client:
