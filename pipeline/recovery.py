@@ -11,7 +11,8 @@
    later in the morning by the sensor `retry_daily_refresh`, with the same evaluation instant
    (`motcua/as_of`) and a run key per attempt, every `DAILY_REFRESH_RETRY_INTERVAL` seconds
    (900) after the last failure, until `DAILY_REFRESH_RETRY_UNTIL` (09:00, Vietnam time, on the
-   tick's day; a tick at or after that time is retried for `LATE_TICK_WINDOW`). The first
+   tick's day; a tick at or after that time is retried for `LATE_TICK_WINDOW`; never once a
+   later tick has run, whose figures are newer). The first
    attempt that reaches the portals publishes the day's figures; a rerun never duplicates (the
    latest version of a record wins at landing and in the models).
 """
@@ -183,17 +184,24 @@ def retry_deadline(as_of: dt.datetime, until: dt.time) -> dt.datetime:
 def retries_due(
     runs: Iterable[RunInfo], now: dt.datetime, until: dt.time, interval: dt.timedelta
 ) -> list[Retry]:
-    """The retries to launch now: for each scheduled evaluation instant whose runs are all
-    finished, none succeeded, and the latest failed only because a source was unavailable —
-    once `interval` has passed since that failure and before the deadline."""
+    """The retries to launch now: for the latest scheduled evaluation instant, when its runs
+    are all finished, none succeeded, and the latest failed only because a source was
+    unavailable — once `interval` has passed since that failure and before the deadline."""
     by_as_of: dict[str, list[RunInfo]] = {}
     for run in runs:
         by_as_of.setdefault(run.as_of, []).append(run)
+    ticks = {
+        dt.datetime.fromisoformat(as_of)
+        for as_of, group in by_as_of.items()
+        if any(r.scheduled for r in group)
+    }
     due = []
     for as_of, group in sorted(by_as_of.items()):
         first = next((r for r in group if r.scheduled), None)
         if first is None:
             continue  # a run started by hand is the operator's to rerun
+        if any(tick > dt.datetime.fromisoformat(as_of) for tick in ticks):
+            continue  # a later tick supersedes it: never publish older figures over newer
         if any(r.status == dg.DagsterRunStatus.SUCCESS for r in group):
             continue
         if any(r.status not in FINISHED for r in group):

@@ -17,7 +17,8 @@ Settings (environment):
   (pipeline/definitions.py, pipeline/recovery.py).
 - Without `MOTCUA_BASE_URL` in the environment, the portals are the embedded simulator (as in
   `make demo`): started here on `SIM_PORT` (default: a free port) at `SIM_SCALE` (default 0.1),
-  its clock following the wall clock, so the schedule fires for real against a living world.
+  its clock following the wall clock (one step every `SIM_CLOCK_STEP` seconds, default 60;
+  0 freezes it), so the schedule fires for real against a living world.
 """
 
 from __future__ import annotations
@@ -131,11 +132,12 @@ def embedded_simulator() -> Iterator[dict[str, str]]:
     with run_simulator(
         as_of=now, history_start=settings.history_start, scale=scale, port=port
     ) as sim:
-        print(f"[serve] simulator on {sim.base_url} (its clock follows the wall clock)")
+        print(f"[serve] simulator on {sim.base_url}", flush=True)
         stop = threading.Event()
+        step = float(os.environ.get("SIM_CLOCK_STEP") or SIM_CLOCK_STEP)
 
         def follow_clock() -> None:
-            while not stop.wait(SIM_CLOCK_STEP):
+            while step > 0 and not stop.wait(step):
                 at = dt.datetime.now(VN_TZ).replace(microsecond=0).isoformat()
                 with contextlib.suppress(httpx.HTTPError):
                     httpx.post(sim.admin("as-of"), json={"as_of": at}, timeout=300)
