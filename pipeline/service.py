@@ -2,9 +2,11 @@
 
 Starts the two production processes of Dagster, `dagster-webserver` (the UI and its GraphQL
 API) and `dagster-daemon` (schedules, sensors, the run queue, freshness), and keeps them
-running until SIGTERM or Ctrl-C, which stop both (SIGTERM to each one's process group, SIGKILL
-after `STOP_TIMEOUT`). If either process dies, the other is stopped and the service exits with
-an error, so a supervisor (systemd, Docker) restarts the pair.
+running until SIGTERM or Ctrl-C, which stop both (SIGTERM to each one's process group, with
+the code servers and a run in progress, which is interrupted and marked failed; SIGKILL to
+what is left after `STOP_TIMEOUT`). If either process dies, the other
+is stopped and the service exits with an error, so a supervisor (systemd, Docker) restarts the
+pair.
 
 Settings (environment):
 - `DAGSTER_HOME`: the instance folder (run history, event logs, schedule state); default
@@ -181,23 +183,41 @@ class Service:
         return 0
 
     def stop(self) -> None:
+        """SIGTERM to each process group (the webserver or the daemon, the code servers they
+        started, a run in progress, which is interrupted and marked failed); SIGKILL to what
+        is left after `STOP_TIMEOUT`."""
+        started = time.monotonic()
+        groups = [process.pid for process in self.processes.values()]
         for process in self.processes.values():
-            _signal_group(process, signal.SIGTERM)
-        deadline = time.monotonic() + STOP_TIMEOUT
-        for name, process in self.processes.items():
-            try:
-                process.wait(timeout=max(0.1, deadline - time.monotonic()))
-            except subprocess.TimeoutExpired:
-                print(f"[serve] {name} did not stop in time; killing it", file=sys.stderr)
-            # Whatever the process left in its group (code servers, a run worker) goes too.
-            _signal_group(process, signal.SIGKILL)
+            with contextlib.suppress(ProcessLookupError):
+                process.send_signal(signal.SIGTERM)
+        running = dict(self.processes)
+        while time.monotonic() < started + STOP_TIMEOUT and (
+            running or any(_group_alive(g) for g in groups)
+        ):
+            for name, process in list(running.items()):
+                if process.poll() is not None:
+                    del running[name]
+                    print(f"[serve] {name} stopped ({time.monotonic() - started:.1f} s)")
+            time.sleep(0.1)
+        for group in groups:
+            if _group_alive(group):
+                print(f"[serve] killing what is left of process group {group}", flush=True)
+                with contextlib.suppress(ProcessLookupError, PermissionError):
+                    os.killpg(group, signal.SIGKILL)
+        for process in self.processes.values():
             process.wait()
-        print("[serve] stopped", flush=True)
+        print(f"[serve] stopped ({time.monotonic() - started:.1f} s)", flush=True)
 
 
-def _signal_group(process: subprocess.Popen, sig: int) -> None:
-    with contextlib.suppress(ProcessLookupError, PermissionError):
-        os.killpg(process.pid, sig)
+def _group_alive(group: int) -> bool:
+    try:
+        os.killpg(group, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
 
 
 def main() -> int:
