@@ -89,7 +89,18 @@ def prepare_instance(home: Path) -> Path:
         tmp = target.with_suffix(".yaml.tmp")
         tmp.write_text(header + yaml.safe_dump(merged, sort_keys=False, allow_unicode=True))
         os.replace(tmp, target)
+    migrate_storage(home)
     return target
+
+
+def migrate_storage(home: Path) -> None:
+    """Create or upgrade the instance's storage here, once, before the webserver and the
+    daemon start: both would otherwise create a new SQLite storage at the same moment and
+    stamp its schema version twice (alembic: "more than one head")."""
+    import dagster as dg
+
+    with dg.DagsterInstance.from_config(str(home)) as instance:
+        instance.upgrade()
 
 
 def dagster_commands(host: str, port: int) -> dict[str, list[str]]:
