@@ -8,6 +8,9 @@ what is left after `STOP_TIMEOUT`). If either process dies, the other
 is stopped and the service exits with an error, so a supervisor (systemd, Docker) restarts the
 pair.
 
+`python -m pipeline.service prepare` only prepares the instance (below) and exits, for those who
+run the two processes under their own supervisor.
+
 Settings (environment):
 - `DAGSTER_HOME`: the instance folder (run history, event logs, schedule state); default
   `$XDG_STATE_HOME/motcua-warehouse/dagster` (`~/.local/state/...`), outside the checkout so
@@ -34,7 +37,7 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import yaml
@@ -126,9 +129,11 @@ def uses_simulator(environ: dict[str, str] | os._Environ) -> bool:
 
 
 @contextlib.contextmanager
-def embedded_simulator() -> Iterator[dict[str, str]]:
+def embedded_simulator(
+    while_starting: Callable[[], None] | None = None,
+) -> Iterator[dict[str, str]]:
     """The portal simulator as the sources, with its clock following the wall clock; yields
-    the environment that points the pipeline at it."""
+    the environment that points the pipeline at it. `while_starting` runs here meanwhile."""
     import httpx
 
     from pipeline.config import load_settings
@@ -143,7 +148,11 @@ def embedded_simulator() -> Iterator[dict[str, str]]:
     now = dt.datetime.now(VN_TZ).replace(microsecond=0)
     print(f"[serve] no MOTCUA_BASE_URL: starting the portal simulator (scale {scale}) …")
     with run_simulator(
-        as_of=now, history_start=settings.history_start, scale=scale, port=port
+        as_of=now,
+        history_start=settings.history_start,
+        scale=scale,
+        port=port,
+        while_starting=while_starting,
     ) as sim:
         print(f"[serve] simulator on {sim.base_url}", flush=True)
         stop = threading.Event()
@@ -231,9 +240,16 @@ def _group_alive(group: int) -> bool:
     return True
 
 
-def main() -> int:
+def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
     home = instance_home()
-    prepare_instance(home)
+    if argv == ["prepare"] or not uses_simulator(os.environ):
+        prepare_instance(home)
+    if argv == ["prepare"]:
+        # For those who run the two processes under their own supervisor (systemd units,
+        # containers): the instance folder and storage, ready before either starts.
+        print(f"[serve] instance {home} ready")
+        return 0
     host = os.environ.get("DAGSTER_HOST") or DEFAULT_HOST
     port = int(os.environ.get("DAGSTER_PORT") or DEFAULT_PORT)
     service: Service | None = None
@@ -250,7 +266,7 @@ def main() -> int:
         env = {**os.environ, "DAGSTER_HOME": str(home), "PYTHONPATH": str(REPO_ROOT)}
         try:
             if uses_simulator(os.environ):
-                env.update(stack.enter_context(embedded_simulator()))
+                env.update(stack.enter_context(embedded_simulator(lambda: prepare_instance(home))))
         except KeyboardInterrupt:
             return 0
         if shutil.which(dagster_commands(host, port)["daemon"][0]) is None:
