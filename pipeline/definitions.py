@@ -71,7 +71,11 @@ defs = dg.Definitions(
     ),
     jobs=[daily_refresh, motcua_backfill],
     schedules=[daily_refresh_schedule],
-    sensors=[operations.record_run_failures, recovery.build_retry_sensor(daily_refresh)],
+    sensors=[
+        operations.record_run_failures,
+        recovery.build_retry_sensor(daily_refresh),
+        housekeeping.housekeeping_sensor,
+    ],
     resources={"dbt": DbtCliResource(project_dir=dbt_project, dbt_executable=DBT_EXECUTABLE)},
     executor=warehouse_executor,
 )

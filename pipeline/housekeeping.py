@@ -3,13 +3,14 @@
 - `DATA_DIR/staging/<run id>/`: a landing stages its rows there and removes the folder when it
   commits or fails; a killed run leaves it (pipeline/landing/staged.py).
 - `dbt_project/target/dbt_build-<run id[:7]>-<n>/` and `dbt_docs-…`: one per dbt invocation
-  (pipeline/assets/warehouse.py), removed by the asset once its artifacts are kept; a killed
-  run leaves it.
+  (pipeline/assets/warehouse.py), which dagster-dbt leaves behind.
 
 A folder is removed when the run it belongs to is no longer in use: finished, or gone (its
 process no longer exists, pipeline/operations.py). A folder whose run this instance does not
 know (a run of another instance sharing the checkout, e.g. a test) is removed only when nothing
-in it changed for `UNKNOWN_RUN_GRACE`. Runs call `sweep` when they start (the jobs' executor).
+in it changed for `UNKNOWN_RUN_GRACE`. The sensor `housekeeping` sweeps every
+`SWEEP_INTERVAL` seconds under the service; every run also sweeps when it starts (the jobs'
+executor), for deployments without the daemon (`make refresh`).
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from pathlib import Path
 import dagster as dg
 
 UNKNOWN_RUN_GRACE = 24 * 3600.0
+SWEEP_INTERVAL = 30
 DBT_TARGET_PREFIXES = ("dbt_build-", "dbt_docs-")
 
 
@@ -130,3 +132,19 @@ def sweep_before_run(instance: dg.DagsterInstance, log=None) -> Swept | None:
             f"{len(swept.dbt_targets)} dbt target folder(s) of finished runs"
         )
     return swept
+
+
+@dg.sensor(
+    name="housekeeping",
+    minimum_interval_seconds=SWEEP_INTERVAL,
+    default_status=dg.DefaultSensorStatus.RUNNING,
+    description="Removes the landing staging folders and dbt target folders of finished or "
+    "killed runs (pipeline/housekeeping.py); launches nothing.",
+)
+def housekeeping_sensor(context: dg.SensorEvaluationContext) -> dg.SkipReason:
+    swept = sweep_before_run(context.instance, context.log)
+    if swept is None:
+        return dg.SkipReason("settings incomplete (PII_HASH_KEY): nothing swept")
+    return dg.SkipReason(
+        f"removed {len(swept.staging)} staging and {len(swept.dbt_targets)} dbt target folder(s)"
+    )

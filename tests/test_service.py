@@ -24,7 +24,7 @@ from pipeline.workcal import VN_TZ
 from tests.conftest import TEST_SCALE
 
 REPO = Path(__file__).resolve().parent.parent
-RETRY_INTERVAL = 15  # seconds after the failure before the retry run (DAILY_REFRESH_RETRY_INTERVAL)
+RETRY_INTERVAL = 10  # seconds after the failure before the retry run (DAILY_REFRESH_RETRY_INTERVAL)
 # The daemon's scheduler starts counting ticks at its first pass after the code loaded (a minute
 # boundary); the service takes about a minute to get there on the 2-core machine.
 STARTUP = dt.timedelta(seconds=150)
@@ -233,6 +233,17 @@ def test_the_service_runs_the_schedule_recovers_a_down_portal_and_stops_cleanly(
     assert set(codes) == {d["code"] for d in truth["dossiers"]}
     assert as_of == second
 
+    # Nothing of the runs is left behind once they are over: no staging folder, no dbt target
+    # folder of theirs (the sensor `housekeeping` sweeps every 30 s).
+    prefixes = {run["runId"][:7] for run in all_runs}
+
+    def swept():
+        staged = list((root / "data" / "staging").glob("*/*"))
+        targets = (REPO / "dbt_project" / "target").glob("dbt_*-*")
+        return not staged and not [t for t in targets if t.name.split("-")[1] in prefixes]
+
+    service.wait_for("the housekeeping sweep", swept, timeout=90)
+
     # 4. SIGTERM stops the webserver, the daemon and the simulator within 30 seconds.
     children = [
         int(pid)
@@ -248,8 +259,3 @@ def test_the_service_runs_the_schedule_recovers_a_down_portal_and_stops_cleanly(
             os.kill(pid, 0)
     with pytest.raises(httpx.TransportError):
         httpx.get(f"{service.url}/server_info", timeout=2)
-    # Nothing of the runs is left behind: no staging folder, no dbt target folder of theirs.
-    assert not list((root / "data" / "staging").glob("*/*"))
-    prefixes = {run["runId"][:7] for run in all_runs}
-    targets = (REPO / "dbt_project" / "target").glob("dbt_*-*")
-    assert not [t for t in targets if t.name.split("-")[1] in prefixes]

@@ -105,9 +105,6 @@ def warehouse_models(context: dg.AssetExecutionContext, dbt: DbtCliResource):
     yield from invocation.stream()
     complete_build(settings, plan)
     keep_parse(invocation.target_path, settings)
-    # Its artifacts kept, the invocation's folder is no longer needed (a failed build's stays,
-    # for inspection, until the next run sweeps it: pipeline/housekeeping.py).
-    shutil.rmtree(invocation.target_path, ignore_errors=True)
     context.log.info(f"dbt build complete ({plan.mode})")
 
 
@@ -214,5 +211,4 @@ def dbt_docs(context: dg.AssetExecutionContext, dbt: DbtCliResource) -> dg.Mater
     tmp = target.with_suffix(".tmp")
     shutil.copyfile(invocation.target_path / "static_index.html", tmp)
     os.replace(tmp, target)
-    shutil.rmtree(invocation.target_path, ignore_errors=True)
     return dg.MaterializeResult(metadata={"path": dg.MetadataValue.path(str(target))})
