@@ -173,6 +173,13 @@ class Retry:
         return f"{self.as_of}#retry-{self.attempt}"
 
 
+FINISHED = {
+    dg.DagsterRunStatus.SUCCESS,
+    dg.DagsterRunStatus.FAILURE,
+    dg.DagsterRunStatus.CANCELED,
+}
+
+
 def retry_deadline(as_of: dt.datetime, until: dt.time) -> dt.datetime:
     """Until when a tick evaluated at `as_of` is retried: `until` on the tick's day, or
     `LATE_TICK_WINDOW` after a tick at or past that time."""
@@ -215,13 +222,6 @@ def retries_due(
             continue
         due.append(Retry(as_of=as_of, attempt=len(group), retry_of=first.run_id))
     return due
-
-
-FINISHED = {
-    dg.DagsterRunStatus.SUCCESS,
-    dg.DagsterRunStatus.FAILURE,
-    dg.DagsterRunStatus.CANCELED,
-}
 
 
 def failed_only_for_unavailable_sources(instance: dg.DagsterInstance, run_id: str) -> bool:
