@@ -34,8 +34,10 @@ def failure_record(run: dg.DagsterRun, failed_steps: list[str], message: str) ->
 
 
 def _asset_error(error) -> str:
-    """The asset's own exception of a step failure, unwrapped from Dagster's wrappers."""
-    while error.cls_name and error.cls_name.startswith("Dagster") and error.cause is not None:
+    """The asset's own exception of a step failure, unwrapped from Dagster's wrappers (and
+    from "Exceeded max_retries" when the step's retry policy gave up)."""
+    wrappers = ("Dagster", "RetryRequestedFromPolicy")
+    while error.cls_name and error.cls_name.startswith(wrappers) and error.cause is not None:
         error = error.cause
     return error.message.strip()
 

@@ -105,9 +105,12 @@ def connector_options() -> dict[str, RetryPolicy]:
 # --- 2. steps -----------------------------------------------------------------------------
 
 
-def source_retry_policy() -> dg.RetryPolicy:
+def source_retry_policy() -> dg.RetryPolicy | None:
+    retries = int(_number("SOURCE_STEP_RETRIES", 3))
+    if retries == 0:
+        return None
     return dg.RetryPolicy(
-        max_retries=int(_number("SOURCE_STEP_RETRIES", 3)),
+        max_retries=retries,
         delay=_number("SOURCE_STEP_RETRY_DELAY", 60.0),
         backoff=dg.Backoff.EXPONENTIAL,
         jitter=dg.Jitter.PLUS_MINUS,

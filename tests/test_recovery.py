@@ -104,6 +104,10 @@ def test_instance_settings_are_added_never_overwritten():
 
 def _attempts_of(error: Exception) -> int:
     """How many times Dagster ran an extraction step that raises `error` every time."""
+    return len(_run_failing(error)[0])
+
+
+def _run_failing(error: Exception) -> tuple[list[int], dg.ExecuteInProcessResult]:
     calls = []
 
     @dg.asset(retry_policy=dg.RetryPolicy(max_retries=2))
@@ -114,7 +118,7 @@ def _attempts_of(error: Exception) -> int:
 
     result = dg.materialize([extraction], raise_on_error=False)
     assert not result.success
-    return len(calls)
+    return calls, result
 
 
 def test_only_an_unavailable_source_is_retried_by_the_step_policy():
@@ -123,12 +127,29 @@ def test_only_an_unavailable_source_is_retried_by_the_step_policy():
     assert _attempts_of(ValueError("a bug")) == 1
 
 
+def test_a_step_whose_retries_ran_out_is_classified_and_reports_its_own_error():
+    from pipeline.operations import _asset_error
+    from pipeline.recovery import source_unavailable
+
+    message = "one-stop token is unavailable after 6 attempts (last error: ConnectError)"
+    _, result = _run_failing(SourceUnavailable(message))
+    [failure] = [e.event_specific_data.error for e in result.all_events if e.is_step_failure]
+    assert source_unavailable(failure)
+    assert _asset_error(failure).endswith(f"SourceUnavailable: {message}")
+    _, result = _run_failing(ValueError("a bug"))
+    [failure] = [e.event_specific_data.error for e in result.all_events if e.is_step_failure]
+    assert not source_unavailable(failure)
+    assert _asset_error(failure).endswith("Failure: ValueError: a bug")
+
+
 def test_the_step_policy_backs_off_with_jitter(monkeypatch):
     for name in ("SOURCE_STEP_RETRIES", "SOURCE_STEP_RETRY_DELAY"):
         monkeypatch.delenv(name, raising=False)
     policy = source_retry_policy()
     assert (policy.max_retries, policy.delay) == (3, 60.0)
     assert (policy.backoff, policy.jitter) == (dg.Backoff.EXPONENTIAL, dg.Jitter.PLUS_MINUS)
+    monkeypatch.setenv("SOURCE_STEP_RETRIES", "0")
+    assert source_retry_policy() is None
 
 
 def test_housekeeping_removes_only_what_no_live_run_uses(tmp_path):
