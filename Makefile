@@ -15,11 +15,14 @@ TEST_EXTRAS := --extra simulator --extra spark
 LINTED := pipeline simulator tests benchmarks
 MANIFEST := dbt_project/target/manifest.json
 
+# `make serve` keeps its instance outside the checkout: the DAGSTER_HOME of the caller's
+# environment, else ~/.local/state/motcua-warehouse/dagster (pipeline/service.py).
+SERVICE_DAGSTER_HOME := $(if $(filter environment,$(origin DAGSTER_HOME)),$(DAGSTER_HOME),)
 export DAGSTER_HOME := $(CURDIR)/.dagster
 export UV_PROJECT_ENVIRONMENT := $(CURDIR)/$(VENV)
 export PYTHONPATH := $(CURDIR)
 
-.PHONY: setup demo test refresh simulator ui lint clean bench
+.PHONY: setup demo test refresh serve simulator ui lint clean bench
 
 setup: $(STAMP) $(MANIFEST)
 
@@ -54,6 +57,9 @@ test: setup $(TEST_STAMP)  ## The whole test suite (pytest, which also runs dbt 
 
 refresh: setup  ## One pipeline run against the sources configured in the environment
 	$(BIN)/dagster job execute -m pipeline.definitions -j daily_refresh
+
+serve: setup  ## Dagster as a service (webserver + daemon) until SIGTERM / Ctrl-C; see docs/operations.md
+	DAGSTER_HOME=$(SERVICE_DAGSTER_HOME) $(BIN)/python -m pipeline.service
 
 simulator: setup  ## Serve the portal simulator in the foreground
 	$(BIN)/python -m simulator serve

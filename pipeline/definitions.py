@@ -7,7 +7,7 @@ from pathlib import Path
 import dagster as dg
 from dagster_dbt import DbtCliResource
 
-from pipeline import alerts, operations, retention
+from pipeline import alerts, freshness, housekeeping, operations, recovery, retention
 from pipeline.assets import raw, reports, warehouse
 from pipeline.project import dbt_project
 from pipeline.runtime import AS_OF_TAG
@@ -19,8 +19,10 @@ from pipeline.workcal import TIMEZONE
     config_schema=dg.in_process_executor.config_schema.as_field(),
 )
 def warehouse_executor(init_context: dg.InitExecutorContext):
-    """The in-process executor, after releasing the pool slots of killed runs (operations.py)."""
+    """The in-process executor, after releasing the pool slots of killed runs (operations.py)
+    and removing the folders finished runs left (housekeeping.py)."""
     operations.release_slots_of_dead_runs(init_context.instance)
+    housekeeping.sweep_before_run(init_context.instance)
     return dg.in_process_executor.executor_creation_fn(init_context)
 
 
@@ -42,12 +44,13 @@ motcua_backfill = dg.define_asset_job(
 @dg.schedule(
     name="daily_refresh_0500",
     job=daily_refresh,
-    cron_schedule="0 5 * * *",
+    cron_schedule=recovery.daily_refresh_cron(),
     execution_timezone=TIMEZONE,
     default_status=dg.DefaultScheduleStatus.RUNNING,
-    description="Every morning at 05:00 Vietnam time, before the town's leadership meets. "
-    "The run is evaluated as of its scheduled instant, so a late or repeated tick computes "
-    "the same values.",
+    description="Every morning (DAILY_REFRESH_CRON, default 05:00 Vietnam time), before the "
+    "town's leadership meets. The run is evaluated as of its scheduled instant, so a late or "
+    "repeated tick computes the same values; a tick whose portal is down is retried by "
+    "retry_daily_refresh.",
 )
 def daily_refresh_schedule(context: dg.ScheduleEvaluationContext) -> dg.RunRequest:
     instant = context.scheduled_execution_time
@@ -58,23 +61,25 @@ def daily_refresh_schedule(context: dg.ScheduleEvaluationContext) -> dg.RunReque
 DBT_EXECUTABLE = shutil.which("dbt") or str(Path(sys.executable).with_name("dbt"))
 
 defs = dg.Definitions(
-    assets=[
-        *dg.load_assets_from_modules([raw]),
-        warehouse.warehouse_models,
-        warehouse.published_warehouse,
-        warehouse.dbt_docs,
-        reports.monthly_area_report,
-        reports.daily_worklists,
-    ],
+    assets=freshness.with_freshness_policies(
+        [
+            *dg.load_assets_from_modules([raw]),
+            warehouse.warehouse_models,
+            warehouse.published_warehouse,
+            warehouse.dbt_docs,
+            reports.monthly_area_report,
+            reports.daily_worklists,
+        ]
+    ),
     jobs=[daily_refresh, motcua_backfill],
     schedules=[daily_refresh_schedule],
-    asset_checks=operations.freshness_checks,
     sensors=[
-        operations.freshness_sensor,
         operations.record_run_failures,
         alerts.alert_on_run_failure,
         alerts.alert_on_failed_checks,
         retention.prune_old_runs,
+        recovery.build_retry_sensor(daily_refresh),
+        housekeeping.housekeeping_sensor,
     ],
     resources={"dbt": DbtCliResource(project_dir=dbt_project, dbt_executable=DBT_EXECUTABLE)},
     executor=warehouse_executor,

@@ -1,4 +1,6 @@
-"""What operators rely on besides the assets: freshness checks and the run-failure record.
+"""What operators rely on besides the assets: the run-failure record and dead runs' slots.
+
+Freshness is a policy on the assets (pipeline/freshness.py), retries are in pipeline/recovery.py.
 
 A failed run leaves the published warehouse as it was (publication is the last step and only
 runs after a successful build); the failure sensor records what failed in
@@ -18,30 +20,6 @@ from pathlib import Path
 import dagster as dg
 
 from pipeline.config import load_settings
-from pipeline.workcal import TIMEZONE
-
-# The daily refresh runs at 05:00; data older than a day and a bit means a morning was missed.
-FRESHNESS_WINDOW = dt.timedelta(hours=26)
-FRESHNESS_DEADLINE_CRON = "0 6 * * *"
-
-FRESH_ASSETS = [
-    dg.AssetKey(["raw", "motcua_dossiers"]),
-    dg.AssetKey(["marts", "fct_dossier"]),
-    dg.AssetKey(["marts", "fct_indicator"]),
-    dg.AssetKey(["publish", "warehouse"]),
-]
-
-freshness_checks = dg.build_last_update_freshness_checks(
-    assets=FRESH_ASSETS,
-    lower_bound_delta=FRESHNESS_WINDOW,
-    deadline_cron=FRESHNESS_DEADLINE_CRON,
-    timezone=TIMEZONE,
-)
-
-freshness_sensor = dg.build_sensor_for_freshness_checks(
-    freshness_checks=freshness_checks,
-    default_status=dg.DefaultSensorStatus.RUNNING,
-)
 
 
 def failure_record(run: dg.DagsterRun, failed_steps: list[str], message: str) -> dict:
@@ -56,8 +34,10 @@ def failure_record(run: dg.DagsterRun, failed_steps: list[str], message: str) ->
 
 
 def _asset_error(error) -> str:
-    """The asset's own exception of a step failure, unwrapped from Dagster's wrappers."""
-    while error.cls_name and error.cls_name.startswith("Dagster") and error.cause is not None:
+    """The asset's own exception of a step failure, unwrapped from Dagster's wrappers (and
+    from "Exceeded max_retries" when the step's retry policy gave up)."""
+    wrappers = ("Dagster", "RetryRequestedFromPolicy")
+    while error.cls_name and error.cls_name.startswith(wrappers) and error.cause is not None:
         error = error.cause
     return error.message.strip()
 

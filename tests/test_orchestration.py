@@ -40,7 +40,7 @@ def test_asset_graph_reads_like_a_map():
     # Every DuckDB writer shares the single-writer pool.
     for key in (["marts", "fct_dossier"], ["publish", "warehouse"]):
         assert graph.get(dg.AssetKey(key)).pools == {"warehouse_writer"}
-    # dbt tests are asset checks; freshness is checked on raw data and marts.
+    # dbt tests are asset checks; freshness is a policy on raw data, marts and the published file.
     check_names = {check.name for check in graph.asset_check_keys}
     assert "unique_fct_dossier_dossier_code" in check_names
     assert (
@@ -50,7 +50,10 @@ def test_asset_graph_reads_like_a_map():
         )
         in graph.asset_check_keys
     )
-    assert any(name.startswith("freshness") for name in check_names)
+    for key in (["raw", "motcua_dossiers"], ["marts", "fct_indicator"], ["publish", "warehouse"]):
+        policy = graph.get(dg.AssetKey(key)).freshness_policy
+        assert isinstance(policy, dg.FreshnessPolicy), key
+        assert (policy.deadline_cron, policy.timezone) == ("0 10 * * *", "Asia/Ho_Chi_Minh")
 
 
 def test_schedule_tick_refreshes_the_warehouse_as_of_its_instant(simulator, tmp_path):

@@ -27,12 +27,18 @@ from pipeline.landing.motcua import MotcuaLanding
 from pipeline.landing.schemas import WORKING_CALENDAR_SCHEMA
 from pipeline.landing.writer import write_atomic
 from pipeline.progress import observed
+from pipeline.recovery import (
+    SOURCE_RETRY_POLICY,
+    connector_options,
+    retry_only_unavailable_sources,
+)
 from pipeline.runtime import run_as_of
 from pipeline.sources.dvcqg import DvcqgClient
 from pipeline.sources.motcua import MotcuaClient
 from pipeline.workcal import TIMEZONE, calendar_days
 
-RAW = {"group_name": "raw", "owners": ["team:data-platform"]}
+# Extraction steps retry a portal that stayed unavailable, with backoff (pipeline/recovery.py).
+RAW = {"group_name": "raw", "owners": ["team:data-platform"], "retry_policy": SOURCE_RETRY_POLICY}
 # Static (partition sets are part of the definitions): from the default HISTORY_START.
 BACKFILL_START = DEFAULT_HISTORY_START.isoformat()
 reception_months = dg.MonthlyPartitionsDefinition(
@@ -69,12 +75,12 @@ def _report(context: dg.AssetExecutionContext, result: LandingResult, client) ->
 
 
 def _motcua(context: dg.AssetExecutionContext) -> tuple[MotcuaLanding, MotcuaClient]:
-    client = MotcuaClient(load_motcua_settings())
+    client = MotcuaClient(load_motcua_settings(), **connector_options())
     return MotcuaLanding(load_settings(), client, context.run.run_id), client
 
 
 def _dvcqg(context: dg.AssetExecutionContext) -> tuple[DvcqgLanding, DvcqgClient]:
-    client = DvcqgClient(load_dvcqg_settings())
+    client = DvcqgClient(load_dvcqg_settings(), **connector_options())
     return DvcqgLanding(load_settings(), client, context.run.run_id), client
 
 
@@ -85,6 +91,7 @@ def _dvcqg(context: dg.AssetExecutionContext) -> tuple[DvcqgLanding, DvcqgClient
     "and two years past AS_OF so every due date falls inside it.",
     **RAW,
 )
+@retry_only_unavailable_sources
 def working_calendar(context: dg.AssetExecutionContext) -> dg.MaterializeResult:
     settings = load_settings()
     as_of = run_as_of(context, settings)
@@ -112,6 +119,7 @@ def working_calendar(context: dg.AssetExecutionContext) -> dg.MaterializeResult:
     "MOTCUA_ROOT_AGENCY_ID.",
     **RAW,
 )
+@retry_only_unavailable_sources
 def motcua_agencies(context: dg.AssetExecutionContext) -> dg.MaterializeResult:
     landing, client = _motcua(context)
     with client, observed(context):
@@ -125,6 +133,7 @@ def motcua_agencies(context: dg.AssetExecutionContext) -> dg.MaterializeResult:
     description="Snapshot of the procedure catalogue (sources.md A.3).",
     **RAW,
 )
+@retry_only_unavailable_sources
 def motcua_procedures(context: dg.AssetExecutionContext) -> dg.MaterializeResult:
     landing, client = _motcua(context)
     with client, observed(context):
@@ -141,6 +150,7 @@ def motcua_procedures(context: dg.AssetExecutionContext) -> dg.MaterializeResult
     "to), appended to the dossier dataset of raw/motcua_dossiers: initial load and repairs.",
     **RAW,
 )
+@retry_only_unavailable_sources
 def motcua_dossiers_backfill(context: dg.AssetExecutionContext) -> dg.MaterializeResult:
     window = context.partition_time_window
     first, last = window.start.date(), window.end.date() - dt.timedelta(days=1)
@@ -159,6 +169,7 @@ def motcua_dossiers_backfill(context: dg.AssetExecutionContext) -> dg.Materializ
     "what raw/motcua_dossiers_backfill appended.",
     **RAW,
 )
+@retry_only_unavailable_sources
 def motcua_dossiers(context: dg.AssetExecutionContext) -> dg.MaterializeResult:
     landing, client = _motcua(context)
     with client, observed(context):
@@ -174,6 +185,7 @@ def motcua_dossiers(context: dg.AssetExecutionContext) -> dg.MaterializeResult:
     "reduced to its length.",
     **RAW,
 )
+@retry_only_unavailable_sources
 def dvcqg_dossier_copies(context: dg.AssetExecutionContext) -> dg.MaterializeResult:
     landing, client = _dvcqg(context)
     with client, observed(context):
@@ -188,6 +200,7 @@ def dvcqg_dossier_copies(context: dg.AssetExecutionContext) -> dg.MaterializeRes
     "the watermark on NgayCapNhat.",
     **RAW,
 )
+@retry_only_unavailable_sources
 def dvcqg_petitions(context: dg.AssetExecutionContext) -> dg.MaterializeResult:
     landing, client = _dvcqg(context)
     with client, observed(context):
@@ -202,6 +215,7 @@ def dvcqg_petitions(context: dg.AssetExecutionContext) -> dg.MaterializeResult:
     "every month / quarter / year due; requires DVCQG_ROOT_DEPARTMENT_ID.",
     **RAW,
 )
+@retry_only_unavailable_sources
 def dvcqg_evaluation(context: dg.AssetExecutionContext) -> dg.MaterializeResult:
     landing, client = _dvcqg(context)
     with client, observed(context):
@@ -216,6 +230,7 @@ def dvcqg_evaluation(context: dg.AssetExecutionContext) -> dg.MaterializeResult:
     "formalities); requires DVCQG_ROOT_DEPARTMENT_ID.",
     **RAW,
 )
+@retry_only_unavailable_sources
 def dvcqg_formalities(context: dg.AssetExecutionContext) -> dg.MaterializeResult:
     landing, client = _dvcqg(context)
     with client, observed(context):

@@ -1,0 +1,288 @@
+"""`make serve`: Dagster as a service, in the foreground.
+
+Starts the two production processes of Dagster, `dagster-webserver` (the UI and its GraphQL
+API) and `dagster-daemon` (schedules, sensors, the run queue, freshness), and keeps them
+running until SIGTERM or Ctrl-C, which stop both (SIGTERM to each one's process group, with
+the code servers and a run in progress, which is interrupted and marked failed; SIGKILL to
+what is left after `STOP_TIMEOUT`). If either process dies, the other
+is stopped and the service exits with an error, so a supervisor (systemd, Docker) restarts the
+pair.
+
+`python -m pipeline.service prepare` only prepares the instance (below) and exits, for those who
+run the two processes under their own supervisor.
+
+Settings (environment):
+- `DAGSTER_HOME`: the instance folder (run history, event logs, schedule state); default
+  `$XDG_STATE_HOME/motcua-warehouse/dagster` (`~/.local/state/...`), outside the checkout so
+  that a `git clean` or a new clone keeps the history. Its `dagster.yaml` receives every
+  setting of the repository's `.dagster/dagster.yaml` it lacks (the `warehouse_writer` pool
+  limit, the run queue); settings already there are kept (an operator's storage choice).
+- `DAGSTER_HOST` (127.0.0.1), `DAGSTER_PORT` (3000): where the UI listens.
+- `DAILY_REFRESH_CRON` and the retry settings are read by the definitions
+  (pipeline/definitions.py, pipeline/recovery.py).
+- Without `MOTCUA_BASE_URL` in the environment, the portals are the embedded simulator (as in
+  `make demo`): started here on `SIM_PORT` (default: a free port) at `SIM_SCALE` (default 0.1),
+  its clock following the wall clock (one step every `SIM_CLOCK_STEP` seconds, default 60;
+  0 freezes it), so the schedule fires for real against a living world.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import yaml
+
+from pipeline.config import REPO_ROOT
+
+DEFAULT_PORT = 3000
+DEFAULT_HOST = "127.0.0.1"
+STOP_TIMEOUT = 20.0
+# The embedded simulator's world moves with the wall clock, one step this often (seconds).
+SIM_CLOCK_STEP = 60.0
+DEFAULT_SIM_SCALE = 0.1
+REPO_INSTANCE_YAML = REPO_ROOT / ".dagster" / "dagster.yaml"
+
+
+def default_home() -> Path:
+    state = os.environ.get("XDG_STATE_HOME") or str(Path.home() / ".local" / "state")
+    return Path(state) / "motcua-warehouse" / "dagster"
+
+
+def instance_home() -> Path:
+    value = os.environ.get("DAGSTER_HOME")
+    return Path(value).expanduser().resolve() if value else default_home()
+
+
+def merged_settings(existing: dict, defaults: dict) -> dict:
+    """`existing` with every key of `defaults` it lacks, recursively (existing values win)."""
+    merged = dict(existing)
+    for key, value in defaults.items():
+        if key not in merged:
+            merged[key] = value
+        elif isinstance(value, dict) and isinstance(merged[key], dict):
+            merged[key] = merged_settings(merged[key], value)
+    return merged
+
+
+def prepare_instance(home: Path) -> Path:
+    """The instance folder with its `dagster.yaml` holding the repository's settings."""
+    home.mkdir(parents=True, exist_ok=True)
+    target = home / "dagster.yaml"
+    defaults = yaml.safe_load(REPO_INSTANCE_YAML.read_text()) or {}
+    if target.exists() and target.resolve() == REPO_INSTANCE_YAML.resolve():
+        return target
+    existing = (yaml.safe_load(target.read_text()) or {}) if target.exists() else {}
+    merged = merged_settings(existing, defaults)
+    if merged != existing or not target.exists():
+        header = (
+            "# Dagster instance of the motcua warehouse service (pipeline/service.py).\n"
+            "# Settings missing here are added from the repository's .dagster/dagster.yaml at\n"
+            "# every start; settings present are kept.\n"
+        )
+        tmp = target.with_suffix(".yaml.tmp")
+        tmp.write_text(header + yaml.safe_dump(merged, sort_keys=False, allow_unicode=True))
+        os.replace(tmp, target)
+    migrate_storage(home)
+    return target
+
+
+def migrate_storage(home: Path) -> None:
+    """Create or upgrade the instance's storage here, once, before the webserver and the
+    daemon start: both would otherwise create a new SQLite storage at the same moment and
+    stamp its schema version twice (alembic: "more than one head")."""
+    import dagster as dg
+
+    with dg.DagsterInstance.from_config(str(home)) as instance:
+        instance.upgrade()
+
+
+def dagster_commands(host: str, port: int) -> dict[str, list[str]]:
+    """The two production processes, from the environment this Python runs in."""
+    bin_dir = Path(sys.executable).parent
+    workspace = str(REPO_ROOT / "workspace.yaml")
+    return {
+        "webserver": [
+            str(bin_dir / "dagster-webserver"),
+            "-w",
+            workspace,
+            "-h",
+            host,
+            "-p",
+            str(port),
+        ],
+        "daemon": [str(bin_dir / "dagster-daemon"), "run", "-w", workspace],
+    }
+
+
+def uses_simulator(environ: dict[str, str] | os._Environ) -> bool:
+    return not environ.get("MOTCUA_BASE_URL")
+
+
+@contextlib.contextmanager
+def embedded_simulator(
+    while_starting: Callable[[], None] | None = None,
+) -> Iterator[dict[str, str]]:
+    """The portal simulator as the sources, with its clock following the wall clock; yields
+    the environment that points the pipeline at it. `while_starting` runs here meanwhile."""
+    import httpx
+
+    from pipeline.config import data_dir_setting, load_settings
+    from pipeline.demo import simulator_environment
+    from pipeline.pipeline_env import demo_pii_hash_key
+    from pipeline.workcal import VN_TZ
+    from simulator.server import run_simulator
+
+    if not os.environ.get("PII_HASH_KEY"):
+        os.environ["PII_HASH_KEY"] = demo_pii_hash_key(data_dir_setting())
+    settings = load_settings()
+    scale = float(os.environ.get("SIM_SCALE", DEFAULT_SIM_SCALE))
+    port = int(os.environ["SIM_PORT"]) if os.environ.get("SIM_PORT") else None
+    now = dt.datetime.now(VN_TZ).replace(microsecond=0)
+    print(f"[serve] no MOTCUA_BASE_URL: starting the portal simulator (scale {scale}) …")
+    with run_simulator(
+        as_of=now,
+        history_start=settings.history_start,
+        scale=scale,
+        port=port,
+        while_starting=while_starting,
+    ) as sim:
+        print(f"[serve] simulator on {sim.base_url}", flush=True)
+        stop = threading.Event()
+        step = float(os.environ.get("SIM_CLOCK_STEP") or SIM_CLOCK_STEP)
+
+        def follow_clock() -> None:
+            while step > 0 and not stop.wait(step):
+                at = dt.datetime.now(VN_TZ).replace(microsecond=0).isoformat()
+                with contextlib.suppress(httpx.HTTPError):
+                    httpx.post(sim.admin("as-of"), json={"as_of": at}, timeout=300)
+
+        thread = threading.Thread(target=follow_clock, name="simulator-clock", daemon=True)
+        thread.start()
+        try:
+            yield {**simulator_environment(sim), "PII_HASH_KEY": os.environ["PII_HASH_KEY"]}
+        finally:
+            stop.set()
+
+
+class Service:
+    """The webserver and the daemon as child processes, each in its own process group (so a
+    stop reaches the code servers and run workers they started)."""
+
+    def __init__(self, commands: dict[str, list[str]], env: dict[str, str]):
+        self.commands = commands
+        self.env = env
+        self.processes: dict[str, subprocess.Popen] = {}
+        self.stopping = threading.Event()
+
+    def start(self) -> None:
+        for name, command in self.commands.items():
+            self.processes[name] = subprocess.Popen(
+                command, cwd=REPO_ROOT, env=self.env, process_group=0
+            )
+            print(f"[serve] {name} started (pid {self.processes[name].pid})", flush=True)
+
+    def wait(self) -> int:
+        """Until a stop is requested (0) or a process exits on its own (1)."""
+        while not self.stopping.wait(1.0):
+            for name, process in self.processes.items():
+                if process.poll() is not None:
+                    print(
+                        f"[serve] {name} exited with code {process.returncode}; stopping",
+                        file=sys.stderr,
+                        flush=True,
+                    )
+                    return 1
+        return 0
+
+    def stop(self) -> None:
+        """SIGTERM to each process group (the webserver or the daemon, the code servers they
+        started, a run in progress, which is interrupted and marked failed); SIGKILL to what
+        is left after `STOP_TIMEOUT`."""
+        started = time.monotonic()
+        groups = [process.pid for process in self.processes.values()]
+        for process in self.processes.values():
+            with contextlib.suppress(ProcessLookupError):
+                process.send_signal(signal.SIGTERM)
+        running = dict(self.processes)
+        while time.monotonic() < started + STOP_TIMEOUT and (
+            running or any(_group_alive(g) for g in groups)
+        ):
+            for name, process in list(running.items()):
+                if process.poll() is not None:
+                    del running[name]
+                    print(f"[serve] {name} stopped ({time.monotonic() - started:.1f} s)")
+            time.sleep(0.1)
+        for group in groups:
+            if _group_alive(group):
+                print(f"[serve] killing what is left of process group {group}", flush=True)
+                with contextlib.suppress(ProcessLookupError, PermissionError):
+                    os.killpg(group, signal.SIGKILL)
+        for process in self.processes.values():
+            process.wait()
+        print(f"[serve] stopped ({time.monotonic() - started:.1f} s)", flush=True)
+
+
+def _group_alive(group: int) -> bool:
+    try:
+        os.killpg(group, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    home = instance_home()
+    if argv == ["prepare"] or not uses_simulator(os.environ):
+        prepare_instance(home)
+    if argv == ["prepare"]:
+        # For those who run the two processes under their own supervisor (systemd units,
+        # containers): the instance folder and storage, ready before either starts.
+        print(f"[serve] instance {home} ready")
+        return 0
+    host = os.environ.get("DAGSTER_HOST") or DEFAULT_HOST
+    port = int(os.environ.get("DAGSTER_PORT") or DEFAULT_PORT)
+    service: Service | None = None
+
+    def request_stop(signum, _frame) -> None:
+        print(f"[serve] {signal.Signals(signum).name}: stopping …", flush=True)
+        if service is None:
+            raise KeyboardInterrupt
+        service.stopping.set()
+
+    signal.signal(signal.SIGTERM, request_stop)
+    signal.signal(signal.SIGINT, request_stop)
+    with contextlib.ExitStack() as stack:
+        env = {**os.environ, "DAGSTER_HOME": str(home), "PYTHONPATH": str(REPO_ROOT)}
+        try:
+            if uses_simulator(os.environ):
+                env.update(stack.enter_context(embedded_simulator(lambda: prepare_instance(home))))
+        except KeyboardInterrupt:
+            return 0
+        if shutil.which(dagster_commands(host, port)["daemon"][0]) is None:
+            print("[serve] dagster-daemon not found in this environment", file=sys.stderr)
+            return 1
+        service = Service(dagster_commands(host, port), env)
+        print(f"[serve] instance {home}; UI on http://{host}:{port}", flush=True)
+        service.start()
+        try:
+            code = service.wait()
+        finally:
+            service.stop()
+    return code
+
+
+if __name__ == "__main__":
+    sys.exit(main())
