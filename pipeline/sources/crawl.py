@@ -42,7 +42,7 @@ import json
 import logging
 import queue
 import threading
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Generator, Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextvars import ContextVar
 from dataclasses import dataclass
@@ -346,7 +346,7 @@ class KeysetCrawler:
         pages that start exactly at the first offset not yet read: every answer that holds a
         record moves that offset on, so the gap is closed in a bounded number of requests
         whatever the portal does, and a clean crawl asks nothing more."""
-        seen: set[int] = set()  # the instant's records read so far (offsets before `offset`)
+        seen: set[int] = set()  # the keys of the instant's records read so far
         while True:
             page = self.fetch(lo, hi, page_number)
             yield from self._take(page, tally)
@@ -357,7 +357,9 @@ class KeysetCrawler:
                 offset, end = page_number * self.page_size + new, (page_number + 1) * self.page_size
                 if page.total is not None:
                     end = min(end, page.total)
-                yield from self._rest_of_page(lo, hi, tally, seen, offset, end)
+                offset = yield from self._rest_of_page(lo, hi, tally, seen, offset, end)
+                if page.total is not None and offset >= page.total and page.last is not False:
+                    return  # the announced count is read: no page after this one to ask
             page_number += 1
 
     def _rest_of_page(
@@ -368,17 +370,19 @@ class KeysetCrawler:
         seen: set[int],
         offset: int,
         end: int,
-    ) -> Iterator[list]:
-        """The records at offsets [offset, end) of the instant [lo, hi), in pages of the
-        largest size that starts at `offset` and ends by `end` (both multiples of it)."""
+    ) -> Generator[list, None, int]:
+        """The records at offsets [offset, end) of the instant [lo, hi), each page of the
+        largest size that starts at `offset` (a divisor of it) and ends by `end`; returns the
+        offset reached."""
         while offset < end:
             size = aligned_size(offset, end - offset)
             page = self.fetch(lo, hi, offset // size, size)
             yield from self._take(page, tally)
             new = self._new(page, seen)
             if not new:
-                return  # the instant ends here (or serves nothing new): the count check tells
+                break  # the instant ends here (or serves nothing new): the count check tells
             offset += new
+        return offset
 
     def _take(self, page: Page, tally: _Tally) -> Iterator[list]:
         self.observer.page(len(page.records))
