@@ -19,7 +19,10 @@ province-size crawl never holds more than `workers` + `PREFETCH_PAGES` pages.
 Completeness is checked, not assumed. A window ends on an empty page, or when the page read
 reaches the count the portal announced for the request (`totalElements`, `tongSoBanGhi`) and
 the portal does not say there is more; a page shorter than asked, or one without a `last`
-flag, never ends it early. Each window then compares the records it read (distinct keys) with
+flag, never ends it early, and a short page skips nothing: keyset reads on from the latest
+instant the page holds, and inside one instant the rest of a short offset page is read from
+its first unread offset in smaller pages (asking the same page again could come back just as
+short, and the next page starts after the hole). Each window then compares the records it read (distinct keys) with
 the count announced by its first request. Records that change during the crawl make the two
 differ honestly: a change moves a record to an instant after the source's clock, so it can
 only leave a window before the tail (read or not) or arrive in the tail. On a difference the
@@ -42,7 +45,7 @@ import json
 import logging
 import queue
 import threading
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Generator, Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextvars import ContextVar
 from dataclasses import dataclass
@@ -68,13 +71,18 @@ class Page:
     total: int | None = None
 
 
-# (window start (inclusive), window end (exclusive) or None, 0-based page in the window)
-FetchPage = Callable[[dt.datetime, dt.datetime | None, int], Page]
+class FetchPage(Protocol):
+    """One page of [lo, hi) (hi None: unbounded): the 0-based `page` of pages of `size`
+    records (None: the crawler's `page_size`). The crawler asks another size only to read
+    the rest of a short page inside one instant (records from offset `page * size`)."""
+
+    def __call__(
+        self, lo: dt.datetime, hi: dt.datetime | None, page: int, size: int | None = None
+    ) -> Page: ...
+
+
 InstantOf = Callable[[object], dt.datetime | None]
 KeyOf = Callable[[object], object]
-# A short offset page (records missing before the next page's first offset) is asked again
-# this many times before the crawl goes on; the window's count check then tells a hole.
-SHORT_PAGE_RETRIES = 2
 
 
 class IncompleteCrawl(SourceError):
@@ -343,26 +351,65 @@ class KeysetCrawler:
     def _instant(
         self, lo: dt.datetime, hi: dt.datetime, tally: _Tally, page_number: int
     ) -> Iterator[list]:
-        retries = SHORT_PAGE_RETRIES
+        """The records of one instant [lo, hi), read by offset from `page_number`.
+
+        A page shorter than asked that does not end the list left offsets unread before the
+        next page's first one. Asking it again may come back just as short (a portal that
+        drops the tail of a page drops it again), so the rest of the page is read in smaller
+        pages that start exactly at the first offset not yet read: every answer that holds a
+        record moves that offset on, so the gap is closed in a bounded number of requests
+        whatever the portal does, and a clean crawl asks nothing more."""
+        seen: set[int] = set()  # the keys of the instant's records read so far
         while True:
             page = self.fetch(lo, hi, page_number)
-            short = self.page_size is not None and len(page.records) < self.page_size
-            if (
-                short
-                and page.records
-                and retries
-                and not is_final(page, page_number, self.page_size)
-            ):
-                retries -= 1  # offsets of this page were skipped: ask for it again
-                continue
-            self.observer.page(len(page.records))
-            tally.add(page, first=False)
-            if page.records:
-                yield page.records
+            yield from self._take(page, tally)
+            new = self._new(page, seen)
             if is_final(page, page_number, self.page_size):
                 return
+            if self.page_size is not None and 0 < new < self.page_size:
+                offset, end = page_number * self.page_size + new, (page_number + 1) * self.page_size
+                if page.total is not None:
+                    end = min(end, page.total)
+                offset = yield from self._rest_of_page(lo, hi, tally, seen, offset, end)
+                if page.total is not None and offset >= page.total and page.last is not False:
+                    return  # the announced count is read: no page after this one to ask
             page_number += 1
-            retries = SHORT_PAGE_RETRIES
+
+    def _rest_of_page(
+        self,
+        lo: dt.datetime,
+        hi: dt.datetime,
+        tally: _Tally,
+        seen: set[int],
+        offset: int,
+        end: int,
+    ) -> Generator[list, None, int]:
+        """The records at offsets [offset, end) of the instant [lo, hi), each page of the
+        largest size that starts at `offset` (a divisor of it) and ends by `end`; returns the
+        offset reached."""
+        while offset < end:
+            size = aligned_size(offset, end - offset)
+            page = self.fetch(lo, hi, offset // size, size)
+            yield from self._take(page, tally)
+            new = self._new(page, seen)
+            if not new:
+                break  # the instant ends here (or serves nothing new): the count check tells
+            offset += new
+        return offset
+
+    def _take(self, page: Page, tally: _Tally) -> Iterator[list]:
+        self.observer.page(len(page.records))
+        tally.add(page, first=False)
+        if page.records:
+            yield page.records
+
+    def _new(self, page: Page, seen: set[int]) -> int:
+        """How many of the page's records were not read before in this instant (a page may
+        repeat the end of the previous one)."""
+        keys = {record_key(self.key_of, r) for r in page.records}
+        fresh = len(keys - seen)
+        seen |= keys
+        return fresh
 
     def _check(self, lo: dt.datetime, hi: dt.datetime | None, tally: _Tally) -> None:
         """The window's count check (see the module's doc): exact when nothing moved; after
@@ -387,6 +434,14 @@ class KeysetCrawler:
             f"({recount} at recount) but the crawl read {read}; nothing landed and the "
             "watermark did not move, the next run reads this window again"
         )
+
+
+def aligned_size(offset: int, room: int) -> int:
+    """The largest page size of at most `room` records whose pages start at `offset`
+    (a divisor of it; any size at offset 0)."""
+    if offset == 0:
+        return room
+    return max(size for size in range(1, room + 1) if offset % size == 0)
 
 
 def window_text(lo: dt.datetime, hi: dt.datetime | None) -> str:

@@ -210,11 +210,13 @@ class DvcqgClient:
         )
 
     def _crawler(self, service: str, instant_field: str) -> KeysetCrawler:
-        def fetch(lo: dt.datetime, hi: dt.datetime | None, page: int) -> Page:
+        def fetch(
+            lo: dt.datetime, hi: dt.datetime | None, page: int, size: int | None = None
+        ) -> Page:
             keys: dict[str, object] = {
                 "tuNgay": compact(lo),
                 "trang": page + 1,
-                "soBanGhi": self.page_size,
+                "soBanGhi": size or self.page_size,
             }
             if hi is not None:
                 keys["denNgay"] = compact(hi)

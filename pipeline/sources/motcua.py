@@ -191,11 +191,13 @@ class MotcuaClient:
         return self._crawler(filters).crawl(start, start)
 
     def _crawler(self, filters: dict[str, str]) -> KeysetCrawler:
-        def fetch(lo: dt.datetime, hi: dt.datetime | None, page: int) -> Page:
+        def fetch(
+            lo: dt.datetime, hi: dt.datetime | None, page: int, size: int | None = None
+        ) -> Page:
             params = {
                 **filters,
                 "page": page,
-                "size": self.page_size,
+                "size": size or self.page_size,
                 "sort": "updatedDate,asc",
                 "updated-from": format_instant(lo),
             }

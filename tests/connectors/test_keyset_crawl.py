@@ -43,7 +43,10 @@ class MovingSource:
         self.requests = 0
         self.lock = threading.Lock()
 
-    def fetch(self, lo: dt.datetime, hi: dt.datetime | None, page: int) -> Page:
+    def fetch(
+        self, lo: dt.datetime, hi: dt.datetime | None, page: int, size: int | None = None
+    ) -> Page:
+        size = size or PAGE_SIZE
         with self.lock:
             if self.requests == self.move_at:
                 self.records[self.mover] = CLOCK + dt.timedelta(hours=1)
@@ -51,11 +54,11 @@ class MovingSource:
             rows = sorted(
                 (t, key) for key, t in self.records.items() if t >= lo and (hi is None or t < hi)
             )
-        chunk = rows[page * PAGE_SIZE : (page + 1) * PAGE_SIZE]
-        if self.short and self.requests % self.short == 0 and len(chunk) == PAGE_SIZE:
+        chunk = rows[page * size : (page + 1) * size]
+        if self.short and self.requests % self.short == 0 and len(chunk) == size:
             chunk = chunk[:-1]
         served = [{"key": k, "at": t} for t, k in chunk if k != self.lose]
-        last = (page + 1) * PAGE_SIZE >= len(rows) if self.last_flag else None
+        last = (page + 1) * size >= len(rows) if self.last_flag else None
         return Page(served, last, len(rows))
 
 
@@ -157,3 +160,81 @@ def test_the_end_of_a_list_is_decided_by_the_announced_count():
     assert not is_final(Page(rows, False, 6), 1, 3)  # the count reached, but "there is more"
     assert not is_final(Page(rows + rows[:2], None, 10), 2, 3)  # repeats are no progress
     assert is_final(Page(rows, True, None), 0, 3) and not is_final(Page(rows, None, None), 0, 3)
+
+
+class ScriptedSource:
+    """Records served by [lo, hi) windows in (instant, key) order, pages of `size` (the
+    crawler's page size unless it asks another); answer number n loses `drops[n]` records off
+    its end (at least one record stays, as the simulator's `short_pages` keeps one: an empty
+    page ends a list), totals stay honest; no `last` flag at all."""
+
+    def __init__(self, records: dict[str, dt.datetime], drops: list[int], page_size: int):
+        self.records, self.drops, self.page_size = records, drops, page_size
+        self.requests = 0
+
+    def fetch(self, lo: dt.datetime, hi: dt.datetime | None, page: int, size: int | None = None):
+        size = size or self.page_size
+        rows = sorted((t, k) for k, t in self.records.items() if t >= lo and (hi is None or t < hi))
+        chunk = rows[page * size : (page + 1) * size]
+        drop = self.drops[self.requests] if self.requests < len(self.drops) else 0
+        self.requests += 1
+        chunk = chunk[: max(len(chunk) - drop, min(len(chunk), 1))]
+        return Page([{"key": k, "at": t} for t, k in chunk], None, len(rows))
+
+
+DAY = dt.datetime(2026, 7, 31, tzinfo=TZ)
+CLOSING = DAY + dt.timedelta(hours=17)  # many dossiers are finished at 17:00:00 sharp
+
+
+def spread(n: int) -> dict[str, dt.datetime]:
+    return {f"r{i}": DAY + dt.timedelta(hours=8 + i) for i in range(n)}
+
+
+def closing(n: int) -> dict[str, dt.datetime]:
+    return {f"c{i}": CLOSING for i in range(n)}
+
+
+EVERY = [10] * 50  # every answer as short as it can be
+# (records, page size, records dropped per answer, requests the crawl makes: a clean crawl
+# asks what it asked before the fix)
+SHORT_PAGE_CASES = {
+    # The losing sequence met on the simulator (a window's last instant holds fewer records
+    # than a page; the keyset page reaching it comes back short, and so does every page of
+    # the instant asked again): the rest is read from its first unread offset, not skipped.
+    # Requests: the clean 2, the instant by offset (1), its rest from offset 2 (1), the empty
+    # keyset page after the instant (1). Before the fix: two retries, then c2 was skipped.
+    "a short instant at the window's end, short on every answer": (
+        spread(3) | closing(3),
+        4,
+        [0, 1, 1, 1, 1],
+        5,
+    ),
+    "the same, clean (the request count of a clean crawl)": (spread(3) | closing(3), 4, [], 2),
+    "an instant fuller than a page, every answer short": (spread(2) | closing(11), 4, EVERY, 20),
+    "an instant fuller than a page, clean": (spread(2) | closing(11), 4, [], 5),
+    "a short keyset page mid-window: keyset reads on from its latest instant": (
+        spread(9),
+        4,
+        [2, 0, 0],
+        4,
+    ),
+    "a short keyset page mid-window, clean": (spread(9), 4, [], 3),
+}
+
+
+@pytest.mark.parametrize("case", SHORT_PAGE_CASES)
+def test_a_short_page_never_skips_a_record(case):
+    world, page_size, drops, requests = SHORT_PAGE_CASES[case]
+    source = ScriptedSource(world, drops, page_size)
+    crawler = KeysetCrawler(
+        source.fetch,
+        lambda r: r["at"],
+        dt.timedelta(seconds=1),
+        workers=1,
+        key_of=lambda r: r["key"],
+        page_size=page_size,
+    )
+    window = (DAY, DAY + dt.timedelta(days=1))
+    read = {r["key"] for page in crawler.pages_of_windows([window]) for r in page}
+    assert read == set(world)
+    assert source.requests == requests
