@@ -23,8 +23,8 @@ flag, never ends it early, and a short page skips nothing: keyset reads on from 
 instant the page holds, and inside one instant the rest of a short offset page is read from
 its first unread offset in smaller pages (asking the same page again could come back just as
 short, and the next page starts after the hole). Each window then compares the records it
-read (distinct keys) with the count announced by its first request. Records that change during the crawl make the two
-differ honestly: a change moves a record to an instant after the source's clock, so it can
+read (distinct keys) with the count announced by its first request. Records that change
+during the crawl make the two differ honestly: a change moves a record to an instant after the source's clock, so it can
 only leave a window before the tail (read or not) or arrive in the tail. On a difference the
 window is counted again (one request): if what was read lies between the announced count and
 the recount, the difference is records that moved (they are read in the tail, or by the next
