@@ -17,26 +17,24 @@ Memory stays bounded whatever the size of the source: pages are handed over as t
 province-size crawl never holds more than `workers` + `PREFETCH_PAGES` pages.
 
 Completeness is checked, not assumed. A window ends on an empty page, or when the page read
-reaches the count the portal announced for the request (`totalElements`, `tongSoBanGhi`) and
-the portal does not say there is more; a page shorter than asked, or one without a `last`
-flag, never ends it early, and a short page skips nothing: keyset reads on from the latest
-instant the page holds, and inside one instant the rest of a short offset page is read from
-its first unread offset in smaller pages (asking the same page again could come back just as
-short, and the next page starts after the hole). Each window then compares the records it
-read (distinct keys) with the count announced by its first request. Records that change
-during the crawl make the two differ honestly: a change moves a record to an instant after the source's clock, so it can
-only leave a window before the tail (read or not) or arrive in the tail. On a difference the
-window is counted again (one request): if what was read lies between the announced count and
-the recount, the difference is records that moved (they are read in the tail, or by the next
-run from the unmoved watermark); otherwise records were lost on the way and the crawl fails
-with `IncompleteCrawl` naming the window and the counts (never a record's value), so the
-landing fails and its watermark does not move. Offset paging could not tell a move from a loss
-(the rest of the window shifts by one); keyset paging can, which is why windows are read so.
-The check is exact when nothing moves; when records move, a loss in a window that a record
-already read leaves during the same crawl is hidden by the counts (one read too many against
-one too few): counts alone cannot tell these apart, and re-reading every window that moved
-would double the cost of the crawls that meet changes.
-"""
+reaches the count the portal announced for the request (`totalElements`, `tongSoBanGhi`) and the
+portal does not say there is more; a page shorter than asked, or one without a `last` flag, never
+ends it early, and a short page skips nothing: keyset reads on from the latest instant the page
+holds, and inside one instant the rest of a short offset page is read from its first unread offset
+in smaller pages (asking the same page again could come back just as short, and the next page starts
+after the hole). Each window then compares the records it read (distinct keys) with the count
+announced by its first request. Records that change during the crawl make the two differ honestly: a
+change moves a record to an instant after the source's clock, so it can only leave a window before
+the tail (read or not) or arrive in the tail. On a difference the window is counted again (one
+request): if what was read lies between the announced count and the recount, the difference is
+records that moved (they are read in the tail, or by the next run from the unmoved watermark);
+otherwise records were lost on the way and the crawl fails with `IncompleteCrawl` naming the window
+and the counts (never a record's value), so the landing fails and its watermark does not move.
+Offset paging could not tell a move from a loss (the rest of the window shifts by one); keyset
+paging can, which is why windows are read so. The check is exact when nothing moves; when records
+move, a loss in a window that a record already read leaves during the same crawl is hidden by the
+counts (one read too many against one too few): counts alone cannot tell these apart, and re-reading
+every window that moved would double the cost of the crawls that meet changes. """
 
 from __future__ import annotations
 
