@@ -34,7 +34,7 @@ Offset paging could not tell a move from a loss (the rest of the window shifts b
 paging can, which is why windows are read so. The check is exact when nothing moves; when records
 move, a loss in a window that a record already read leaves during the same crawl is hidden by the
 counts (one read too many against one too few): counts alone cannot tell these apart, and re-reading
-every window that moved would double the cost of the crawls that meet changes. """
+every window that moved would double the cost of the crawls that meet changes."""
 
 from __future__ import annotations
 
