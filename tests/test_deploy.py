@@ -190,3 +190,13 @@ def test_compose_paths_are_on_the_volumes():
         for name in ("DAGSTER_HOME", "DATA_DIR", "WAREHOUSE_PATH", "REPORTS_DIR"):
             path = service["environment"][name]
             assert any(path == m or path.startswith(m + "/") for m in mounts), (name, path)
+
+
+def test_service_command_refuses_unknown_arguments_instead_of_starting():
+    """`--help` or a typo prints the usage; only no argument starts the service."""
+    run = [sys.executable, "-m", "pipeline.service"]
+    env = {**os.environ, "PYTHONPATH": str(DEPLOY.parent)}
+    usage = subprocess.run([*run, "--help"], env=env, capture_output=True, text=True, timeout=60)
+    assert usage.returncode == 0 and "prepare" in usage.stdout
+    typo = subprocess.run([*run, "prepar"], env=env, capture_output=True, text=True, timeout=60)
+    assert typo.returncode == 2 and "usage:" in typo.stderr
