@@ -5,7 +5,7 @@ Two sensors run under the daemon (`make serve`, systemd, Docker):
 - `alert_on_run_failure` (a run-failure sensor): which run, which steps failed, each step's
   own error (the asset's exception unwrapped, as the run-failure log records it);
 - `alert_on_failed_checks` (a sensor over the instance's event log, cursor = the last event
-  read): a failed asset check (dbt tests, freshness checks) of any run, or a freshness state
+  read): a failed asset check (the dbt tests) of any run, or a freshness state
   that turned FAIL (Dagster's `FreshnessPolicy`, evaluated by the daemon outside any run).
 
 Channels, from the environment (README, Configuration): e-mail over SMTP (`ALERT_SMTP_*`,
@@ -456,9 +456,9 @@ def _new_records(instance: dg.DagsterInstance, cursor: dict[str, int]):
 
 @dg.sensor(
     name="alert_on_failed_checks",
-    description="E-mail and/or webhook alert for the failed asset checks (dbt tests, "
-    "freshness checks) of every run that ended, and for every asset whose freshness turns "
-    "FAIL; off without alert settings.",
+    description="E-mail and/or webhook alert for the failed asset checks (the dbt tests) of "
+    "every run that ended, and for every asset whose freshness policy turns FAIL; off without "
+    "alert settings.",
     minimum_interval_seconds=60,
     default_status=dg.DefaultSensorStatus.RUNNING,
 )

@@ -51,6 +51,11 @@ STOP_TIMEOUT = 20.0
 SIM_CLOCK_STEP = 60.0
 DEFAULT_SIM_SCALE = 0.1
 REPO_INSTANCE_YAML = REPO_ROOT / ".dagster" / "dagster.yaml"
+USAGE = (
+    "usage: python -m pipeline.service [prepare]\n"
+    "  (no argument)  run dagster-webserver and dagster-daemon until SIGTERM / Ctrl-C\n"
+    "  prepare        only prepare the instance in DAGSTER_HOME (dagster.yaml, storage) and exit"
+)
 
 
 def default_home() -> Path:
@@ -244,6 +249,10 @@ def _group_alive(group: int) -> bool:
 
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
+    if argv not in ([], ["prepare"]):
+        # Anything else (`--help`, a typo) must not start the service.
+        print(USAGE, file=sys.stderr if argv not in (["-h"], ["--help"]) else sys.stdout)
+        return 0 if argv in (["-h"], ["--help"]) else 2
     home = instance_home()
     if argv == ["prepare"] or not uses_simulator(os.environ):
         prepare_instance(home)

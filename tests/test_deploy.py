@@ -114,13 +114,17 @@ def test_prune_keeps_the_runs_that_hold_an_asset_s_latest_facts(tmp_path):
         assert os.path.isdir(tmp_path)
 
 
-def _exec_start(unit: str) -> list[str]:
+def _exec(unit: str, key: str = "ExecStart") -> list[str]:
     [line] = [
         line
         for line in (DEPLOY / "systemd" / unit).read_text().splitlines()
-        if line.startswith("ExecStart=")
+        if line.startswith(f"{key}=")
     ]
-    return line.removeprefix("ExecStart=").split()
+    return line.removeprefix(f"{key}=").split()
+
+
+def _exec_start(unit: str) -> list[str]:
+    return _exec(unit)
 
 
 def test_systemd_units_and_compose_run_the_same_two_processes():
@@ -152,6 +156,32 @@ def test_systemd_units_and_compose_run_the_same_two_processes():
     assert "dbt parse" in dockerfile
 
 
+def test_both_supervisors_prepare_the_instance_before_either_process_starts(tmp_path):
+    """Two separately supervised processes would each create the SQLite storage at the same
+    moment on a new instance: the units and the image run `pipeline.service prepare` first,
+    one after the other."""
+    units = ("motcua-dagster-webserver.service", "motcua-dagster-daemon.service")
+    for unit in units:
+        assert _exec(unit, "ExecStartPre")[1:] == ["-m", "pipeline.service", "prepare"], unit
+    daemon_unit = (DEPLOY / "systemd" / units[1]).read_text()
+    assert "After=network-online.target motcua-dagster-webserver.service" in daemon_unit
+    entrypoint = (DEPLOY / "entrypoint.sh").read_text().splitlines()
+    assert entrypoint.index("python -m pipeline.service prepare") < entrypoint.index('exec "$@"')
+    compose = yaml.safe_load((DEPLOY / "compose.yaml").read_text())
+    assert compose["services"]["daemon"]["depends_on"] == {
+        "webserver": {"condition": "service_healthy"}
+    }
+    assert "healthcheck" in compose["services"]["webserver"]
+    # The command works on the deployment's instance and keeps its settings.
+    home = _home(tmp_path, "dagster.yaml")
+    env = {**os.environ, "DAGSTER_HOME": str(home), "PYTHONPATH": str(DEPLOY.parent)}
+    subprocess.run(
+        [sys.executable, "-m", "pipeline.service", "prepare"], env=env, check=True, timeout=120
+    )
+    assert (home / "dagster.yaml").read_text() == (DEPLOY / "dagster.yaml").read_text()
+    assert (home / "history" / "runs.db").is_file()
+
+
 def test_compose_paths_are_on_the_volumes():
     """The env file (.env.example) names checkout paths; the containers must write to volumes."""
     compose = yaml.safe_load((DEPLOY / "compose.yaml").read_text())
@@ -160,3 +190,13 @@ def test_compose_paths_are_on_the_volumes():
         for name in ("DAGSTER_HOME", "DATA_DIR", "WAREHOUSE_PATH", "REPORTS_DIR"):
             path = service["environment"][name]
             assert any(path == m or path.startswith(m + "/") for m in mounts), (name, path)
+
+
+def test_service_command_refuses_unknown_arguments_instead_of_starting():
+    """`--help` or a typo prints the usage; only no argument starts the service."""
+    run = [sys.executable, "-m", "pipeline.service"]
+    env = {**os.environ, "PYTHONPATH": str(DEPLOY.parent)}
+    usage = subprocess.run([*run, "--help"], env=env, capture_output=True, text=True, timeout=60)
+    assert usage.returncode == 0 and "prepare" in usage.stdout
+    typo = subprocess.run([*run, "prepar"], env=env, capture_output=True, text=True, timeout=60)
+    assert typo.returncode == 2 and "usage:" in typo.stderr
