@@ -95,7 +95,9 @@ def test_national_copy_is_typed_and_its_personal_data_hashed_or_dropped():
     assert row["online_payment_kind"] == 1 and row["fees"][0]["amount"] == 8000
     assert row["applicant_key"] == PiiHasher(b"k")("033190001234")
     assert row["supplements"][0]["content_length"] == len("Bổ sung giấy tờ của bà Ngọc")
-    assert json.loads(row["extra_json"]) == {"TruongMoi": {"x": 1}}
+    # an unannounced key keeps its name and only the keyed hash of its value (allow-list)
+    hidden = PiiHasher(b"k")(json.dumps({"x": 1}, sort_keys=True))[:16]
+    assert json.loads(row["extra_json"]) == {"TruongMoi": f"#{hidden}"}
     text = json.dumps(row, default=str, ensure_ascii=False)
     for personal in ("Nguyễn Thị Bích Ngọc", "033190001234", "bà Ngọc", "Trần Văn Cán Bộ"):
         assert personal not in text
@@ -206,16 +208,26 @@ def test_reference_metrics_and_counters_keep_their_values():
     assert child["department_code"] == "H44.01" and child["total_max_score"] == 20
 
 
-def test_redaction_reaches_every_depth_and_unknown_personal_keys():
+def test_redaction_keeps_only_allow_listed_values_at_every_depth_and_shape():
     payload = {
         "id": "1",
         "applicant": {"fullname": "A"},
         "history": [{"officer": "B", "note": "C", "action": "RECEIVE"}],
         "extendedAttributes": {"nguoiLienHe": "D", "priority": 1},
+        "SoGiayToChuHoSo": 33190001234,
+        "TrangThaiHoSo": '{"soCCCD": "033190001234", "TrangThai": "4"}',
+        "0912345678": "a value used as a key",
     }
     assert redact(payload) == {
         "id": "1",
         "applicant": "<redacted>",
         "history": [{"officer": "<redacted>", "note": "<redacted>", "action": "RECEIVE"}],
-        "extendedAttributes": {"nguoiLienHe": "<redacted>", "priority": 1},
+        "extendedAttributes": "<redacted>",
+        "SoGiayToChuHoSo": "<redacted>",
+        "TrangThaiHoSo": {"soCCCD": "<redacted>", "TrangThai": "4"},
+        "_dropped_keys": 1,
     }
+    assert redact('[{"id": "2", "dienThoai": "0912345678"}]') == [
+        {"id": "2", "dienThoai": "<redacted>"}
+    ]
+    assert redact(33190001234) == "<redacted>"

@@ -1,0 +1,229 @@
+"""Validation in proportion to use (issue 16): read fields strictly, the rest leniently.
+
+A field that a rule, a mart or a finding reads is validated strictly by the record models; a
+field nobody reads is parsed *leniently* here: when it has the shape the spec announces it is
+typed as usual, when it does not (a unit code where a digit was announced, a number where
+text was, an object where a date was) it lands empty, its original value is kept (redacted by
+the allow-list) in the row's `extra_json`, and the difference is counted as drift, never a
+reason to reject. `docs/source_fields.md` lists which fields are read and by which model.
+
+Drift is gathered through pydantic's validation context: a landing validates each record with
+`drift_context(counts)` and the lenient validators and the landing add to `counts`:
+  - `unknown_key`: a key the spec does not announce (at any depth);
+  - `shape_changed`: an unread field whose value has not the announced shape;
+  - `outside_domain`: a read field whose value is wrong (the record is rejected).
+Field names are paths of announced names (`QuaTrinhXuLy[].TrangThai`); never a value.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from collections import Counter
+from collections.abc import Callable
+from typing import Annotated, Any
+
+from pydantic import BaseModel, BeforeValidator, ValidationInfo
+
+UNKNOWN_KEY = "unknown_key"
+SHAPE_CHANGED = "shape_changed"
+OUTSIDE_DOMAIN = "outside_domain"
+DRIFT_KINDS = (UNKNOWN_KEY, SHAPE_CHANGED, OUTSIDE_DOMAIN)
+# Column types of the raw zone that an unread number lands in.
+INT16 = (-(2**15), 2**15 - 1)
+INT32 = (-(2**31), 2**31 - 1)
+INT64 = (-(2**63), 2**63 - 1)
+# A key name shown in drift counts as it is; any other is counted under this name.
+_IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,63}$")
+ODD_KEY = "<key that is not a name>"
+
+
+class DriftCounts(Counter):
+    """(field, kind) -> records of one landing that showed it."""
+
+    def add(self, field: str, kind: str) -> None:
+        self[(field, kind)] += 1
+
+    def by_field(self) -> dict[str, dict[str, int]]:
+        out: dict[str, dict[str, int]] = {}
+        for (field, kind), count in sorted(self.items()):
+            out.setdefault(field, {})[kind] = count
+        return out
+
+
+def drift_context(counts: DriftCounts | None) -> dict:
+    """The validation context of one record: where drift is counted and the original values
+    of unread fields that did not parse are kept (for `extra_json`)."""
+    return {"drift": counts, "kept": {}}
+
+
+def key_name(key: object) -> str:
+    return key if isinstance(key, str) and _IDENTIFIER.match(key) else ODD_KEY
+
+
+class Drifted:
+    """A value read from an unannounced shape (a number taken as text): used, noted as drift."""
+
+    __slots__ = ("value",)
+
+    def __init__(self, value: object):
+        self.value = value
+
+
+def _note(info: ValidationInfo, field: str, value: object, keep: bool = True) -> None:
+    context = info.context
+    if not context:
+        return
+    counts = context.get("drift")
+    if counts is not None:
+        counts.add(field, SHAPE_CHANGED)
+    kept = context.get("kept")
+    if keep and kept is not None:
+        kept.setdefault(field, value)
+
+
+def lenient(field: str, parse: Callable[[object], object]) -> BeforeValidator:
+    """A before-validator of an unread field: `parse(value)`, or None when it does not parse
+    (noted as shape drift, the original kept)."""
+
+    def validate(value: object, info: ValidationInfo) -> object:
+        try:
+            parsed = parse(value)
+        except (ValueError, TypeError, OverflowError):
+            _note(info, field, value)
+            return None
+        if isinstance(parsed, Drifted):
+            _note(info, field, value, keep=False)
+            return parsed.value
+        return parsed
+
+    return BeforeValidator(validate)
+
+
+def lenient_list(field: str) -> BeforeValidator:
+    """An unread list: not a list -> empty; its non-object entries dropped (both noted)."""
+
+    def validate(value: object, info: ValidationInfo) -> object:
+        if value is None or value == "":
+            return []
+        if not isinstance(value, list):
+            _note(info, field, value)
+            return []
+        kept = [item for item in value if isinstance(item, dict)]
+        if len(kept) != len(value):
+            _note(info, field, [item for item in value if not isinstance(item, dict)])
+        return kept
+
+    return BeforeValidator(validate)
+
+
+# --- parsers of announced shapes (raise ValueError/TypeError when the shape differs) -------
+def as_text(value: object) -> str | None:
+    """Text; a number is taken as its digits (an ID number sent as a JSON number)."""
+    if value is None or value == "":
+        return None
+    if isinstance(value, str):
+        return value
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        raise TypeError("number where text was announced")
+    raise TypeError("not text")
+
+
+def as_text_or_number(value: object) -> object:
+    """Text an identifier is hashed from: a JSON number is read as its digits (noted as
+    drift, not kept: the value is hashed where it is used)."""
+    if isinstance(value, int) and not isinstance(value, bool):
+        return Drifted(str(value))
+    return as_text(value)
+
+
+def bounded_digits(bounds: tuple[int, int]) -> Callable[[object], int | None]:
+    def parse(value: object) -> int | None:
+        if value is None or value == "":
+            return None
+        if isinstance(value, bool):
+            raise TypeError("flag where a number was announced")
+        if isinstance(value, int):
+            number = value
+        elif isinstance(value, str) and value.strip().lstrip("-").isdigit():
+            number = int(value.strip())
+        else:
+            raise ValueError("not a number")
+        if not bounds[0] <= number <= bounds[1]:
+            raise ValueError("out of range")
+        return number
+
+    return parse
+
+
+def as_flag(value: object) -> bool:
+    if value in ("1", 1, True):
+        return True
+    if value in ("0", 0, False, "", None):
+        return False
+    raise ValueError("not a 0/1 flag")
+
+
+def as_strict_bool(value: object) -> bool:
+    if value is None:
+        return False
+    if isinstance(value, bool):
+        return value
+    raise TypeError("not a boolean")
+
+
+def as_iso_instant(value: object) -> dt.datetime | None:
+    if value is None or value == "":
+        return None
+    if not isinstance(value, str):
+        raise TypeError("not text")
+    ts = dt.datetime.fromisoformat(value)
+    if ts.tzinfo is None:
+        raise ValueError("no offset")
+    return ts
+
+
+def Lenient(type_: Any, field: str, parse: Callable[[object], object]) -> Any:  # noqa: N802
+    """`Annotated[type_ | None, lenient(field, parse)]`."""
+    return Annotated[type_ | None, lenient(field, parse)]
+
+
+def count_unknown_keys(model: BaseModel, counts: DriftCounts | None, prefix: str = "") -> None:
+    """Count the keys of `model` (and of its nested models) that the spec does not announce."""
+    if counts is None:
+        return
+    if model.model_extra:
+        for key in model.model_extra:
+            counts.add(prefix + key_name(key), UNKNOWN_KEY)
+    for name in type(model).model_fields:
+        value = getattr(model, name)
+        if isinstance(value, BaseModel):
+            count_unknown_keys(value, counts, f"{prefix}{_alias(model, name)}.")
+        elif isinstance(value, list) and value and isinstance(value[0], BaseModel):
+            seen: set[str] = set()
+            nested = DriftCounts()
+            for item in value:
+                count_unknown_keys(item, nested, f"{prefix}{_alias(model, name)}[].")
+            for key in nested:  # a record counts once per field, however many items show it
+                if key not in seen:
+                    seen.add(key)
+                    counts[key] += 1
+
+
+def _alias(model: BaseModel, name: str) -> str:
+    info = type(model).model_fields[name]
+    return info.alias or name
+
+
+def validated(model: type[BaseModel], payload: object, counts: DriftCounts | None) -> BaseModel:
+    """`model` validated from `payload` (raises as `model_validate` does), its unread fields
+    that did not parse noted in `counts` and kept on the record, its unknown keys counted."""
+    mine = DriftCounts()
+    context = drift_context(mine)
+    record = model.model_validate(payload, context=context)
+    if context["kept"]:
+        record._kept = context["kept"]
+    count_unknown_keys(record, mine)
+    if counts is not None and mine:
+        counts.update(mine)
+    return record
