@@ -25,8 +25,8 @@ from pipeline.config import Settings
 from pipeline.landing.audit import (
     LandingResult,
     conclude,
-    convertible_rows,
     converted,
+    convertible_rows,
     now,
     with_landing_columns,
 )

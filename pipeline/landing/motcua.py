@@ -20,12 +20,13 @@ import datetime as dt
 from collections.abc import Iterable
 
 import pyarrow as pa
+
 from pipeline.config import REPO_ROOT, Settings
 from pipeline.landing.audit import (
     LandingResult,
     conclude,
-    convertible_rows,
     converted,
+    convertible_rows,
     now,
     with_landing_columns,
 )
@@ -48,8 +49,8 @@ from pipeline.landing.state import (
     tail_start,
 )
 from pipeline.landing.writer import write_atomic
-from pipeline.sources.motcua import MotcuaClient
 from pipeline.sources.lenient import validated
+from pipeline.sources.motcua import MotcuaClient
 from pipeline.sources.motcua_records import Agency, Dossier, Procedure
 from pipeline.workcal import VN_TZ
 

@@ -35,7 +35,6 @@ from pipeline.sources.lenient import (
 )
 from pipeline.sources.motcua_records import refuse_invalid_text
 
-
 # Instants a rule reads must fall in this range (a year 9999 is outside the domain, not a date).
 EARLIEST_YEAR, LATEST_YEAR = 1990, 2099
 

@@ -31,7 +31,6 @@ from pipeline.sources.lenient import (
     lenient,
 )
 
-
 # Instants a rule reads must fall in these years (a year 9999 is outside the domain).
 EARLIEST_YEAR, LATEST_YEAR = 1990, 2099
 
