@@ -22,7 +22,8 @@ from pipeline.simulator import clock
 from pipeline.simulator.keys import mix64
 
 REQUEST_FAULTS = ("server_error", "rate_limit", "slow", "reset", "truncate")
-FAULTS = REQUEST_FAULTS + ("token_expiry", "duplicates", "shift", "malformed", "drift")
+# `corpus`: the drift corpus of issue 16 (pipeline/simulator/drift.py).
+FAULTS = REQUEST_FAULTS + ("token_expiry", "duplicates", "shift", "malformed", "drift", "corpus")
 SLOW_SECONDS = 20.0  # longer than any sane client read timeout
 RETRY_AFTER_SECONDS = 1
 SHIFT_SECONDS = 3600  # how far the world's clock jumps when a crawl sees records move
