@@ -33,10 +33,7 @@ from pipeline.sources.lenient import (
     lenient,
     lenient_list,
 )
-from pipeline.sources.motcua_records import refuse_invalid_text
-
-# Instants a rule reads must fall in this range (a year 9999 is outside the domain, not a date).
-EARLIEST_YEAR, LATEST_YEAR = 1990, 2099
+from pipeline.sources.motcua_records import EARLIEST_YEAR, LATEST_YEAR, refuse_invalid_text
 
 
 def _compact(value: object) -> dt.datetime | None:
@@ -45,7 +42,7 @@ def _compact(value: object) -> dt.datetime | None:
     except ValueError:
         raise ValueError("not a yyyyMMddHHmmss timestamp") from None
     if ts is not None and not EARLIEST_YEAR <= ts.year <= LATEST_YEAR:
-        raise ValueError("instant outside the years 1990-2099")
+        raise ValueError(f"instant outside the years {EARLIEST_YEAR}-{LATEST_YEAR}")
     return ts
 
 

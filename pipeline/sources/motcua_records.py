@@ -32,7 +32,7 @@ from pipeline.sources.lenient import (
 )
 
 # Instants a rule reads must fall in these years (a year 9999 is outside the domain).
-EARLIEST_YEAR, LATEST_YEAR = 1990, 2099
+EARLIEST_YEAR, LATEST_YEAR = 1990, 2199
 
 
 def _iso_instant(value: object) -> object:
@@ -48,7 +48,7 @@ def _iso_instant(value: object) -> object:
     except ValueError:
         raise ValueError("not an ISO timestamp") from None
     if not EARLIEST_YEAR <= ts.year <= LATEST_YEAR:
-        raise ValueError("instant outside the years 1990-2099")
+        raise ValueError(f"instant outside the years {EARLIEST_YEAR}-{LATEST_YEAR}")
     return ts
 
 
