@@ -19,6 +19,8 @@ import json
 import re
 import unicodedata
 
+from pipeline.sources.dvcqg_records import EVALUATION_ANNOUNCED_KEYS
+
 REDACTED = "<redacted>"
 _MISSING = object()
 # Keys (any source, any depth) whose values are harmless: codes, instants, statuses, flags,
@@ -52,8 +54,9 @@ HARMLESS_KEYS = frozenset(
         # national portal, evaluation surface (sources.md B.2) and the landing's own context
         "departmentId", "departmentCode", "departmentLevel", "totalScore", "totalMaxScore",
         "score", "maxScore", "ratio", "metrics", "numerator", "denominator",
-        "dataQualityStatus", "group", "period",
+        "dataQualityStatus", "group", "period", "departmentName",
     }
+    | EVALUATION_ANNOUNCED_KEYS
 )  # fmt: skip
 # A key name shown as it is; any other (spaces, digits first, a value used as a key) is dropped.
 _IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_.]{0,63}$")

@@ -9,7 +9,7 @@ models do not know are kept in `extra` (schema drift is visible, not lost).
 from __future__ import annotations
 
 import datetime as dt
-from typing import Annotated, Literal
+from typing import Annotated, ClassVar, Literal
 
 from pydantic import (
     AfterValidator,
@@ -258,8 +258,27 @@ class Metric(_Record):
     data_quality_message: str | None = Field(None, alias="dataQualityMessage")
 
 
+# Keys an evaluation entry carries besides the modelled ones (the tree groups' counters and
+# labels, as in the reference captures ../shared/reference/dvcqg-evaluation): announced, so
+# not drift; codes and counts, so harmless in a redacted payload.
+EVALUATION_ANNOUNCED_KEYS = frozenset(
+    {
+        "agencyLevel", "authorityCount", "averageScore", "avgProcessingDays",
+        "channelDirectSum", "channelOnlineSum", "channelPostalSum", "channelTotalSum",
+        "classifiedPetitions", "departmentType", "fullCount", "onlineDossierCount",
+        "onlineOnTimeSum", "onlineOverdueSum", "onlineServiceTotal", "partialCount",
+        "scoreDelta", "stt", "totalCompleted", "totalDossierFinancialObligation",
+        "totalDossierOnlineFormalityPaymentSuccess", "totalDossierOnlinePaymentSuccess",
+        "totalDossiers", "totalFeeDossierFormality", "totalFeeDossierFormalityDistinct",
+        "totalFeeFormality", "totalOnTime", "totalOverdue", "totalPetitions", "totalReceived",
+    }
+)  # fmt: skip
+
+
 class EvaluationEntry(_Record):
     """One unit (or the root) of an evaluation response; counters of tree groups stay extra."""
+
+    ANNOUNCED_EXTRA: ClassVar[frozenset[str]] = EVALUATION_ANNOUNCED_KEYS
 
     department_id: str = Field(alias="departmentId", min_length=1)
     department_code: str | None = Field(None, alias="departmentCode")

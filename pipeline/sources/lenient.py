@@ -193,8 +193,10 @@ def count_unknown_keys(model: BaseModel, counts: DriftCounts | None, prefix: str
     if counts is None:
         return
     if model.model_extra:
+        announced = getattr(model, "ANNOUNCED_EXTRA", ())
         for key in model.model_extra:
-            counts.add(prefix + key_name(key), UNKNOWN_KEY)
+            if key not in announced:
+                counts.add(prefix + key_name(key), UNKNOWN_KEY)
     for name in type(model).model_fields:
         value = getattr(model, name)
         if isinstance(value, BaseModel):

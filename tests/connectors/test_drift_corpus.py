@@ -6,17 +6,28 @@ included). One simulator, switched between the two crawls through its admin surf
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import re
+from collections import Counter
 
 import duckdb
+import pyarrow as pa
 import pytest
 
+from pipeline.landing.audit import LandingResult, converted
 from pipeline.landing.dvcqg import DvcqgLanding
 from pipeline.landing.motcua import MotcuaLanding
 from pipeline.simulator.drift import planted_values
 from pipeline.simulator.server import run_simulator
-from tests.connectors.conftest import AS_OF, SCALE, make_env, raw_rows, set_faults
+from tests.connectors.conftest import (
+    AS_OF,
+    SCALE,
+    build_staging,
+    make_env,
+    raw_rows,
+    set_faults,
+)
 from tests.connectors.test_personal_data_and_secrets import raw_zone_strings
 
 CORPUS_RATE = 0.2
@@ -69,6 +80,8 @@ def land_all(env, run_id: str) -> dict:
     with env.dvcqg_client() as client:
         landing = DvcqgLanding(env.settings, client, run_id)
         results += [landing.land_dossier_copies(AS_OF), landing.land_petitions(AS_OF)]
+        if run_id == "clean-1":  # the evaluation (no corpus served): announced keys, no drift
+            results.append(landing.land_evaluation(AS_OF))
     return {r.asset: r for r in results}
 
 
@@ -152,3 +165,51 @@ def test_no_planted_personal_value_reaches_the_raw_zone(crawls):
     )
     extra = raw_rows(drift_env.settings.raw_dir, "dvcqg/dossier_copies", "max(extra_json)")
     assert json.loads(extra[0][0])["NoiNopHoSo"]  # the unread original kept (a unit code)
+
+
+def test_a_spoiled_record_read_again_is_one_row_of_audit_rejects(crawls):
+    """drift-2 re-reads every spoiled copy drift-1 refused: the published table lists each
+    once (dataset, key, reason, payload), at the first run that refused it."""
+    _, _, drift_env, drifted, again = crawls
+    database = drift_env.settings.data_dir / "build.duckdb"
+    build_staging(drift_env.settings.raw_dir, database, ["+rejects"])
+    with duckdb.connect(str(database), read_only=True) as con:
+        runs = con.execute(
+            "select run_id, count(*) from audit.rejects where reason like 'invalid%' "
+            "or reason like 'record does not%' group by run_id"
+        ).fetchall()
+    raw = Counter(
+        run for (run,) in raw_rows(drift_env.settings.raw_dir, "audit/rejects", "_run_id")
+    )
+    assert raw["drift-2"] > 0, "the re-read refused nothing"
+    assert dict(runs).get("drift-2", 0) == 0, "a re-read spoiled record was listed again"
+    assert dict(runs)["drift-1"] > 0
+
+
+class _TinyColumns:
+    """A column builder whose int8 column overflows for one record."""
+
+    SCHEMA = pa.schema([pa.field("n", pa.int8()), pa.field("_run_id", pa.string())])
+
+    def __init__(self):
+        self.values: list[int] = []
+
+    def append(self, record, partition) -> None:
+        self.values.append(record)
+
+    def batch(self, schema, run_id, extracted_at) -> pa.RecordBatch:
+        return pa.RecordBatch.from_arrays(
+            [pa.array(self.values, pa.int8()), pa.array([run_id] * len(self.values))],
+            schema=schema,
+        )
+
+
+def test_one_record_that_does_not_convert_is_rejected_alone():
+    result = LandingResult(source="s", asset="a", started_at=dt.datetime.now(dt.UTC))
+    items = [({"id": str(n), "n": n}, n, "p") for n in (1, 300, 2)]
+    batch, kept = converted(result, items, _TinyColumns, _TinyColumns.SCHEMA, "r", ("id",))
+    assert batch.column(0).to_pylist() == [1, 2] and kept == [0, 2]
+    (reject,) = result.rejects
+    assert reject["source_key"] == "300"
+    assert reject["reason"] == "record does not convert to the raw schema: ArrowInvalid"
+    assert result.drift == {("<conversion>", "outside_domain"): 1}
