@@ -97,7 +97,7 @@ def _stage_dossiers(pages, statuses, result, hasher, staged, run_id, future):
             if dossier.dossier_status.id not in statuses:
                 result.reject(
                     payload,
-                    "invalid dossierStatus.id: outside the status map",
+                    "unknown dossierStatus.id: not in the status map",
                     DOSSIER_KEYS,
                     field="dossierStatus.id",
                 )
