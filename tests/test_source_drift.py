@@ -118,11 +118,17 @@ def test_drift_is_published_and_warned(drift_run, pipeline_run):
             kind: sum(r for _, _, k, r, _ in drift if k == kind)
             for kind in ("unknown_key", "shape_changed", "outside_domain")
         },
-        "load": _rows(
+        # per landing: read, landed, rejected; records drifted (every drifted record carries
+        # one of the corpus's new keys) and spoiled (a read field outside its domain)
+        "by_asset": _rows(
             warehouse,
-            "select sum(records_read), sum(records_landed), sum(records_rejected) "
-            "from audit.load_log",
-        )[0],
+            "select l.asset, l.records_read, l.records_landed, l.records_rejected, "
+            "coalesce(max(d.records) filter (where d.field in "
+            "('soCCCD', 'maDinhDanhMoi', 'canCuPhapLy')), 0), "
+            "coalesce(sum(d.records) filter (where d.kind = 'outside_domain'), 0) "
+            "from audit.load_log l left join audit.source_drift d using (run_id, asset) "
+            "group by all order by 1",
+        ),
         "rejects_published": _rows(
             warehouse, "select count(*) from audit.rejects where reason not like 'unknown %'"
         )[0][0],
