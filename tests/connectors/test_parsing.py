@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 from pydantic import ValidationError
 
+from pipeline.landing.audit import first_error
 from pipeline.landing.dvcqg import _entries
 from pipeline.landing.dvcqg_schemas import (
     DOSSIER_COPY_SCHEMA,
@@ -19,6 +20,7 @@ from pipeline.landing.dvcqg_schemas import (
 from pipeline.landing.pii import PiiHasher, redact
 from pipeline.sources.dvcqg import Period, evaluation_body, parse_compact
 from pipeline.sources.dvcqg_records import DossierCopy, EvaluationEntry
+from pipeline.sources.lenient import DriftCounts, validated
 from pipeline.workcal import VN_TZ
 
 REFERENCE = Path(__file__).resolve().parents[3] / "shared" / "reference" / "dvcqg-evaluation"
@@ -231,3 +233,28 @@ def test_redaction_keeps_only_allow_listed_values_at_every_depth_and_shape():
         {"id": "2", "dienThoai": "<redacted>"}
     ]
     assert redact(33190001234) == "<redacted>"
+
+
+def test_an_id_number_sent_as_a_json_number_is_hashed_never_echoed():
+    """The known bug of issue 16: `SoGiayToChuHoSo` as a JSON number was rejected with the
+    number in the reason. It is unread: read as its digits, hashed, counted as drift."""
+    counts = DriftCounts()
+    copy = validated(
+        DossierCopy, COPY | {"SoGiayToChuHoSo": 33190001234, "NoiNopHoSo": "000.00.28.H31"}, counts
+    )
+    columns = DossierCopyColumns(PiiHasher(b"k"))
+    columns.append(copy, "2024-01")
+    (row,) = columns.batch(DOSSIER_COPY_SCHEMA, "run", dt.datetime.now(dt.UTC)).to_pylist()
+    assert row["applicant_key"] == PiiHasher(b"k")("33190001234")
+    assert row["submission_place"] is None  # a unit code where a digit was announced
+    assert json.loads(row["extra_json"])["NoiNopHoSo"] == "000.00.28.H31"  # original kept
+    assert "33190001234" not in json.dumps(row, default=str)
+    assert counts == {
+        ("SoGiayToChuHoSo", "shape_changed"): 1,
+        ("NoiNopHoSo", "shape_changed"): 1,
+        ("TruongMoi", "unknown_key"): 1,
+    }
+    # a read field outside its domain: rejected with a template naming field and kind
+    with pytest.raises(ValidationError) as refused:
+        DossierCopy.model_validate(COPY | {"TrangThaiHoSo": "70000"})
+    assert first_error(refused.value) == "invalid TrangThaiHoSo: outside the domain"
