@@ -203,7 +203,13 @@ class Simulator:
         top = parent_id == next((u.id for u in self.world.units if not u.parent_code), None)
         keys = [drift.text_key(r["id"]) for r in rows]
         return drift.served(
-            rows, keys, self.faults, drift.drift_agency, drift.spoil_agency, 1 if top else 0
+            rows,
+            keys,
+            self.faults,
+            drift.drift_agency,
+            drift.spoil_agency,
+            spoil_limit=1 if top else 0,
+            spoil_first=top,
         )
 
     def procedures(self, params) -> dict:

@@ -195,17 +195,21 @@ def served(
     drift,
     spoil,
     spoil_limit: int | None = None,
+    spoil_first: bool = False,
 ) -> list:
     """The page's records with the corpus applied: drawn records drifted in place, and after
-    each spoiled one its spoiled copy (at most `spoil_limit` copies on the page)."""
+    each spoiled one its spoiled copy (at most `spoil_limit` copies on the page; with
+    `spoil_first`, the first record is drawn and spoiled whatever the draw: a small snapshot
+    still gets one)."""
     out: list = []
     spoiled = 0
-    for record, key in zip(records, keys, strict=True):
-        if not faults.record_hit("corpus", key):
+    for position, (record, key) in enumerate(zip(records, keys, strict=True)):
+        forced = spoil_first and position == 0
+        if not (forced or faults.record_hit("corpus", key)):
             out.append(record)
             continue
         rng = faults.record_rng("corpus", key)
-        spoil_it = rng.randrange(SPOIL_EVERY) == 0
+        spoil_it = rng.randrange(SPOIL_EVERY) == 0 or forced
         original = copy.deepcopy(record) if spoil_it else None
         drift(record, rng)
         out.append(record)
