@@ -104,7 +104,9 @@ def drift_agency(record: dict, rng: random.Random) -> None:
 
 
 def spoil_agency(record: dict, rng: random.Random) -> object:
+    """A spoiled agency under its own id (the tree walk reads each id once)."""
     spoiled = copy.deepcopy(record)
+    spoiled["id"] = f"{record['id']}-x"
     spoiled["validFrom"] = "9999-99-99"
     return spoiled
 
