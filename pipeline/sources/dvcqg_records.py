@@ -60,14 +60,6 @@ def _digits(value: object) -> int | None:
     raise ValueError("not a number")
 
 
-def _flag(value: object) -> bool:
-    if value in ("1", 1, True):
-        return True
-    if value in ("0", 0, False, "", None):
-        return False
-    raise ValueError("not a 0/1 flag")
-
-
 def _text(value: object) -> str | None:
     if value is None or value == "":
         return None
@@ -89,7 +81,7 @@ def _bounded(low: int, high: int):
 Compact = Annotated[dt.datetime | None, BeforeValidator(_compact)]
 Digits = Annotated[int | None, BeforeValidator(_digits)]
 Count = Annotated[int | None, BeforeValidator(_bounded(0, 2**31 - 1))]
-Flag = Annotated[bool, BeforeValidator(_flag)]
+Flag = Annotated[bool, BeforeValidator(as_flag)]
 Text = Annotated[str | None, BeforeValidator(_text)]
 
 
