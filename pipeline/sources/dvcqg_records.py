@@ -25,6 +25,7 @@ from pipeline.sources.dvcqg import parse_compact
 from pipeline.sources.lenient import (
     INT16,
     INT64,
+    FastNonEmptyText,
     Lenient,
     as_flag,
     as_text,
@@ -87,7 +88,7 @@ Text = Annotated[str | None, BeforeValidator(_text)]
 
 # Unread fields (docs/source_fields.md): typed when announced-shaped, else empty and noted.
 def LText(field: str):  # noqa: N802
-    return Lenient(str, field, as_text)
+    return Lenient(str, field, as_text, FastNonEmptyText)
 
 
 def LDigits(field: str, bounds=INT16):  # noqa: N802
@@ -164,9 +165,11 @@ class DossierCopy(_Record):
         None, alias="KenhThucHien"
     )
     applicant_type: LDigits("LoaiDoiTuong") = Field(None, alias="LoaiDoiTuong")
-    applicant_name: Lenient(str, "ChuHoSo", as_text_or_number) = Field(None, alias="ChuHoSo")
-    applicant_id_number: Lenient(str, "SoGiayToChuHoSo", as_text_or_number) = Field(
-        None, alias="SoGiayToChuHoSo"
+    applicant_name: Lenient(str, "ChuHoSo", as_text_or_number, FastNonEmptyText) = Field(
+        None, alias="ChuHoSo"
+    )
+    applicant_id_number: Lenient(str, "SoGiayToChuHoSo", as_text_or_number, FastNonEmptyText) = (
+        Field(None, alias="SoGiayToChuHoSo")
     )
     summary: LText("TrichYeuHoSo") = Field(None, alias="TrichYeuHoSo")
     submitted_at: LCompact("NgayNopHoSo") = Field(None, alias="NgayNopHoSo")

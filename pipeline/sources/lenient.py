@@ -18,12 +18,15 @@ Field names are paths of announced names (`QuaTrinhXuLy[].TrangThai`); never a v
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import re
+import threading
+import typing
 from collections import Counter
 from collections.abc import Callable
-from typing import Annotated, Any
+from typing import Annotated, Any, Union
 
-from pydantic import BaseModel, BeforeValidator, ValidationInfo
+from pydantic import BaseModel, BeforeValidator, Field, StrictStr
 
 UNKNOWN_KEY = "unknown_key"
 SHAPE_CHANGED = "shape_changed"
@@ -70,8 +73,13 @@ class Drifted:
         self.value = value
 
 
-def _note(info: ValidationInfo, field: str, value: object, keep: bool = True) -> None:
-    context = info.context
+# The drift context of the record being validated in this thread (set by `validated`): the
+# lenient validators take no `info` argument, which keeps pydantic's per-field cost low.
+_current = threading.local()
+
+
+def _note(field: str, value: object, keep: bool = True) -> None:
+    context = getattr(_current, "context", None)
     if not context:
         return
     counts = context.get("drift")
@@ -86,14 +94,14 @@ def lenient(field: str, parse: Callable[[object], object]) -> BeforeValidator:
     """A before-validator of an unread field: `parse(value)`, or None when it does not parse
     (noted as shape drift, the original kept)."""
 
-    def validate(value: object, info: ValidationInfo) -> object:
+    def validate(value: object) -> object:
         try:
             parsed = parse(value)
         except (ValueError, TypeError, OverflowError):
-            _note(info, field, value)
+            _note(field, value)
             return None
         if isinstance(parsed, Drifted):
-            _note(info, field, value, keep=False)
+            _note(field, value, keep=False)
             return parsed.value
         return parsed
 
@@ -103,16 +111,16 @@ def lenient(field: str, parse: Callable[[object], object]) -> BeforeValidator:
 def lenient_list(field: str) -> BeforeValidator:
     """An unread list: not a list -> empty; its non-object entries dropped (both noted)."""
 
-    def validate(value: object, info: ValidationInfo) -> object:
+    def validate(value: object) -> object:
+        if isinstance(value, list) and all(isinstance(item, dict) for item in value):
+            return value
         if value is None or value == "":
             return []
         if not isinstance(value, list):
-            _note(info, field, value)
+            _note(field, value)
             return []
-        kept = [item for item in value if isinstance(item, dict)]
-        if len(kept) != len(value):
-            _note(info, field, [item for item in value if not isinstance(item, dict)])
-        return kept
+        _note(field, [item for item in value if not isinstance(item, dict)])
+        return [item for item in value if isinstance(item, dict)]
 
     return BeforeValidator(validate)
 
@@ -183,38 +191,55 @@ def as_iso_instant(value: object) -> dt.datetime | None:
     return ts
 
 
-def Lenient(type_: Any, field: str, parse: Callable[[object], object]) -> Any:  # noqa: N802
-    """`Annotated[type_ | None, lenient(field, parse)]`."""
-    return Annotated[type_ | None, lenient(field, parse)]
+def Lenient(type_: Any, field: str, parse: Callable[[object], object], fast: Any = None) -> Any:  # noqa: N802
+    """An unread field: `fast` (a strict type pydantic checks in its core: the announced
+    shape) tried first, then `parse` in Python (another shape: parsed, or empty and noted).
+    Without `fast`: `parse` only."""
+    if fast is None:
+        return Annotated[type_ | None, lenient(field, parse)]
+    return Annotated[
+        Union[fast, None, Annotated[Any, lenient(field, parse)]],  # noqa: UP007
+        Field(union_mode="left_to_right"),
+    ]
+
+
+# Announced shapes checked in pydantic's core (the fast path of `Lenient`).
+FastText = StrictStr
+FastNonEmptyText = Annotated[StrictStr, Field(min_length=1)]
 
 
 def count_unknown_keys(model: BaseModel, counts: DriftCounts | None, prefix: str = "") -> None:
-    """Count the keys of `model` (and of its nested models) that the spec does not announce."""
+    """Count the keys of `model` (and of its nested models) that the spec does not announce;
+    a record counts once per field, however many items of a list show it."""
     if counts is None:
         return
-    if model.model_extra:
+    if model.__pydantic_extra__:
         announced = getattr(model, "ANNOUNCED_EXTRA", ())
-        for key in model.model_extra:
+        for key in model.__pydantic_extra__:
             if key not in announced:
-                counts.add(prefix + key_name(key), UNKNOWN_KEY)
-    for name in type(model).model_fields:
+                counts[(prefix + key_name(key), UNKNOWN_KEY)] = 1
+    for name, alias, is_list in _nested_fields(type(model)):
         value = getattr(model, name)
-        if isinstance(value, BaseModel):
-            count_unknown_keys(value, counts, f"{prefix}{_alias(model, name)}.")
-        elif isinstance(value, list) and value and isinstance(value[0], BaseModel):
-            seen: set[str] = set()
-            nested = DriftCounts()
-            for item in value:
-                count_unknown_keys(item, nested, f"{prefix}{_alias(model, name)}[].")
-            for key in nested:  # a record counts once per field, however many items show it
-                if key not in seen:
-                    seen.add(key)
-                    counts[key] += 1
+        if is_list:
+            for item in value or ():
+                count_unknown_keys(item, counts, f"{prefix}{alias}[].")
+        elif value is not None:
+            count_unknown_keys(value, counts, f"{prefix}{alias}.")
 
 
-def _alias(model: BaseModel, name: str) -> str:
-    info = type(model).model_fields[name]
-    return info.alias or name
+@functools.cache
+def _nested_fields(cls: type[BaseModel]) -> tuple[tuple[str, str, bool], ...]:
+    """(name, alias, is a list) of the fields of `cls` that hold models."""
+    nested = []
+    for name, info in cls.model_fields.items():
+        annotation = info.annotation
+        args = typing.get_args(annotation)
+        is_list = typing.get_origin(annotation) is list
+        inner = args[0] if is_list and args else annotation
+        candidates = typing.get_args(inner) or (inner,)
+        if any(isinstance(c, type) and issubclass(c, BaseModel) for c in candidates):
+            nested.append((name, info.alias or name, is_list))
+    return tuple(nested)
 
 
 def validated(model: type[BaseModel], payload: object, counts: DriftCounts | None) -> BaseModel:
@@ -222,7 +247,11 @@ def validated(model: type[BaseModel], payload: object, counts: DriftCounts | Non
     that did not parse noted in `counts` and kept on the record, its unknown keys counted."""
     mine = DriftCounts()
     context = drift_context(mine)
-    record = model.model_validate(payload, context=context)
+    _current.context = context
+    try:
+        record = model.model_validate(payload)
+    finally:
+        _current.context = None
     if context["kept"]:
         record._kept = context["kept"]
     count_unknown_keys(record, mine)

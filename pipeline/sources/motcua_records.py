@@ -23,6 +23,7 @@ from pydantic import (
 )
 
 from pipeline.sources.lenient import (
+    FastText,
     Lenient,
     as_strict_bool,
     as_text,
@@ -64,7 +65,7 @@ def _lenient_instant(value: object) -> dt.datetime | None:
 
 # Unread fields (docs/source_fields.md): typed when announced-shaped, else empty and noted.
 def LText(field: str):  # noqa: N802
-    return Lenient(str, field, as_text)
+    return Lenient(str, field, as_text, FastText)
 
 
 def LInstant(field: str):  # noqa: N802
@@ -142,8 +143,8 @@ class ApplyMethod(_Record):
 
 class Applicant(_Record):
     type: Literal[1, 2, 3, 4]
-    fullname: Lenient(str, "applicant.fullname", as_text_or_number) = None
-    identity_number: Lenient(str, "applicant.identityNumber", as_text_or_number) = Field(
+    fullname: Lenient(str, "applicant.fullname", as_text_or_number, FastText) = None
+    identity_number: Lenient(str, "applicant.identityNumber", as_text_or_number, FastText) = Field(
         None, alias="identityNumber"
     )
     phone_number: LText("applicant.phoneNumber") = Field(None, alias="phoneNumber")
@@ -196,8 +197,8 @@ class HistoryStep(_Record):
     )
     from_agency_code: LText("history[].fromAgencyCode") = Field(None, alias="fromAgencyCode")
     to_agency_code: LText("history[].toAgencyCode") = Field(None, alias="toAgencyCode")
-    officer: Lenient(str, "history[].officer", as_text_or_number) = None
-    note: Lenient(str, "history[].note", as_text_or_number) = None
+    officer: Lenient(str, "history[].officer", as_text_or_number, FastText) = None
+    note: Lenient(str, "history[].note", as_text_or_number, FastText) = None
     document_no: str | None = Field(None, alias="documentNo")
     new_appointment_date: Instant | None = Field(None, alias="newAppointmentDate")
 
