@@ -19,6 +19,7 @@ import time
 
 from pipeline.config import data_dir_setting, load_settings
 from pipeline.pipeline_env import demo_pii_hash_key, patched_environ
+from simulator.faults import parse_fault_specs
 from simulator.server import SimulatorHandle, run_simulator
 
 
@@ -80,12 +81,15 @@ def main() -> int:
     settings = load_settings()
     as_of = settings.resolve_as_of()
     scale = float(os.environ.get("SIM_SCALE", "1.0"))
+    # Switchable simulator faults, e.g. SIM_FAULTS=corpus=0.05 serves the drift corpus.
+    faults = parse_fault_specs([f for f in os.environ.get("SIM_FAULTS", "").split(",") if f])
     print(f"Starting the portal simulator (world as of {as_of:%Y-%m-%d %H:%M}, scale {scale}) …")
     started = time.monotonic()
     with run_simulator(
         as_of=as_of,
         history_start=settings.history_start,
         scale=scale,
+        faults=faults,
         while_starting=import_pipeline,
     ) as sim:
         import dagster as dg

@@ -21,7 +21,7 @@ from starlette.responses import Response, StreamingResponse
 from starlette.routing import Mount, Route
 
 from pipeline.config import DEFAULT_HISTORY_START
-from simulator import evaluation_api, national_api
+from simulator import drift, evaluation_api, national_api
 from simulator import faults as F
 from simulator.clock import epoch, iso
 from simulator.keys import dossier_id
@@ -64,7 +64,11 @@ def dumps(payload) -> bytes:
     try:
         return orjson.dumps(payload)
     except TypeError:
+        pass
+    try:
         return json.dumps(payload, ensure_ascii=False, separators=(",", ":")).encode()
+    except UnicodeEncodeError:  # a lone surrogate (drift corpus): sent as its `\u` escape
+        return json.dumps(payload, separators=(",", ":")).encode()
 
 
 def json_response(payload, status: int = 200, headers: dict | None = None) -> Response:
@@ -189,18 +193,37 @@ class Simulator:
 
     # --- one-stop data -------------------------------------------------------------------
     def agencies(self, parent_id: str) -> list[dict]:
-        return [
+        rows = [
             u.to_json()
             for u in self.world.units
             if u.parent_code and self.world.units_by_code[u.parent_code].id == parent_id
         ]
+        if "corpus" not in self.faults.rates:
+            return rows
+        # one spoiled agency at most, under the root's first level (a snapshot is small)
+        top = parent_id == next((u.id for u in self.world.units if not u.parent_code), None)
+        keys = [drift.text_key(r["id"]) for r in rows]
+        return drift.served(
+            rows,
+            keys,
+            self.faults,
+            drift.drift_agency,
+            drift.spoil_agency,
+            spoil_limit=1 if top else 0,
+            spoil_first=top,
+        )
 
     def procedures(self, params) -> dict:
         page = max(parse_int(params, "page", 0), 0)
         size = min(max(parse_int(params, "size", DEFAULT_PAGE_SIZE), 1), MAX_PAGE_SIZE)
         rows = self.world.procedures
-        chunk = rows[page * size : (page + 1) * size]
-        return spring_page([p.to_json() for p in chunk], page, size, len(rows))
+        chunk = [p.to_json() for p in rows[page * size : (page + 1) * size]]
+        if "corpus" in self.faults.rates:
+            keys = [drift.text_key(r["id"]) for r in chunk]
+            chunk = drift.served(
+                chunk, keys, self.faults, drift.drift_procedure, drift.spoil_procedure
+            )
+        return spring_page(chunk, page, size, len(rows))
 
     def dossiers(self, params, rng) -> dict:
         page = max(parse_int(params, "page", 0), 0)
@@ -224,7 +247,12 @@ class Simulator:
             chosen = positions[start:end]
         if short:
             chosen = F.short_page(list(chosen), rng)
-        content = [self.dossier(int(ix.keys[p]), ix.as_of) for p in chosen]
+        keys = [int(ix.keys[p]) for p in chosen]
+        content = [self.dossier(key, ix.as_of) for key in keys]
+        if "corpus" in self.faults.rates:
+            content = drift.served(
+                content, keys, self.faults, drift.drift_dossier, drift.spoil_dossier
+            )
         body = spring_page(content, page, size, F.wrong_total(total, rng) if wrong else total)
         if no_last:
             del body["last"]

@@ -28,8 +28,11 @@ REQUEST_FAULTS = ("server_error", "rate_limit", "slow", "reset", "truncate")
 # `no_last` leaves out the Spring page's `last` flag; `wrong_total` announces a few records
 # more than the list serves (counted but never served: what a crawl must not call complete).
 PAGING_FAULTS = ("short_pages", "no_last", "wrong_total")
+# `corpus`: the drift corpus of issue 16 (simulator/drift.py).
 FAULTS = (
-    REQUEST_FAULTS + ("token_expiry", "duplicates", "shift", "malformed", "drift") + PAGING_FAULTS
+    REQUEST_FAULTS
+    + ("token_expiry", "duplicates", "shift", "malformed", "drift", "corpus")
+    + PAGING_FAULTS
 )
 SLOW_SECONDS = 20.0  # longer than any sane client read timeout
 RETRY_AFTER_SECONDS = 1

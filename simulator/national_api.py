@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 import numpy as np
 
+from simulator import drift
 from simulator import faults as F
 from simulator.national import national_copy, pakn_at
 from simulator.records import nation_code
@@ -100,6 +101,14 @@ def integration(sim: Simulator, body: dict) -> dict:
             if v["MaDonVi"] in codes and (start is None or t >= start) and (end is None or t < end)
         ]
         total, rows = len(matching), matching[offset : offset + size]
+        if "corpus" in sim.faults.rates:
+            rows = drift.served(
+                [dict(r) for r in rows],
+                [drift.text_key(r["MaPAKN"]) for r in rows],
+                sim.faults,
+                drift.drift_petition,
+                drift.spoil_petition,
+            )
     else:
         return {"error_code": "2", "message": f"Dịch vụ không được hỗ trợ: {service}"}
     if short:
@@ -117,7 +126,7 @@ def _dossier_copies(sim: Simulator, codes: set[str], start, end, offset: int, si
     wanted = [world.unit_index[c] for c in codes]
     positions = order[lo : max(hi, lo)]
     positions = positions[np.isin(ix.units[positions], wanted)]
-    rows = []
+    rows, keys = [], []
     for p in positions[offset : offset + size]:
         key = int(ix.keys[p])
         record = national_copy(world, world.life(key), ix.as_of)
@@ -126,6 +135,9 @@ def _dossier_copies(sim: Simulator, codes: set[str], start, end, offset: int, si
         if sim.faults.record_hit("malformed", key):
             F.malform_national(record, sim.faults.record_rng("malformed", key))
         rows.append(record)
+        keys.append(key)
+    if "corpus" in sim.faults.rates:
+        rows = drift.served(rows, keys, sim.faults, drift.drift_national, drift.spoil_national)
     return len(positions), rows
 
 

@@ -62,7 +62,48 @@ def landing_metadata(result: LandingResult, retries: dict[str, int] | None = Non
     }
     if result.note:
         metadata["note"] = result.note
+    # Drift (issue 16): field paths and counts only, never a value.
+    metadata["drift_records"] = sum(result.drift.values())
+    metadata["drift_by_field"] = dg.MetadataValue.json(result.drift.by_field())
     return metadata
+
+
+DRIFT_CHECK = "source_drift"
+
+
+def drift_check(*key: str) -> list[dg.AssetCheckSpec]:
+    """The check that warns (never fails the run) when a landing saw the portal send
+    something the spec does not announce (audit.source_drift holds the detail)."""
+    return [
+        dg.AssetCheckSpec(
+            DRIFT_CHECK,
+            asset=dg.AssetKey(list(key)),
+            description="Warns when the portal sent unknown keys, unread fields of another "
+            "shape or read fields outside their domain (counts per field: audit.source_drift).",
+        )
+    ]
+
+
+def drift_result(result: LandingResult) -> dg.AssetCheckResult:
+    by_field = result.drift.by_field()
+    return dg.AssetCheckResult(
+        check_name=DRIFT_CHECK,
+        passed=not by_field,
+        severity=dg.AssetCheckSeverity.WARN,
+        metadata={
+            "fields": len(by_field),
+            "drift_records": sum(result.drift.values()),
+            "drift_by_field": dg.MetadataValue.json(by_field),
+        },
+    )
+
+
+def _landed(
+    context: dg.AssetExecutionContext, result: LandingResult, client
+) -> dg.MaterializeResult:
+    return dg.MaterializeResult(
+        metadata=_report(context, result, client), check_results=[drift_result(result)]
+    )
 
 
 def _report(context: dg.AssetExecutionContext, result: LandingResult, client) -> dict:
@@ -71,6 +112,12 @@ def _report(context: dg.AssetExecutionContext, result: LandingResult, client) ->
         f"({result.records_rejected} rejected) in {result.pages} pages / {result.requests} "
         f"requests" + (f"; {result.note}" if result.note else "")
     )
+    if result.drift:
+        fields = sorted({field for field, _ in result.drift})
+        context.log.warning(
+            f"{result.asset}: the source differs from the spec in {len(fields)} fields "
+            f"({', '.join(fields[:10])}{' …' if len(fields) > 10 else ''}); see audit.source_drift"
+        )
     return landing_metadata(result, client.retry.waits)
 
 
@@ -114,6 +161,7 @@ def working_calendar(context: dg.AssetExecutionContext) -> dg.MaterializeResult:
 
 @dg.asset(
     key=["raw", "motcua_agencies"],
+    check_specs=drift_check("raw", "motcua_agencies"),
     kinds={"python", "parquet"},
     description="Snapshot of the one-stop agency tree (sources.md A.2), walked from "
     "MOTCUA_ROOT_AGENCY_ID.",
@@ -124,11 +172,12 @@ def motcua_agencies(context: dg.AssetExecutionContext) -> dg.MaterializeResult:
     landing, client = _motcua(context)
     with client, observed(context):
         result = landing.land_agencies()
-    return dg.MaterializeResult(metadata=_report(context, result, client))
+    return _landed(context, result, client)
 
 
 @dg.asset(
     key=["raw", "motcua_procedures"],
+    check_specs=drift_check("raw", "motcua_procedures"),
     kinds={"python", "parquet"},
     description="Snapshot of the procedure catalogue (sources.md A.3).",
     **RAW,
@@ -138,11 +187,12 @@ def motcua_procedures(context: dg.AssetExecutionContext) -> dg.MaterializeResult
     landing, client = _motcua(context)
     with client, observed(context):
         result = landing.land_procedures()
-    return dg.MaterializeResult(metadata=_report(context, result, client))
+    return _landed(context, result, client)
 
 
 @dg.asset(
     key=["raw", "motcua_dossiers_backfill"],
+    check_specs=drift_check("raw", "motcua_dossiers_backfill"),
     kinds={"python", "parquet"},
     partitions_def=reception_months,
     backfill_policy=dg.BackfillPolicy.single_run(),
@@ -157,11 +207,12 @@ def motcua_dossiers_backfill(context: dg.AssetExecutionContext) -> dg.Materializ
     landing, client = _motcua(context)
     with client, observed(context):
         result = landing.land_dossiers_accepted(first, last)
-    return dg.MaterializeResult(metadata=_report(context, result, client))
+    return _landed(context, result, client)
 
 
 @dg.asset(
     key=["raw", "motcua_dossiers"],
+    check_specs=drift_check("raw", "motcua_dossiers"),
     kinds={"python", "parquet"},
     deps=[motcua_dossiers_backfill],
     description="Dossiers changed since the last watermark (sources.md A.4; first run: since "
@@ -174,11 +225,12 @@ def motcua_dossiers(context: dg.AssetExecutionContext) -> dg.MaterializeResult:
     landing, client = _motcua(context)
     with client, observed(context):
         result = landing.land_dossiers_incremental(run_as_of(context, landing.settings))
-    return dg.MaterializeResult(metadata=_report(context, result, client))
+    return _landed(context, result, client)
 
 
 @dg.asset(
     key=["raw", "dvcqg_dossier_copies"],
+    check_specs=drift_check("raw", "dvcqg_dossier_copies"),
     kinds={"python", "parquet"},
     description="National synced copies of the dossiers (sources.md B.1 LayDanhSachHoSoDongBo, "
     "DongBoHoSoMC) changed since the watermark on NgayDongBo; applicant hashed, free text "
@@ -190,11 +242,12 @@ def dvcqg_dossier_copies(context: dg.AssetExecutionContext) -> dg.MaterializeRes
     landing, client = _dvcqg(context)
     with client, observed(context):
         result = landing.land_dossier_copies(run_as_of(context, landing.settings))
-    return dg.MaterializeResult(metadata=_report(context, result, client))
+    return _landed(context, result, client)
 
 
 @dg.asset(
     key=["raw", "dvcqg_petitions"],
+    check_specs=drift_check("raw", "dvcqg_petitions"),
     kinds={"python", "parquet"},
     description="Feedback and petitions, PAKN (sources.md B.1 LayDanhSachPAKN), changed since "
     "the watermark on NgayCapNhat.",
@@ -205,11 +258,12 @@ def dvcqg_petitions(context: dg.AssetExecutionContext) -> dg.MaterializeResult:
     landing, client = _dvcqg(context)
     with client, observed(context):
         result = landing.land_petitions(run_as_of(context, landing.settings))
-    return dg.MaterializeResult(metadata=_report(context, result, client))
+    return _landed(context, result, client)
 
 
 @dg.asset(
     key=["raw", "dvcqg_evaluation"],
+    check_specs=drift_check("raw", "dvcqg_evaluation"),
     kinds={"python", "parquet"},
     description="Official scores of the national evaluation API (sources.md B.2), six groups, "
     "every month / quarter / year due; requires DVCQG_ROOT_DEPARTMENT_ID.",
@@ -220,11 +274,12 @@ def dvcqg_evaluation(context: dg.AssetExecutionContext) -> dg.MaterializeResult:
     landing, client = _dvcqg(context)
     with client, observed(context):
         result = landing.land_evaluation(run_as_of(context, landing.settings))
-    return dg.MaterializeResult(metadata=_report(context, result, client))
+    return _landed(context, result, client)
 
 
 @dg.asset(
     key=["raw", "dvcqg_formalities"],
+    check_specs=drift_check("raw", "dvcqg_formalities"),
     kinds={"python", "parquet"},
     description="Snapshot of the national procedure list (sources.md B.2 /reporting/"
     "formalities); requires DVCQG_ROOT_DEPARTMENT_ID.",
@@ -235,4 +290,4 @@ def dvcqg_formalities(context: dg.AssetExecutionContext) -> dg.MaterializeResult
     landing, client = _dvcqg(context)
     with client, observed(context):
         result = landing.land_formalities()
-    return dg.MaterializeResult(metadata=_report(context, result, client))
+    return _landed(context, result, client)

@@ -19,13 +19,14 @@ import json
 from collections.abc import Callable, Iterable
 
 import pyarrow as pa
-from pydantic import BaseModel, ValidationError
+from pydantic import BaseModel
 
 from pipeline.config import Settings
 from pipeline.landing.audit import (
     LandingResult,
     conclude,
-    first_error,
+    converted,
+    convertible_rows,
     now,
     with_landing_columns,
 )
@@ -49,6 +50,7 @@ from pipeline.periods import Period
 from pipeline.sources.crawl import parallel_map
 from pipeline.sources.dvcqg import EVALUATION_GROUPS, DvcqgClient
 from pipeline.sources.dvcqg_records import DossierCopy, EvaluationEntry, Petition
+from pipeline.sources.lenient import validated
 from pipeline.workcal import VN_TZ
 
 SOURCE = "dvcqg"
@@ -140,6 +142,7 @@ class DvcqgLanding:
             started_at=started_at,
             watermark_from=read.start,
             note=read.note,
+            hasher=self.hasher,
         )
         future = read.future
         # Streamed: rows staged as read, moved in after the gate (see landing/staged.py).
@@ -154,12 +157,13 @@ class DvcqgLanding:
         try:
             with fewer_collections():
                 for page in result.counted(crawl(read.start, tail_start(as_of), future)):
-                    rows, keys, instants = columns(), [], []
+                    items = []
                     for payload in page:
                         try:
-                            record = model.model_validate(payload)
-                        except ValidationError as exc:
-                            result.reject(payload, first_error(exc), key_fields)
+                            record = validated(model, payload, result.drift)
+                            place = partition(record)
+                        except Exception as exc:  # noqa: BLE001 - one record never stops it
+                            result.reject_invalid(payload, exc, key_fields)
                             continue
                         changed = instant(record)
                         if changed is not None and changed > future:
@@ -167,13 +171,18 @@ class DvcqgLanding:
                                 payload, future_reason(instant_field, changed), key_fields
                             )
                             continue
-                        rows.append(record, partition(record))
-                        keys.append(key(record))
-                        instants.append(changed)
+                        items.append((payload, record, place))
+                        # The watermark moves past a record rejected below (see motcua.py).
                         if latest is None or changed > latest:
                             latest = changed
-                    batch = rows.batch(staged.row_schema, self.run_id, result.started_at)
-                    staged.add_batch(batch, keys, instants)
+                    batch, kept = converted(
+                        result, items, columns, staged.row_schema, self.run_id, key_fields
+                    )
+                    staged.add_batch(
+                        batch,
+                        [key(items[p][1]) for p in kept],
+                        [instant(items[p][1]) for p in kept],
+                    )
             result.watermark_to = read.watermark_to(latest)
             self._conclude(result, staged.commit)
         finally:
@@ -187,7 +196,11 @@ class DvcqgLanding:
         """The official scores of every group for the periods due (see module docstring)."""
         asset = "dvcqg_evaluation"
         result = LandingResult(
-            requests_before=self.client.requests, source=SOURCE, asset=asset, started_at=now()
+            requests_before=self.client.requests,
+            source=SOURCE,
+            asset=asset,
+            started_at=now(),
+            hasher=self.hasher,
         )
         folder = self.dataset / "evaluation"
         if not self.client.settings.root_department_id:
@@ -211,19 +224,19 @@ class DvcqgLanding:
             result.pages += len(pages)
             for payload, is_root in _entries(pages):
                 result.records_read += 1
+                where = {"group": group, "period": period.typed_key}
                 try:
-                    entry = EvaluationEntry.model_validate(payload)
-                except ValidationError as exc:
-                    where = {"group": group, "period": period.typed_key}
-                    result.reject(
+                    entry = validated(EvaluationEntry, payload, result.drift)
+                    row = evaluation_row(group, period, entry, is_root, self.hasher)
+                except Exception as exc:  # noqa: BLE001 - one record never stops a landing
+                    result.reject_invalid(
                         where | payload if isinstance(payload, dict) else payload,
-                        first_error(exc),
+                        exc,
                         ("departmentId",),
                     )
                     continue
-                rows.append(
-                    evaluation_row(group, period, entry, is_root) | {"period": period.typed_key}
-                )
+                rows.append((where | payload, row | {"period": period.typed_key}))
+        rows = convertible_rows(result, rows, EVALUATION_SCHEMA, ("departmentId",))
         result.watermark_to = as_of
         result.note = f"{len(periods)} periods × {len(EVALUATION_GROUPS)} groups"
         self._conclude(result, lambda: self._write_evaluation(rows, folder, result.started_at))
@@ -246,6 +259,7 @@ class DvcqgLanding:
             source=SOURCE,
             asset="dvcqg_formalities",
             started_at=now(),
+            hasher=self.hasher,
         )
         if not self.client.settings.root_department_id:
             result.note = NOT_CONFIGURED
@@ -261,7 +275,9 @@ class DvcqgLanding:
                 {
                     "code": code,
                     "name": payload.get("name"),
-                    "payload_json": json.dumps(redact(payload), ensure_ascii=False, default=str),
+                    "payload_json": json.dumps(
+                        redact(payload, self.hasher), ensure_ascii=False, default=str
+                    ),
                 }
             )
 

@@ -20,6 +20,7 @@ from pipeline.landing.schemas import (
     _array,
     _ListOfStructs,
     extra_json,
+    kept_of,
     landed_batch,
 )
 from pipeline.periods import Period
@@ -213,7 +214,7 @@ class DossierCopyColumns:
         c["vneid_authenticated"].append(copy.vneid_authenticated)
         c["online_payment_kind"].append(copy.online_payment_kind)
         c["synced_at"].append(copy.synced_at)
-        c["extra_json"].append(extra_json(("", copy)))
+        c["extra_json"].append(extra_json(("", copy), hasher=hasher, kept=kept_of(copy)))
         c["reception_month"].append(partition)
         file_id, has_url, digitized, reused, from_store = self.files.values
         for f in copy.files:
@@ -303,7 +304,7 @@ def petition_row(petition: Petition) -> dict:
         "re_complaint": petition.re_complaint,
         "national_code": petition.national_code,
         "updated_at": petition.updated_at,
-        "extra_json": extra_json(("", petition)),
+        "extra_json": extra_json(("", petition), kept=kept_of(petition)),
     }
 
 
@@ -311,7 +312,13 @@ def petition_row(petition: Petition) -> dict:
 NOT_COUNTERS = frozenset({"stt"})
 
 
-def evaluation_row(group: str, period: Period, entry: EvaluationEntry, is_root: bool) -> dict:
+def evaluation_row(
+    group: str,
+    period: Period,
+    entry: EvaluationEntry,
+    is_root: bool,
+    hasher: PiiHasher | None = None,
+) -> dict:
     """One unit of one group's evaluation; numeric unknown fields are the tree counters."""
     counters = {
         k: float(v)
@@ -349,5 +356,5 @@ def evaluation_row(group: str, period: Period, entry: EvaluationEntry, is_root: 
             for m in entry.metrics
         ],
         "counters": [{"name": k, "value": v} for k, v in sorted(counters.items())],
-        "extra_json": extra_json(("", others)),
+        "extra_json": extra_json(("", others), hasher=hasher, kept=kept_of(entry)),
     }

@@ -20,13 +20,13 @@ import datetime as dt
 from collections.abc import Iterable
 
 import pyarrow as pa
-from pydantic import ValidationError
 
 from pipeline.config import REPO_ROOT, Settings
 from pipeline.landing.audit import (
     LandingResult,
     conclude,
-    first_error,
+    converted,
+    convertible_rows,
     now,
     with_landing_columns,
 )
@@ -50,6 +50,7 @@ from pipeline.landing.state import (
     tail_start,
 )
 from pipeline.landing.writer import write_atomic
+from pipeline.sources.lenient import validated
 from pipeline.sources.motcua import MotcuaClient
 from pipeline.sources.motcua_records import Agency, Dossier, Procedure
 from pipeline.workcal import VN_TZ
@@ -86,18 +87,20 @@ def stage_dossiers(
 def _stage_dossiers(pages, statuses, result, hasher, staged, run_id, future):
     latest: dt.datetime | None = None
     for page in result.counted(pages):
-        rows = DossierColumns(hasher)
-        keys: list[str] = []
-        instants: list[dt.datetime] = []
+        items = []
         for payload in page:
             try:
-                dossier = Dossier.model_validate(payload)
-            except ValidationError as exc:
-                result.reject(payload, first_error(exc), DOSSIER_KEYS)
+                dossier = validated(Dossier, payload, result.drift)
+                partition = reception_month(dossier)
+            except Exception as exc:  # noqa: BLE001 - one record never stops a landing
+                result.reject_invalid(payload, exc, DOSSIER_KEYS)
                 continue
             if dossier.dossier_status.id not in statuses:
                 result.reject(
-                    payload, f"unknown dossierStatus.id: {dossier.dossier_status.id}", DOSSIER_KEYS
+                    payload,
+                    "unknown dossierStatus.id: not in the status map",
+                    DOSSIER_KEYS,
+                    field="dossierStatus.id",
                 )
                 continue
             if future is not None and dossier.updated_date > future:
@@ -105,12 +108,19 @@ def _stage_dossiers(pages, statuses, result, hasher, staged, run_id, future):
                     payload, future_reason("updatedDate", dossier.updated_date), DOSSIER_KEYS
                 )
                 continue
-            rows.append(dossier, reception_month(dossier))
-            keys.append(dossier.id)
-            instants.append(dossier.updated_date)
+            items.append((payload, dossier, partition))
+            # The watermark moves past a record that is rejected below (it would be read
+            # again, and rejected again, otherwise).
             if latest is None or dossier.updated_date > latest:
                 latest = dossier.updated_date
-        staged.add_batch(rows.batch(staged.row_schema, run_id, result.started_at), keys, instants)
+        batch, kept = converted(
+            result, items, lambda: DossierColumns(hasher), staged.row_schema, run_id, DOSSIER_KEYS
+        )
+        staged.add_batch(
+            batch,
+            [items[p][1].id for p in kept],
+            [items[p][1].updated_date for p in kept],
+        )
     return latest
 
 
@@ -157,14 +167,16 @@ class MotcuaLanding:
             source=SOURCE,
             asset=f"motcua_{name}",
             started_at=now(),
+            hasher=self.hasher,
         )
         rows = []
         for payload in payloads:
             result.records_read += 1
             try:
-                rows.append(to_row(model.model_validate(payload)))
-            except ValidationError as exc:
-                result.reject(payload, first_error(exc), ("id", "code"))
+                rows.append((payload, to_row(validated(model, payload, result.drift))))
+            except Exception as exc:  # noqa: BLE001 - one record never stops a landing
+                result.reject_invalid(payload, exc, ("id", "code"))
+        rows = convertible_rows(result, rows, schema, ("id", "code"))
 
         def land() -> int:
             table = pa.Table.from_pylist(
@@ -189,6 +201,7 @@ class MotcuaLanding:
             started_at=started_at,
             watermark_from=read.start,
             note=read.note,
+            hasher=self.hasher,
         )
         staged = self._staged_dossiers(result)
         try:
@@ -212,6 +225,7 @@ class MotcuaLanding:
             asset="motcua_dossiers_backfill",
             started_at=now(),
             partition=f"{first:%Y-%m-%d}_{last:%Y-%m-%d}",
+            hasher=self.hasher,
         )
         staged = self._staged_dossiers(result)
         try:

@@ -1,68 +1,141 @@
-"""Personal data at landing (sources.md D): keyed hashing and redaction.
+"""Personal data at landing (sources.md D): keyed hashing and redaction by an allow-list.
 
 Clear personal values never reach the raw zone: identifiers become an HMAC-SHA256 with
 `PII_HASH_KEY`, so the same person keeps the same key across runs without being readable.
-Payloads kept for audit (rejects) and unknown fields kept as JSON are redacted by key name:
-every key naming a person, a contact or free text loses its value, at any depth.
+Payloads kept for audit (rejects) and unknown fields kept as JSON (`extra_json`) are redacted
+by an ALLOW-LIST: only the keys known to be harmless (codes, dates, statuses, flags, counts;
+`HARMLESS_KEYS`) keep their value; every other key, announced or not, file names and URLs
+included, keeps only its keyed hash (or `<redacted>` where no key is at hand), whatever the
+shape of its value: a number where text was expected, a nested object, a list, a JSON string
+holding JSON. A key whose very name is not an identifier is dropped (a portal that keys a map
+by a person's ID number would otherwise put that number in the key).
 """
 
 from __future__ import annotations
 
 import hashlib
 import hmac
+import json
 import re
 import unicodedata
 
+from pipeline.sources.dvcqg_records import EVALUATION_ANNOUNCED_KEYS
+
 REDACTED = "<redacted>"
 _MISSING = object()
-# Keys (any source, any depth) whose values are personal data or free text that may hold it.
-PERSONAL_KEYS = frozenset(
+# Keys (any source, any depth) whose values are harmless: codes, instants, statuses, flags,
+# counts, scores. Names, free text, file names, URLs and identifiers of people are not here:
+# a key that is not listed never shows its value. (`name` is not listed: under a file it is a
+# file name, which may carry a person's name.)
+HARMLESS_KEYS = frozenset(
     {
         # one-stop system (sources.md A)
-        "applicant",
-        "officer",
-        "note",
-        "fullname",
-        "identityNumber",
-        "phoneNumber",
-        "email",
-        "address",
-        # national portal (sources.md B)
-        "ChuHoSo",
-        "SoGiayToChuHoSo",
-        "TrichYeuHoSo",
-        "NoiDungBoSung",
-        "NoiDungXuLy",
-        "NguoiXuLy",
-        "NoiDungPAKN",
-        "NoiDungTraLoi",
-        "TieuDe",
+        "id", "code", "nationCode", "procedure", "agency", "applyMethod", "resultDelivery",
+        "submittedDate", "acceptedDate", "appointmentDate", "completedDate", "returnedDate",
+        "updatedDate", "dossierStatus", "vneidAuthenticated", "connectedDatabases", "fees",
+        "files", "rating", "history", "interAgencyCopy", "type", "amount", "status", "method",
+        "paidDate", "kind", "componentCode", "resultCode", "digitized", "reuse",
+        "fromCitizenStore", "signed", "pushedToCitizenStore", "value", "ratedAt", "channel",
+        "seq", "at", "action", "statusId", "fromAgencyCode", "toAgencyCode",
+        "newAppointmentDate", "level", "parentId", "gsoCode", "validFrom", "validTo",
+        "successorCode", "sector", "fullOnlineEligible", "processingTime",
+        "processingTimeUnit", "sameDayCutoff", "feeAmount", "resultIsDocument",
+        "citizenFacing", "eCertifiedCopy", "appliedAgencyCodes",
+        # national portal, integration surface (sources.md B.1)
+        "MaHoSo", "MaTTHC", "MaLinhVuc", "KenhThucHien", "LoaiDoiTuong", "NgayNopHoSo",
+        "NgayTiepNhan", "NgayHenTra", "NgayKetThucXuLy", "NgayTra", "NgayTuChoi",
+        "TrangThaiHoSo", "HinhThuc", "MaDonViXuLy", "NoiNopHoSo", "HoSoCoThanhPhanSoHoa",
+        "TaiKhoanDuocXacThucVoiVNeID", "DuocThanhToanTrucTuyen", "TaiLieuNop",
+        "TepDinhKemId", "DuocSoHoa", "DuocTaiSuDung", "DuocLayTuKhoDMQG", "DanhSachLePhi",
+        "MaPhiLePhi", "Gia", "DanhSachHoSoBoSung", "NgayBoSung", "NgayTiepNhanBoSung",
+        "DanhSachGiayToKetQua", "MaGiayToKetQua", "QuaTrinhXuLy", "ThoiDiemXuLy", "TrangThai",
+        "NgayDongBo", "MaPAKN", "MaDonVi", "HanXuLy", "NgayTraLoi", "LoaiPAKN", "SoLuotThich",
+        "SoLuotKhongThich", "KhieuNaiLai", "NgayCapNhat",
+        # national portal, evaluation surface (sources.md B.2) and the landing's own context
+        "departmentId", "departmentCode", "departmentLevel", "totalScore", "totalMaxScore",
+        "score", "maxScore", "ratio", "metrics", "numerator", "denominator",
+        "dataQualityStatus", "group", "period", "departmentName",
     }
-)
-# Unknown (drifted) keys that look personal are redacted too: names, ids, contacts, content.
-PERSONAL_KEY_PATTERN = re.compile(
-    r"(name|hoten|phone|dienthoai|email|address|diachi|identity|cccd|cmnd|sogiayto|"
-    r"chuhoso|nguoi|officer|note|noidung|ghichu|trichyeu|content|comment|birth|ngaysinh)",
-    re.IGNORECASE,
-)
+    | EVALUATION_ANNOUNCED_KEYS
+)  # fmt: skip
+# A key name shown as it is; any other (spaces, digits first, a value used as a key) is dropped.
+_IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_.]{0,63}$")
+DROPPED_KEYS = "_dropped_keys"
+# How long a harmless text value may be before it is taken for free text (codes are short).
+MAX_HARMLESS_TEXT = 64
 
 
-def is_personal_key(key: str) -> bool:
-    return key in PERSONAL_KEYS or bool(PERSONAL_KEY_PATTERN.search(key))
+def is_harmless_key(key: object) -> bool:
+    return isinstance(key, str) and key in HARMLESS_KEYS
 
 
-def redact(payload: object) -> object:
-    """The payload with every personal value replaced by `<redacted>`, at any depth: the
-    documented personal keys and any unknown key that looks personal (over-redacting a code
-    costs an analyst a lookup; under-redacting leaks a person)."""
+def redact(payload: object, hasher: PiiHasher | None = None) -> object:
+    """The payload with only harmless values in clear, at any depth and in any shape.
+
+    An object keeps the values of its harmless keys (recursively); every other value becomes
+    its keyed hash (`#` + hash, when `hasher` is given) or `<redacted>`. A JSON string holding
+    an object or list is read and redacted as one. A payload that is not an object (a list,
+    text, a number) is redacted element by element; a bare scalar is never shown."""
     if isinstance(payload, dict):
-        return {
-            key: REDACTED if is_personal_key(str(key)) else redact(value)
-            for key, value in payload.items()
-        }
+        out: dict = {}
+        dropped = 0
+        for key, value in payload.items():
+            if not isinstance(key, str) or not _IDENTIFIER.match(key):
+                dropped += 1
+            elif key in HARMLESS_KEYS:
+                out[key] = _harmless(value, hasher)
+            else:
+                out[key] = hidden(value, hasher)
+        if dropped:
+            out[DROPPED_KEYS] = dropped
+        return out
     if isinstance(payload, list):
-        return [redact(value) for value in payload]
-    return payload
+        return [redact(value, hasher) for value in payload]
+    nested = _json_container(payload)
+    if nested is not None:
+        return redact(nested, hasher)
+    return hidden(payload, hasher)
+
+
+def _harmless(value: object, hasher: PiiHasher | None) -> object:
+    """The value of a harmless key: scalars as they are (long text is free text: hidden),
+    containers redacted."""
+    if value is None or isinstance(value, bool | int | float):
+        return value
+    if isinstance(value, str):
+        nested = _json_container(value)
+        if nested is not None:
+            return redact(nested, hasher)
+        return value if len(value) <= MAX_HARMLESS_TEXT else hidden(value, hasher)
+    if isinstance(value, dict | list):
+        return redact(value, hasher)
+    return hidden(value, hasher)
+
+
+def _json_container(value: object) -> object | None:
+    """The object or list a JSON string holds (double-encoded JSON), else None."""
+    if not isinstance(value, str):
+        return None
+    text = value.strip()
+    if not text or text[0] not in "[{":
+        return None
+    try:
+        parsed = json.loads(text)
+    except ValueError:
+        return None
+    return parsed if isinstance(parsed, dict | list) else None
+
+
+def hidden(value: object, hasher: PiiHasher | None) -> object:
+    """A value that must not be shown: None stays None, anything else its keyed hash (over its
+    canonical JSON, so the same value keeps the same hash) or `<redacted>`."""
+    if value is None:
+        return None
+    if hasher is None:
+        return REDACTED
+    text = value if isinstance(value, str) else json.dumps(value, sort_keys=True, default=str)
+    digest = hasher(text.encode("utf-8", "backslashreplace").decode("utf-8"))
+    return f"#{digest[:16]}" if digest else REDACTED
 
 
 def text_length(value: str | None) -> int:

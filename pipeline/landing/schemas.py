@@ -150,6 +150,20 @@ REJECT_SCHEMA = pa.schema(
     ]
 )
 
+# Drift of one landing (issue 16): records per field and kind (sources/lenient.py).
+DRIFT_SCHEMA = pa.schema(
+    [
+        pa.field("run_id", pa.string(), nullable=False),
+        pa.field("source", pa.string(), nullable=False),
+        pa.field("asset", pa.string(), nullable=False),
+        pa.field("field", pa.string(), nullable=False),
+        pa.field("kind", pa.string(), nullable=False),
+        pa.field("records", pa.int64(), nullable=False),
+        pa.field("records_read", pa.int64(), nullable=False),
+        pa.field("landed_at", TS, nullable=False),
+    ]
+)
+
 LOAD_LOG_SCHEMA = pa.schema(
     [
         pa.field("run_id", pa.string(), nullable=False),
@@ -174,15 +188,21 @@ WORKING_CALENDAR_SCHEMA = pa.schema(
 )
 
 
-def extra_json(*records, redacted=()) -> str | None:
-    """Unknown fields (of records, or plain dicts) as JSON, personal-looking ones redacted;
-    under `redacted` prefixes (objects that are personal data as a whole) only their names."""
+def extra_json(*records, redacted=(), hasher: PiiHasher | None = None, kept=None) -> str | None:
+    """Unknown fields (of records, or plain dicts) as JSON, redacted by the allow-list (only
+    harmless values in clear, every other value its keyed hash); under `redacted` prefixes
+    (objects that are personal data as a whole) only their names. `kept`: the original values
+    of unread fields that did not have their announced shape (field path -> value)."""
     extra = {}
     for prefix, record in records:
         fields = record if isinstance(record, dict) else getattr(record, "extra", None)
         if fields:
-            for key, value in redact(fields).items():
+            for key, value in redact(fields, hasher).items():
                 extra[f"{prefix}{key}"] = REDACTED if prefix in redacted else value
+    if kept:
+        for path, value in kept.items():
+            leaf = path.rsplit(".", 1)[-1].removesuffix("[]")
+            extra[path] = redact({leaf: value}, hasher).get(leaf, REDACTED)
     return json.dumps(extra, ensure_ascii=False, sort_keys=True, default=str) if extra else None
 
 
@@ -229,6 +249,12 @@ def _applicant_key(dossier: Dossier, hasher: PiiHasher) -> str | None:
     if applicant is None:
         return None
     return hasher(applicant.identity_number or applicant.fullname)
+
+
+def kept_of(record) -> dict | None:
+    """The original values of a record's unread fields that did not parse (set by the landing
+    from the validation context, see sources/lenient.py)."""
+    return getattr(record, "_kept", None)
 
 
 _EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
@@ -338,6 +364,8 @@ class DossierColumns:
                 ("applicant.", dossier.applicant),
                 ("dossierStatus.", dossier.dossier_status),
                 redacted=("applicant.",),
+                hasher=hasher,
+                kept=kept_of(dossier),
             )
         )
         (code, name, kind, amount, status, method, paid_at, receipt_no) = self.fees.values

@@ -9,55 +9,104 @@ models do not know are kept in `extra` (schema drift is visible, not lost).
 from __future__ import annotations
 
 import datetime as dt
-from typing import Annotated, Literal
+from typing import Annotated, ClassVar, Literal
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, model_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    PrivateAttr,
+    model_validator,
+)
 
 from pipeline.sources.dvcqg import parse_compact
-from pipeline.sources.motcua_records import refuse_invalid_text
+from pipeline.sources.lenient import (
+    INT16,
+    INT64,
+    FastNonEmptyText,
+    Lenient,
+    as_flag,
+    as_text,
+    as_text_or_number,
+    bounded_digits,
+    lenient,
+    lenient_list,
+)
+from pipeline.sources.motcua_records import EARLIEST_YEAR, LATEST_YEAR, refuse_invalid_text
 
 
 def _compact(value: object) -> dt.datetime | None:
-    return parse_compact(value)
+    try:
+        ts = parse_compact(value)
+    except ValueError:
+        raise ValueError("not a yyyyMMddHHmmss timestamp") from None
+    if ts is not None and not EARLIEST_YEAR <= ts.year <= LATEST_YEAR:
+        raise ValueError(f"instant outside the years {EARLIEST_YEAR}-{LATEST_YEAR}")
+    return ts
 
 
 def _digits(value: object) -> int | None:
-    """A digit string (or int) as int; `""` as None. Anything else is invalid."""
+    """A digit string (or int) as int; `""` as None. Anything else is invalid (the messages
+    are templates: a rejected value is never echoed)."""
     if value is None or value == "":
         return None
     if isinstance(value, bool):
-        raise ValueError(f"not a number: {value!r}")
+        raise ValueError("not a number (a boolean)")
     if isinstance(value, int):
         return value
     if isinstance(value, str) and value.strip().lstrip("-").isdigit():
         return int(value.strip())
-    raise ValueError(f"not a number: {value!r}")
-
-
-def _flag(value: object) -> bool:
-    if value in ("1", 1, True):
-        return True
-    if value in ("0", 0, False, "", None):
-        return False
-    raise ValueError(f"not a 0/1 flag: {value!r}")
+    raise ValueError("not a number")
 
 
 def _text(value: object) -> str | None:
     if value is None or value == "":
         return None
     if not isinstance(value, str):
-        raise ValueError(f"not a string: {value!r}")
+        raise ValueError("not a string")
     return value
+
+
+def _bounded(low: int, high: int):
+    def check(value: object) -> int | None:
+        number = _digits(value)
+        if number is not None and not low <= number <= high:
+            raise ValueError("number outside the range of its column")
+        return number
+
+    return check
 
 
 Compact = Annotated[dt.datetime | None, BeforeValidator(_compact)]
 Digits = Annotated[int | None, BeforeValidator(_digits)]
-Flag = Annotated[bool, BeforeValidator(_flag)]
+Count = Annotated[int | None, BeforeValidator(_bounded(0, 2**31 - 1))]
+Flag = Annotated[bool, BeforeValidator(as_flag)]
 Text = Annotated[str | None, BeforeValidator(_text)]
+
+
+# Unread fields (docs/source_fields.md): typed when announced-shaped, else empty and noted.
+def LText(field: str):  # noqa: N802
+    return Lenient(str, field, as_text, FastNonEmptyText)
+
+
+def LDigits(field: str, bounds=INT16):  # noqa: N802
+    return Lenient(int, field, bounded_digits(bounds))
+
+
+def LCompact(field: str):  # noqa: N802
+    return Lenient(dt.datetime, field, _compact)
+
+
+def LFlag(field: str):  # noqa: N802
+    return Annotated[bool | None, lenient(field, as_flag), AfterValidator(bool)]
 
 
 class _Record(BaseModel):
     model_config = ConfigDict(extra="allow", populate_by_name=True, frozen=True)
+    # Original values of unread fields that did not parse (set by `validated`).
+    _kept: dict | None = PrivateAttr(None)
 
     @property
     def extra(self) -> dict:
@@ -65,38 +114,44 @@ class _Record(BaseModel):
 
 
 class SubmittedFile(_Record):
-    file_id: Text = Field(None, alias="TepDinhKemId")
-    name: Text = Field(None, alias="TenTepDinhKem")
-    url: Text = Field(None, alias="DuongDanTaiTepTin")
-    digitized: Flag = Field(False, alias="DuocSoHoa")
-    reused: Digits = Field(None, alias="DuocTaiSuDung")
-    from_national_store: Flag = Field(False, alias="DuocLayTuKhoDMQG")
+    file_id: LText("TaiLieuNop[].TepDinhKemId") = Field(None, alias="TepDinhKemId")
+    name: LText("TaiLieuNop[].TenTepDinhKem") = Field(None, alias="TenTepDinhKem")
+    url: LText("TaiLieuNop[].DuongDanTaiTepTin") = Field(None, alias="DuongDanTaiTepTin")
+    digitized: LFlag("TaiLieuNop[].DuocSoHoa") = Field(False, alias="DuocSoHoa")
+    reused: LDigits("TaiLieuNop[].DuocTaiSuDung") = Field(None, alias="DuocTaiSuDung")
+    from_national_store: LFlag("TaiLieuNop[].DuocLayTuKhoDMQG") = Field(
+        False, alias="DuocLayTuKhoDMQG"
+    )
 
 
 class FeeLine(_Record):
-    name: Text = Field(None, alias="TenPhiLePhi")
-    code: Text = Field(None, alias="MaPhiLePhi")
-    amount: Digits = Field(None, alias="Gia")
+    name: LText("DanhSachLePhi[].TenPhiLePhi") = Field(None, alias="TenPhiLePhi")
+    code: LText("DanhSachLePhi[].MaPhiLePhi") = Field(None, alias="MaPhiLePhi")
+    amount: LDigits("DanhSachLePhi[].Gia", INT64) = Field(None, alias="Gia")
 
 
 class SupplementRound(_Record):
-    requested_at: Compact = Field(None, alias="NgayBoSung")
-    received_at: Compact = Field(None, alias="NgayTiepNhanBoSung")
-    content: Text = Field(None, alias="NoiDungBoSung")
+    requested_at: LCompact("DanhSachHoSoBoSung[].NgayBoSung") = Field(None, alias="NgayBoSung")
+    received_at: LCompact("DanhSachHoSoBoSung[].NgayTiepNhanBoSung") = Field(
+        None, alias="NgayTiepNhanBoSung"
+    )
+    content: LText("DanhSachHoSoBoSung[].NoiDungBoSung") = Field(None, alias="NoiDungBoSung")
 
 
 class ResultDocument(_Record):
-    name: Text = Field(None, alias="TenGiayTo")
-    code: Text = Field(None, alias="MaGiayToKetQua")
-    url: Text = Field(None, alias="DuongDanTepTinKetQua")
+    name: LText("DanhSachGiayToKetQua[].TenGiayTo") = Field(None, alias="TenGiayTo")
+    code: LText("DanhSachGiayToKetQua[].MaGiayToKetQua") = Field(None, alias="MaGiayToKetQua")
+    url: LText("DanhSachGiayToKetQua[].DuongDanTepTinKetQua") = Field(
+        None, alias="DuongDanTepTinKetQua"
+    )
 
 
 class ProcessingStep(_Record):
-    at: Compact = Field(None, alias="ThoiDiemXuLy")
-    status: Digits = Field(None, alias="TrangThai")
-    content: Text = Field(None, alias="NoiDungXuLy")
-    department: Text = Field(None, alias="PhongBanXuLy")
-    officer: Text = Field(None, alias="NguoiXuLy")
+    at: LCompact("QuaTrinhXuLy[].ThoiDiemXuLy") = Field(None, alias="ThoiDiemXuLy")
+    status: LDigits("QuaTrinhXuLy[].TrangThai") = Field(None, alias="TrangThai")
+    content: LText("QuaTrinhXuLy[].NoiDungXuLy") = Field(None, alias="NoiDungXuLy")
+    department: LText("QuaTrinhXuLy[].PhongBanXuLy") = Field(None, alias="PhongBanXuLy")
+    officer: LText("QuaTrinhXuLy[].NguoiXuLy") = Field(None, alias="NguoiXuLy")
 
 
 class DossierCopy(_Record):
@@ -104,38 +159,52 @@ class DossierCopy(_Record):
 
     national_code: str = Field(alias="MaHoSo", min_length=1, max_length=128)
     procedure_code: str = Field(alias="MaTTHC", min_length=1)
-    procedure_name: Text = Field(None, alias="TenTTHC")
-    sector_code: Text = Field(None, alias="MaLinhVuc")
+    procedure_name: LText("TenTTHC") = Field(None, alias="TenTTHC")
+    sector_code: LText("MaLinhVuc") = Field(None, alias="MaLinhVuc")
     channel: Annotated[Literal[1, 2, 3] | None, BeforeValidator(_digits)] = Field(
         None, alias="KenhThucHien"
     )
-    applicant_type: Digits = Field(None, alias="LoaiDoiTuong")
-    applicant_name: Text = Field(None, alias="ChuHoSo")
-    applicant_id_number: Text = Field(None, alias="SoGiayToChuHoSo")
-    summary: Text = Field(None, alias="TrichYeuHoSo")
-    submitted_at: Compact = Field(None, alias="NgayNopHoSo")
+    applicant_type: LDigits("LoaiDoiTuong") = Field(None, alias="LoaiDoiTuong")
+    applicant_name: Lenient(str, "ChuHoSo", as_text_or_number, FastNonEmptyText) = Field(
+        None, alias="ChuHoSo"
+    )
+    applicant_id_number: Lenient(str, "SoGiayToChuHoSo", as_text_or_number, FastNonEmptyText) = (
+        Field(None, alias="SoGiayToChuHoSo")
+    )
+    summary: LText("TrichYeuHoSo") = Field(None, alias="TrichYeuHoSo")
+    submitted_at: LCompact("NgayNopHoSo") = Field(None, alias="NgayNopHoSo")
     received_at: Compact = Field(alias="NgayTiepNhan")
     due_at: Compact = Field(None, alias="NgayHenTra")
     finished_at: Compact = Field(None, alias="NgayKetThucXuLy")
     returned_at: Compact = Field(None, alias="NgayTra")
-    refused_at: Compact = Field(None, alias="NgayTuChoi")
+    refused_at: LCompact("NgayTuChoi") = Field(None, alias="NgayTuChoi")
     status: Annotated[int, BeforeValidator(_digits), Field(ge=1, le=10)] = Field(
         alias="TrangThaiHoSo"
     )
-    result_delivery: Digits = Field(None, alias="HinhThuc")
-    unit_name: Text = Field(None, alias="DonViXuLy")
+    result_delivery: LDigits("HinhThuc") = Field(None, alias="HinhThuc")
+    unit_name: LText("DonViXuLy") = Field(None, alias="DonViXuLy")
     unit_code: str = Field(alias="MaDonViXuLy", min_length=1)
-    submission_place: Digits = Field(None, alias="NoiNopHoSo")
+    submission_place: LDigits("NoiNopHoSo") = Field(None, alias="NoiNopHoSo")
     has_digitized_component: Flag = Field(False, alias="HoSoCoThanhPhanSoHoa")
-    vneid_authenticated: Flag = Field(False, alias="TaiKhoanDuocXacThucVoiVNeID")
+    vneid_authenticated: LFlag("TaiKhoanDuocXacThucVoiVNeID") = Field(
+        False, alias="TaiKhoanDuocXacThucVoiVNeID"
+    )
     online_payment_kind: Annotated[Literal[0, 1, 2] | None, BeforeValidator(_digits)] = Field(
         None, alias="DuocThanhToanTrucTuyen"
     )
-    files: list[SubmittedFile] = Field(default_factory=list, alias="TaiLieuNop")
+    files: Annotated[list[SubmittedFile], lenient_list("TaiLieuNop")] = Field(
+        default_factory=list, alias="TaiLieuNop"
+    )
     fees: list[FeeLine] = Field(default_factory=list, alias="DanhSachLePhi")
-    supplements: list[SupplementRound] = Field(default_factory=list, alias="DanhSachHoSoBoSung")
-    results: list[ResultDocument] = Field(default_factory=list, alias="DanhSachGiayToKetQua")
-    steps: list[ProcessingStep] = Field(default_factory=list, alias="QuaTrinhXuLy")
+    supplements: Annotated[list[SupplementRound], lenient_list("DanhSachHoSoBoSung")] = Field(
+        default_factory=list, alias="DanhSachHoSoBoSung"
+    )
+    results: Annotated[list[ResultDocument], lenient_list("DanhSachGiayToKetQua")] = Field(
+        default_factory=list, alias="DanhSachGiayToKetQua"
+    )
+    steps: Annotated[list[ProcessingStep], lenient_list("QuaTrinhXuLy")] = Field(
+        default_factory=list, alias="QuaTrinhXuLy"
+    )
     synced_at: Annotated[dt.datetime, BeforeValidator(_compact)] = Field(alias="NgayDongBo")
 
     @model_validator(mode="before")
@@ -164,8 +233,8 @@ class Petition(_Record):
     answered_at: Compact = Field(None, alias="NgayTraLoi")
     status: Literal["DANG_XU_LY", "DA_TRA_LOI"] = Field(alias="TrangThai")
     petition_type: Text = Field(None, alias="LoaiPAKN")
-    likes: Digits = Field(None, alias="SoLuotThich")
-    dislikes: Digits = Field(None, alias="SoLuotKhongThich")
+    likes: Count = Field(None, alias="SoLuotThich")
+    dislikes: Count = Field(None, alias="SoLuotKhongThich")
     re_complaint: Flag = Field(False, alias="KhieuNaiLai")
     national_code: Text = Field(None, alias="MaHoSo")
     updated_at: Annotated[dt.datetime, BeforeValidator(_compact)] = Field(alias="NgayCapNhat")
@@ -184,8 +253,27 @@ class Metric(_Record):
     data_quality_message: str | None = Field(None, alias="dataQualityMessage")
 
 
+# Keys an evaluation entry carries besides the modelled ones (the tree groups' counters and
+# labels, as in the reference captures ../shared/reference/dvcqg-evaluation): announced, so
+# not drift; codes and counts, so harmless in a redacted payload.
+EVALUATION_ANNOUNCED_KEYS = frozenset(
+    {
+        "agencyLevel", "authorityCount", "averageScore", "avgProcessingDays",
+        "channelDirectSum", "channelOnlineSum", "channelPostalSum", "channelTotalSum",
+        "classifiedPetitions", "departmentType", "fullCount", "onlineDossierCount",
+        "onlineOnTimeSum", "onlineOverdueSum", "onlineServiceTotal", "partialCount",
+        "scoreDelta", "stt", "totalCompleted", "totalDossierFinancialObligation",
+        "totalDossierOnlineFormalityPaymentSuccess", "totalDossierOnlinePaymentSuccess",
+        "totalDossiers", "totalFeeDossierFormality", "totalFeeDossierFormalityDistinct",
+        "totalFeeFormality", "totalOnTime", "totalOverdue", "totalPetitions", "totalReceived",
+    }
+)  # fmt: skip
+
+
 class EvaluationEntry(_Record):
     """One unit (or the root) of an evaluation response; counters of tree groups stay extra."""
+
+    ANNOUNCED_EXTRA: ClassVar[frozenset[str]] = EVALUATION_ANNOUNCED_KEYS
 
     department_id: str = Field(alias="departmentId", min_length=1)
     department_code: str | None = Field(None, alias="departmentCode")

@@ -11,30 +11,69 @@ from typing import Annotated, Literal
 
 import orjson
 from pydantic import (
+    AfterValidator,
     AwareDatetime,
     BaseModel,
     BeforeValidator,
     ConfigDict,
     Field,
+    PrivateAttr,
     StrictBool,
     model_validator,
 )
 
+from pipeline.sources.lenient import (
+    FastText,
+    Lenient,
+    as_strict_bool,
+    as_text,
+    as_text_or_number,
+    key_name,
+    lenient,
+)
+
+# Instants a rule reads must fall in these years (a year 9999 is outside the domain).
+EARLIEST_YEAR, LATEST_YEAR = 1990, 2199
+
 
 def _iso_instant(value: object) -> object:
     """ISO-8601 text with an offset only: pydantic alone would read a digit string such as
-    `20251302083000` as a Unix timestamp and invent a date."""
+    `20251302083000` as a Unix timestamp and invent a date. (Messages are templates: a
+    rejected value is never echoed.)"""
     if value is None or isinstance(value, dt.datetime):
         return value
     if not isinstance(value, str):
-        raise ValueError(f"not an ISO timestamp: {value!r}")
+        raise ValueError("not an ISO timestamp")
     try:
-        return dt.datetime.fromisoformat(value)
-    except ValueError as exc:
-        raise ValueError(f"not an ISO timestamp: {value!r}") from exc
+        ts = dt.datetime.fromisoformat(value)
+    except ValueError:
+        raise ValueError("not an ISO timestamp") from None
+    if not EARLIEST_YEAR <= ts.year <= LATEST_YEAR:
+        raise ValueError(f"instant outside the years {EARLIEST_YEAR}-{LATEST_YEAR}")
+    return ts
 
 
 Instant = Annotated[AwareDatetime, BeforeValidator(_iso_instant)]
+
+
+def _lenient_instant(value: object) -> dt.datetime | None:
+    ts = _iso_instant(value)
+    if ts is not None and ts.tzinfo is None:
+        raise ValueError("no offset")
+    return ts
+
+
+# Unread fields (docs/source_fields.md): typed when announced-shaped, else empty and noted.
+def LText(field: str):  # noqa: N802
+    return Lenient(str, field, as_text, FastText)
+
+
+def LInstant(field: str):  # noqa: N802
+    return Lenient(dt.datetime, field, _lenient_instant)
+
+
+def LBool(field: str):  # noqa: N802
+    return Annotated[bool | None, lenient(field, as_strict_bool), AfterValidator(bool)]
 
 
 def invalid_text_path(value: object, path: str = "record") -> str | None:
@@ -51,7 +90,9 @@ def invalid_text_path(value: object, path: str = "record") -> str | None:
         return None
     if isinstance(value, dict):
         for key, item in value.items():
-            found = invalid_text_path(key, path) or invalid_text_path(item, f"{path}.{key}")
+            found = invalid_text_path(key, path) or invalid_text_path(
+                item, f"{path}.{key_name(key)}"
+            )
             if found:
                 return found
     elif isinstance(value, list):
@@ -82,6 +123,8 @@ def refuse_invalid_text(payload: object) -> object:
 
 class _Record(BaseModel):
     model_config = ConfigDict(extra="allow", populate_by_name=True, frozen=True)
+    # Original values of unread fields that did not parse (set by `validated`).
+    _kept: dict | None = PrivateAttr(None)
 
     @property
     def extra(self) -> dict:
@@ -91,67 +134,71 @@ class _Record(BaseModel):
 class Ref(_Record):
     id: str
     code: str | None = None
-    name: str | None = None
+    name: LText("name") = None
 
 
 class ApplyMethod(_Record):
-    id: int
+    id: Annotated[int, Field(ge=-(2**15), le=2**15 - 1)]
 
 
 class Applicant(_Record):
     type: Literal[1, 2, 3, 4]
-    fullname: str | None = None
-    identity_number: str | None = Field(None, alias="identityNumber")
-    phone_number: str | None = Field(None, alias="phoneNumber")
-    email: str | None = None
-    address: str | None = None
+    fullname: Lenient(str, "applicant.fullname", as_text_or_number, FastText) = None
+    identity_number: Lenient(str, "applicant.identityNumber", as_text_or_number, FastText) = Field(
+        None, alias="identityNumber"
+    )
+    phone_number: LText("applicant.phoneNumber") = Field(None, alias="phoneNumber")
+    email: LText("applicant.email") = None
+    address: LText("applicant.address") = None
 
 
 class DossierStatus(_Record):
-    id: int
-    name: str | None = None
+    id: Annotated[int, Field(ge=-(2**15), le=2**15 - 1)]
+    name: LText("dossierStatus.name") = None
 
 
 class Fee(_Record):
-    code: str | None = None
-    name: str | None = None
-    kind: str | None = None
-    amount: int
+    code: LText("fees[].code") = None
+    name: LText("fees[].name") = None
+    kind: LText("fees[].kind") = None
+    amount: Annotated[int, Field(ge=-(2**63), le=2**63 - 1)]
     status: Literal["UNPAID", "PAID", "REFUNDED", "EXEMPT"]
     method: Literal["ONLINE_NATIONAL", "ONLINE_PROVINCIAL", "CASH", "TRANSFER"] | None = None
-    paid_date: Instant | None = Field(None, alias="paidDate")
-    receipt_no: str | None = Field(None, alias="receiptNo")
+    paid_date: LInstant("fees[].paidDate") = Field(None, alias="paidDate")
+    receipt_no: LText("fees[].receiptNo") = Field(None, alias="receiptNo")
 
 
 class File(_Record):
-    id: str
+    id: LText("files[].id") = None
     kind: Literal["COMPONENT", "RESULT"]
-    name: str | None = None
-    component_code: str | None = Field(None, alias="componentCode")
+    name: LText("files[].name") = None
+    component_code: LText("files[].componentCode") = Field(None, alias="componentCode")
     result_code: str | None = Field(None, alias="resultCode")
     url: str | None = None
     digitized: StrictBool = False
     reuse: Literal[0, 1, 2] = 0
     from_citizen_store: StrictBool = Field(False, alias="fromCitizenStore")
-    signed: StrictBool = False
+    signed: LBool("files[].signed") = False
     pushed_to_citizen_store: StrictBool = Field(False, alias="pushedToCitizenStore")
 
 
 class Rating(_Record):
     value: Literal["VERY_SATISFIED", "SATISFIED", "DISSATISFIED"]
     rated_at: Instant | None = Field(None, alias="ratedAt")
-    channel: str | None = None
+    channel: LText("rating.channel") = None
 
 
 class HistoryStep(_Record):
-    seq: int
+    seq: Annotated[int, Field(ge=-(2**31), le=2**31 - 1)]
     at: Instant
     action: str
-    status_id: int | None = Field(None, alias="statusId")
-    from_agency_code: str | None = Field(None, alias="fromAgencyCode")
-    to_agency_code: str | None = Field(None, alias="toAgencyCode")
-    officer: str | None = None
-    note: str | None = None
+    status_id: Annotated[int | None, Field(ge=-(2**15), le=2**15 - 1)] = Field(
+        None, alias="statusId"
+    )
+    from_agency_code: LText("history[].fromAgencyCode") = Field(None, alias="fromAgencyCode")
+    to_agency_code: LText("history[].toAgencyCode") = Field(None, alias="toAgencyCode")
+    officer: Lenient(str, "history[].officer", as_text_or_number, FastText) = None
+    note: Lenient(str, "history[].note", as_text_or_number, FastText) = None
     document_no: str | None = Field(None, alias="documentNo")
     new_appointment_date: Instant | None = Field(None, alias="newAppointmentDate")
 
@@ -204,12 +251,12 @@ class Dossier(_Record):
         for step in self.history:
             if first and step.at < first:
                 raise ValueError(
-                    f"impossible dates: history step {step.seq} ({step.action}) before the "
-                    "dossier was submitted"
+                    f"impossible dates: history step {step.seq} before the dossier was submitted"
                 )
             if accepted and step.action in FINISHING_ACTIONS and step.at < accepted:
                 raise ValueError(
-                    f"impossible dates: history step {step.seq} ({step.action}) before acceptedDate"
+                    f"impossible dates: history step {step.seq} (a finishing action) before "
+                    "acceptedDate"
                 )
         return self
 

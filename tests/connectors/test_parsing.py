@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 from pydantic import ValidationError
 
+from pipeline.landing.audit import first_error
 from pipeline.landing.dvcqg import _entries
 from pipeline.landing.dvcqg_schemas import (
     DOSSIER_COPY_SCHEMA,
@@ -20,6 +21,7 @@ from pipeline.landing.pii import PiiHasher, redact
 from pipeline.periods import Period
 from pipeline.sources.dvcqg import evaluation_body, parse_compact
 from pipeline.sources.dvcqg_records import DossierCopy, EvaluationEntry
+from pipeline.sources.lenient import DriftCounts, validated
 from pipeline.workcal import VN_TZ
 
 REFERENCE = Path(__file__).resolve().parents[3] / "shared" / "reference" / "dvcqg-evaluation"
@@ -93,7 +95,9 @@ def test_national_copy_is_typed_and_its_personal_data_hashed_or_dropped():
     assert row["online_payment_kind"] == 1 and row["fees"][0]["amount"] == 8000
     assert row["applicant_key"] == PiiHasher(b"k")("033190001234")
     assert row["supplements"][0]["content_length"] == len("Bổ sung giấy tờ của bà Ngọc")
-    assert json.loads(row["extra_json"]) == {"TruongMoi": {"x": 1}}
+    # an unannounced key keeps its name and only the keyed hash of its value (allow-list)
+    hidden = PiiHasher(b"k")(json.dumps({"x": 1}, sort_keys=True))[:16]
+    assert json.loads(row["extra_json"]) == {"TruongMoi": f"#{hidden}"}
     text = json.dumps(row, default=str, ensure_ascii=False)
     for personal in ("Nguyễn Thị Bích Ngọc", "033190001234", "bà Ngọc", "Trần Văn Cán Bộ"):
         assert personal not in text
@@ -208,16 +212,51 @@ def test_reference_metrics_and_counters_keep_their_values():
     assert child["department_code"] == "H44.01" and child["total_max_score"] == 20
 
 
-def test_redaction_reaches_every_depth_and_unknown_personal_keys():
+def test_redaction_keeps_only_allow_listed_values_at_every_depth_and_shape():
     payload = {
         "id": "1",
         "applicant": {"fullname": "A"},
         "history": [{"officer": "B", "note": "C", "action": "RECEIVE"}],
         "extendedAttributes": {"nguoiLienHe": "D", "priority": 1},
+        "SoGiayToChuHoSo": 33190001234,
+        "TrangThaiHoSo": '{"soCCCD": "033190001234", "TrangThai": "4"}',
+        "0912345678": "a value used as a key",
     }
     assert redact(payload) == {
         "id": "1",
         "applicant": "<redacted>",
         "history": [{"officer": "<redacted>", "note": "<redacted>", "action": "RECEIVE"}],
-        "extendedAttributes": {"nguoiLienHe": "<redacted>", "priority": 1},
+        "extendedAttributes": "<redacted>",
+        "SoGiayToChuHoSo": "<redacted>",
+        "TrangThaiHoSo": {"soCCCD": "<redacted>", "TrangThai": "4"},
+        "_dropped_keys": 1,
     }
+    assert redact('[{"id": "2", "dienThoai": "0912345678"}]') == [
+        {"id": "2", "dienThoai": "<redacted>"}
+    ]
+    assert redact(33190001234) == "<redacted>"
+
+
+def test_an_id_number_sent_as_a_json_number_is_hashed_never_echoed():
+    """The known bug of issue 16: `SoGiayToChuHoSo` as a JSON number was rejected with the
+    number in the reason. It is unread: read as its digits, hashed, counted as drift."""
+    counts = DriftCounts()
+    copy = validated(
+        DossierCopy, COPY | {"SoGiayToChuHoSo": 33190001234, "NoiNopHoSo": "000.00.28.H31"}, counts
+    )
+    columns = DossierCopyColumns(PiiHasher(b"k"))
+    columns.append(copy, "2024-01")
+    (row,) = columns.batch(DOSSIER_COPY_SCHEMA, "run", dt.datetime.now(dt.UTC)).to_pylist()
+    assert row["applicant_key"] == PiiHasher(b"k")("33190001234")
+    assert row["submission_place"] is None  # a unit code where a digit was announced
+    assert json.loads(row["extra_json"])["NoiNopHoSo"] == "000.00.28.H31"  # original kept
+    assert "33190001234" not in json.dumps(row, default=str)
+    assert counts == {
+        ("SoGiayToChuHoSo", "shape_changed"): 1,
+        ("NoiNopHoSo", "shape_changed"): 1,
+        ("TruongMoi", "unknown_key"): 1,
+    }
+    # a read field outside its domain: rejected with a template naming field and kind
+    with pytest.raises(ValidationError) as refused:
+        DossierCopy.model_validate(COPY | {"TrangThaiHoSo": "70000"})
+    assert first_error(refused.value) == "invalid TrangThaiHoSo: outside the domain"

@@ -48,6 +48,9 @@ HIGH = {
     "short_pages": 0.5,
     "no_last": 1.0,
     "wrong_total": 0.5,  # lands (a recount that agrees) or fails with the window's counts
+    # the drift corpus of issue 16; its spoiled copies (one drifted record in five) stay
+    # under the reject gate at this rate
+    "corpus": 0.1,
     "shift": 0.5,  # last: it moves the world's clock forward for good
 }
 # What a failed run may say: a source down after its retries, or too many invalid records.
@@ -96,7 +99,7 @@ def keys_landed_twice(data_dir: Path, dataset: str, key: str) -> int:
         ).fetchone()[0]
 
 
-RECORD_FAULTS = ("malformed", "drift")
+RECORD_FAULTS = ("malformed", "drift", "corpus")
 
 
 def record_fault_count(fault: str, world: dict, data_dir: Path) -> int:
@@ -111,10 +114,14 @@ def record_fault_count(fault: str, world: dict, data_dir: Path) -> int:
             if files:
                 total += con.execute(
                     "select count(*) from read_parquet(?, union_by_name = true) "
-                    "where extra_json like '%extendedAttributes%'",
-                    [[str(f) for f in files]],
+                    "where extra_json like ?",
+                    [[str(f) for f in files], f"%{DRIFT_MARK[fault]}%"],
                 ).fetchone()[0]
     return total
+
+
+# An unknown key every record drifted by the fault carries (kept in `extra_json`).
+DRIFT_MARK = {"drift": "extendedAttributes", "corpus": "soCCCD"}
 
 
 def extract(ws: Workspace) -> dg.ExecuteInProcessResult:
@@ -184,7 +191,9 @@ def test_a_fault_at_a_high_rate_lands_exactly_the_world_or_fails_clearly(
     figures.duplicates += twice
     assert lost == 0 and twice == 0
     assert {i for i, _ in landed} == {i for i, _ in expected}
-    if fault != "shift":  # the world did not move: every dataset equals the reference's
+    # the world did not move: every dataset equals the reference's (the corpus changes unread
+    # fields: that they land as without it is tests/connectors/test_drift_corpus.py)
+    if fault not in ("shift", "corpus"):
         drop = ("extra_json",) if fault == "drift" else ()
         for dataset in DATASETS:
             assert raw_rows(ws.data_dir, dataset, drop) == raw_rows(

@@ -1,11 +1,12 @@
 -- Records refused (warehouse.md `audit.rejects`): at the edge, with the reason and the redacted
--- payload (a record refused twice in one run, seen on two pages, is listed once); and by the
+-- payload (a record refused twice in one run, seen on two pages, is listed once, and so is one
+-- refused again by a later run for the same reason and payload); and by the
 -- warehouse, dossiers whose unit or procedure the landed catalogues do not know (left out of
 -- stg_motcua__dossiers, kept in audit.unattributed_dossiers; their payload is the codes that
 -- were not found).
 with
 
-edge as (
+edge_by_run as (
     select
         source,
         source_key,
@@ -15,6 +16,17 @@ edge as (
         _extracted_at as rejected_at
     from {{ source('raw', 'audit_rejects') }}
     qualify row_number() over (partition by source, source_key, _run_id order by reason) = 1
+),
+
+-- A spoiled record read again by a later run (an overlap, a re-read) is listed once: at the
+-- first run that refused it for that reason and payload.
+edge as (
+    select *
+    from edge_by_run
+    qualify row_number() over (
+        partition by source, source_key, reason, md5(coalesce(payload_redacted, ''))
+        order by rejected_at, run_id
+    ) = 1
 ),
 
 unattributable as (
