@@ -111,22 +111,39 @@ def record_key(key_of: KeyOf | None, record: object) -> int:
     return hash(key)
 
 
+def has_key(key_of: KeyOf | None, record: object) -> bool:
+    """Whether the record carries a usable key (a spoiled one, e.g. JSON sent as a string,
+    may not: it cannot be matched to what the portal announced, and the landing rejects it)."""
+    if key_of is None:
+        return True
+    key = key_of(record)
+    return isinstance(key, str | int) and not isinstance(key, bool)
+
+
 class _Tally:
-    """What one window announced and read."""
+    """What one window announced and read: the distinct keys, and apart from them the
+    distinct records without a key (each may or may not be one of the announced records)."""
 
     def __init__(self, key_of: KeyOf | None):
         self.key_of = key_of
         self.announced: int | None = None
         self.keys: set[int] = set()
+        self.keyless: set[int] = set()
 
     def add(self, page: Page, first: bool) -> None:
         if first and self.announced is None:
             self.announced = page.total
-        self.keys.update(record_key(self.key_of, r) for r in page.records)
+        for record in page.records:
+            kept = self.keys if has_key(self.key_of, record) else self.keyless
+            kept.add(record_key(self.key_of, record))
 
     @property
     def read(self) -> int:
         return len(self.keys)
+
+    def accounts_for(self, low: int, high: int) -> bool:
+        """Whether what was read can be between `low` and `high` records of the portal's."""
+        return self.read <= high and self.read + len(self.keyless) >= low
 
 
 def parallel_map(fn: Callable[[T], R], items: Iterable[T], workers: int) -> Iterator[R]:
@@ -412,11 +429,13 @@ class KeysetCrawler:
     def _check(self, lo: dt.datetime, hi: dt.datetime | None, tally: _Tally) -> None:
         """The window's count check (see the module's doc): exact when nothing moved; after
         moves, what was read lies between the announced count and a recount."""
-        announced, read = tally.announced, tally.read
-        if announced is None or read == announced:
+        announced, read, keyless = tally.announced, tally.read, len(tally.keyless)
+        if announced is None or tally.accounts_for(announced, announced):
             return
         recount = self.fetch(lo, hi, 0).total
-        if recount is not None and min(announced, recount) <= read <= max(announced, recount):
+        if recount is not None and tally.accounts_for(
+            min(announced, recount), max(announced, recount)
+        ):
             log.info(
                 "%s %s: %d records announced, %d at recount, %d read: records moved during "
                 "the crawl",
@@ -429,8 +448,10 @@ class KeysetCrawler:
             return
         raise IncompleteCrawl(
             f"{self.label} {window_text(lo, hi)}: the portal announced {announced} records "
-            f"({recount} at recount) but the crawl read {read}; nothing landed and the "
-            "watermark did not move, the next run reads this window again"
+            f"({recount} at recount) but the crawl read {read}"
+            + (f" and {keyless} without a key" if keyless else "")
+            + "; nothing landed and the watermark did not move, the next run reads this "
+            "window again"
         )
 
 

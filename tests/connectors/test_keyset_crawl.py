@@ -9,7 +9,7 @@ import threading
 
 import pytest
 
-from pipeline.sources.crawl import IncompleteCrawl, KeysetCrawler, Page, is_final
+from pipeline.sources.crawl import IncompleteCrawl, KeysetCrawler, Page, _Tally, is_final
 
 TZ = dt.timezone(dt.timedelta(hours=7))
 START = dt.datetime(2026, 10, 1, tzinfo=TZ)
@@ -238,3 +238,23 @@ def test_a_short_page_never_skips_a_record(case):
     read = {r["key"] for page in crawler.pages_of_windows([window]) for r in page}
     assert read == set(world)
     assert source.requests == requests
+
+
+@pytest.mark.parametrize(
+    ("announced", "keyed", "keyless", "complete"),
+    [
+        (3, ["a", "b", "c"], 0, True),
+        (3, ["a", "b", "c"], 1, True),  # a spoiled copy sent as a JSON string, beside its original
+        (3, ["a", "b"], 1, True),  # the keyless record may be the third announced one
+        (3, ["a", "b"], 0, False),  # one announced record never came
+        (3, ["a"], 1, False),  # even if the keyless one is announced, one is missing
+        (2, ["a", "b", "c"], 0, False),  # more keys than announced and no recount to explain it
+    ],
+)
+def test_records_without_a_key_neither_count_as_extra_nor_hide_a_loss(
+    announced, keyed, keyless, complete
+):
+    tally = _Tally(lambda record: record.get("id") if isinstance(record, dict) else None)
+    records = [{"id": key} for key in keyed] + [f'{{"id": "spoiled-{n}"}}' for n in range(keyless)]
+    tally.add(Page(records, total=announced), first=True)
+    assert tally.accounts_for(announced, announced) is complete
