@@ -41,7 +41,8 @@ def drift_run(pipeline_run, simulator, tmp_path_factory):
     the corpus on, its instance kept for the event log."""
     root = tmp_path_factory.mktemp("drift-run")
     personal = personal_values(simulator, tmp_path_factory.mktemp("probe"))
-    env = pipeline_environment(root, simulator)
+    # compared with the session's run: the same hash key, so applicant keys can be equal
+    env = pipeline_environment(root, simulator, pipeline_run.env["PII_HASH_KEY"])
     from pipeline.definitions import defs
 
     set_faults(simulator, {"corpus": CORPUS_RATE})
