@@ -30,31 +30,6 @@ _SUITE_SECONDS: dict[str, float] = {}
 _SUITE_TESTS: dict[str, int] = {}
 
 
-# Groups of tests that share an expensive fixture run on one xdist worker (`make test` runs
-# `pytest -n 2 --dist loadgroup`): the session pipeline run, the reliability suite's package
-# fixtures (its simulator and reference run), the simulator suite's shared server. Every other
-# test file is a group of its own, so module fixtures are never built twice.
-SHARED_FIXTURE_GROUPS = {"pipeline_run": "session-pipeline-run"}
-FOLDER_GROUPS = {"tests/reliability/": "reliability", "tests/simulator/": "simulator"}
-
-
-def xdist_group_of(nodeid: str, fixturenames: list[str]) -> str:
-    path = nodeid.split("::")[0]
-    for fixture, group in SHARED_FIXTURE_GROUPS.items():
-        if fixture in fixturenames:
-            return group
-    for folder, group in FOLDER_GROUPS.items():
-        if path.startswith(folder):
-            return group
-    return path
-
-
-def pytest_collection_modifyitems(config, items) -> None:
-    for item in items:
-        group = xdist_group_of(item.nodeid, list(getattr(item, "fixturenames", ())))
-        item.add_marker(pytest.mark.xdist_group(group))
-
-
 def pytest_runtest_logreport(report: pytest.TestReport) -> None:
     """Time spent per suite (setup + call + teardown), summed by folder or file under tests/."""
     parts = report.nodeid.split("::")[0].split("/")
