@@ -45,7 +45,7 @@ PUBLIC_MARTS = (
     "unit_points_at_stake",
     "unit_scorecard",
 )
-PUBLIC_AUDIT = ("load_log", "rejects")
+PUBLIC_AUDIT = ("load_log", "rejects", "source_drift", "unattributed_dossiers")
 FLOATING = {"DOUBLE", "FLOAT", "REAL"}
 
 
