@@ -17,8 +17,8 @@ import sys
 import threading
 import time
 
-from pipeline.config import data_dir_setting, load_settings
-from pipeline.pipeline_env import demo_pii_hash_key, patched_environ
+from pipeline.config import load_settings
+from pipeline.pipeline_env import patched_environ, use_demo_pii_hash_key_unless_set
 from simulator.faults import parse_fault_specs
 from simulator.server import SimulatorHandle, run_simulator
 
@@ -75,9 +75,7 @@ def warm_evaluation(sim) -> threading.Thread:
 
 
 def main() -> int:
-    if not os.environ.get("PII_HASH_KEY"):
-        # no key configured: the data folder's own random demo key (made on its first run)
-        os.environ["PII_HASH_KEY"] = demo_pii_hash_key(data_dir_setting())
+    use_demo_pii_hash_key_unless_set()
     settings = load_settings()
     as_of = settings.resolve_as_of()
     scale = float(os.environ.get("SIM_SCALE", "1.0"))

@@ -37,6 +37,15 @@ def demo_pii_hash_key(data_dir: Path) -> str:
     return key
 
 
+def use_demo_pii_hash_key_unless_set() -> None:
+    """Without a configured PII_HASH_KEY (the demo, the service on the simulator), the data
+    folder's own demo key."""
+    if not os.environ.get("PII_HASH_KEY"):
+        from pipeline.config import data_dir_setting
+
+        os.environ["PII_HASH_KEY"] = demo_pii_hash_key(data_dir_setting())
+
+
 @contextmanager
 def patched_environ(values: Mapping[str, str]) -> Iterator[None]:
     saved = {key: os.environ.get(key) for key in values}

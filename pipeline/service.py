@@ -141,14 +141,13 @@ def embedded_simulator(
     the environment that points the pipeline at it. `while_starting` runs here meanwhile."""
     import httpx
 
-    from pipeline.config import data_dir_setting, load_settings
+    from pipeline.config import load_settings
     from pipeline.demo import simulator_environment
-    from pipeline.pipeline_env import demo_pii_hash_key
+    from pipeline.pipeline_env import use_demo_pii_hash_key_unless_set
     from pipeline.workcal import VN_TZ
     from simulator.server import run_simulator
 
-    if not os.environ.get("PII_HASH_KEY"):
-        os.environ["PII_HASH_KEY"] = demo_pii_hash_key(data_dir_setting())
+    use_demo_pii_hash_key_unless_set()
     settings = load_settings()
     scale = float(os.environ.get("SIM_SCALE", DEFAULT_SIM_SCALE))
     port = int(os.environ["SIM_PORT"]) if os.environ.get("SIM_PORT") else None
