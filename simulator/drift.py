@@ -185,6 +185,66 @@ def spoil_petition(record: dict, rng: random.Random) -> object:
     return spoiled
 
 
+# --- national portal, public evaluation ----------------------------------------------------
+def drift_evaluation(record: dict, rng: random.Random) -> None:
+    """One unit (or the root) of an evaluation answer: unread labels in new shapes, numbers as
+    text in unread counters, personal values under unannounced keys (a JSON number among
+    them, which a landing that took every unknown number for a counter would keep in clear)."""
+    _personal_keys(record, rng)
+    record["nguoiDungDau"] = {"hoTen": "Phạm Thị Hồng Nhung", "dienThoai": PHONE}
+    record["departmentName"] = 2801  # a number where text was announced
+    record["departmentType"] = rng.choice((3, {"ma": "XA"}))
+    record["agencyLevel"] = 2
+    record["stt"] = "7"  # text where a number was announced
+    record["scoreDelta"] = "+0,25"
+    if "level" in record:
+        record["level"] = 3
+    if "departmentLevel" in record:
+        record["departmentLevel"] = ["PROVINCE"]
+    if "avgProcessingDays" in record:
+        record["avgProcessingDays"] = "3,5"  # an unread counter, as text
+    for item in record.get("metrics") or []:
+        item["name"] = 12
+        item["dataQualityStatus"] = 1
+        item["ghiChu"] = FREE_TEXT
+
+
+def spoil_evaluation(record: dict, rng: random.Random) -> object:
+    """A spoiled copy of a unit's entry (same departmentId, beside the real one). An entry
+    carries no instant, so a year 9999 has no field to go in."""
+    spoiled = copy.deepcopy(record)
+    kind = rng.randrange(4)
+    if kind == 0 and spoiled.get("metrics"):
+        spoiled["metrics"][0]["numerator"] = 2**70  # past the int64 numerator column
+    elif kind == 0:
+        spoiled["ratio"] = 10**400  # past any float
+    elif kind == 1:
+        spoiled["departmentCode"] = "000.00.\udcff.H31"
+    elif kind == 2:
+        spoiled["metrics"] = {"code": "PUBLISH_ON_TIME"}  # an object where a list was announced
+    else:
+        return json.dumps(spoiled, ensure_ascii=False)
+    return spoiled
+
+
+def served_evaluation(data: dict, key_prefix: str, faults) -> dict:
+    """An evaluation answer (`data` of one page) with the corpus applied: the root drawn and
+    drifted like any unit (no spoiled copy: there is one root), the units through `served`."""
+    data = copy.deepcopy(data)  # the evaluator caches its answers
+    for name in ("overview", "parent"):
+        root = data.get(name)
+        if isinstance(root, dict):
+            key = text_key(f"{key_prefix}|{root.get('departmentId')}")
+            if faults.record_hit("corpus", key):
+                drift_evaluation(root, faults.record_rng("corpus", key))
+    for name in ("evaluation", "children"):
+        units = data.get(name)
+        if isinstance(units, list):
+            keys = [text_key(f"{key_prefix}|{u.get('departmentId')}") for u in units]
+            data[name] = served(units, keys, faults, drift_evaluation, spoil_evaluation)
+    return data
+
+
 def text_key(text: str) -> int:
     """A record key (for the seeded draws) of a record keyed by text."""
     return zlib.crc32(str(text).encode("utf-8"))

@@ -12,6 +12,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
+from simulator import drift
 from simulator.clock import iso
 from simulator.evaluation import (
     EvaluationError,
@@ -19,6 +20,7 @@ from simulator.evaluation import (
     Served,
     UnknownGroup,
     department_rows,
+    parse_period,
 )
 
 Simulator = Served  # the serving simulator (app.py), as far as this surface reads it
@@ -26,7 +28,10 @@ Simulator = Served  # the serving simulator (app.py), as far as this surface rea
 
 # --- HTTP -------------------------------------------------------------------------------------
 def _reply(payload: dict, status: int) -> Response:
-    body = json.dumps(payload, ensure_ascii=False, separators=(",", ":")).encode()
+    try:
+        body = json.dumps(payload, ensure_ascii=False, separators=(",", ":")).encode()
+    except UnicodeEncodeError:  # a lone surrogate (drift corpus): sent as its `\u` escape
+        body = json.dumps(payload, separators=(",", ":")).encode()
     return Response(body, status, media_type="application/json; charset=utf-8")
 
 
@@ -62,9 +67,17 @@ def routes(sim: Simulator) -> list[Route]:
             return _reply({"code": "NOT_FOUND", "data": None, "message": "Not Found"}, 404)
         return _reply({"code": "OK", "data": data, "message": "OK"}, 201)
 
+    def served(group: str, body: dict) -> dict:
+        data = evaluator.evaluation(group, body)
+        if "corpus" not in sim.faults.rates:
+            return data
+        period = parse_period(body, group)
+        key = f"{group}|{period.start.isoformat()}|{period.stop.isoformat()}"
+        return drift.served_evaluation(data, key, sim.faults)
+
     async def evaluation(request: Request) -> Response:
         group = request.path_params["group"]
-        return await answer(request, lambda body: evaluator.evaluation(group, body))
+        return await answer(request, lambda body: served(group, body))
 
     async def formalities(request: Request) -> Response:
         return await answer(request, evaluator.formalities)

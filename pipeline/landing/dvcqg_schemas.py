@@ -24,7 +24,13 @@ from pipeline.landing.schemas import (
     landed_batch,
 )
 from pipeline.periods import Period
-from pipeline.sources.dvcqg_records import DossierCopy, EvaluationEntry, Petition
+from pipeline.sources.dvcqg_records import (
+    EVALUATION_COUNTER_KEYS,
+    DossierCopy,
+    EvaluationEntry,
+    Petition,
+    counter_value,
+)
 
 SUBMITTED_FILE_TYPE = pa.struct(
     [
@@ -308,10 +314,6 @@ def petition_row(petition: Petition) -> dict:
     }
 
 
-# Numeric fields of an entry that are not counters (`stt` is the row number on the page).
-NOT_COUNTERS = frozenset({"stt"})
-
-
 def evaluation_row(
     group: str,
     period: Period,
@@ -319,13 +321,14 @@ def evaluation_row(
     is_root: bool,
     hasher: PiiHasher | None = None,
 ) -> dict:
-    """One unit of one group's evaluation; numeric unknown fields are the tree counters."""
+    """One unit of one group's evaluation; the announced counters with a number are the tree
+    counters (an unannounced key is never a counter, whatever its value: it may be personal)."""
     counters = {
-        k: float(v)
+        k: counter_value(v)
         for k, v in entry.extra.items()
-        if isinstance(v, int | float) and not isinstance(v, bool) and k not in NOT_COUNTERS
+        if k in EVALUATION_COUNTER_KEYS and counter_value(v) is not None
     }
-    others = {k: v for k, v in entry.extra.items() if k not in counters and k not in NOT_COUNTERS}
+    others = {k: v for k, v in entry.extra.items() if k not in counters and k != "stt"}
     tree_score = entry.total_score if entry.total_score is not None else entry.score
     tree_max = entry.total_max_score if entry.total_max_score is not None else entry.max_score
     return {

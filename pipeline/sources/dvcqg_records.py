@@ -9,6 +9,7 @@ models do not know are kept in `extra` (schema drift is visible, not lost).
 from __future__ import annotations
 
 import datetime as dt
+import math
 from typing import Annotated, ClassVar, Literal
 
 from pydantic import (
@@ -21,6 +22,7 @@ from pydantic import (
     model_validator,
 )
 
+from pipeline.seeds import seed_rows
 from pipeline.sources.dvcqg import parse_compact
 from pipeline.sources.lenient import (
     INT16,
@@ -33,6 +35,7 @@ from pipeline.sources.lenient import (
     bounded_digits,
     lenient,
     lenient_list,
+    note_shape_changed,
 )
 from pipeline.sources.motcua_records import EARLIEST_YEAR, LATEST_YEAR, refuse_invalid_text
 
@@ -243,14 +246,18 @@ class Petition(_Record):
 # --- public evaluation surface (B.2) --------------------------------------------------------
 class Metric(_Record):
     code: str = Field(min_length=1)
-    name: str | None = None
+    name: LText("metrics[].name") = None
     numerator: int | None = None
     denominator: int | None = None
     ratio: float | None = None
     score: float | None = None
     max_score: float | None = Field(None, alias="maxScore")
-    data_quality_status: str | None = Field(None, alias="dataQualityStatus")
-    data_quality_message: str | None = Field(None, alias="dataQualityMessage")
+    data_quality_status: LText("metrics[].dataQualityStatus") = Field(
+        None, alias="dataQualityStatus"
+    )
+    data_quality_message: LText("metrics[].dataQualityMessage") = Field(
+        None, alias="dataQualityMessage"
+    )
 
 
 # Keys an evaluation entry carries besides the modelled ones (the tree groups' counters and
@@ -270,19 +277,70 @@ EVALUATION_ANNOUNCED_KEYS = frozenset(
 )  # fmt: skip
 
 
+# The announced keys that are labels or the row number, not counters.
+EVALUATION_LABEL_KEYS = frozenset({"agencyLevel", "departmentType", "stt"})
+EVALUATION_COUNTER_KEYS = EVALUATION_ANNOUNCED_KEYS - EVALUATION_LABEL_KEYS
+
+
+def read_tree_counters() -> frozenset[str]:
+    """The counters a rule reads (the seed `dvcqg_tree_counters`: numerator or denominator of
+    an indicator); the other announced counters are unread."""
+    return frozenset(row["counter_name"] for row in seed_rows("dvcqg_tree_counters"))
+
+
+def counter_value(value: object) -> float | None:
+    """A counter as the float it lands as; None when it is not a finite number (or is null)."""
+    if not isinstance(value, int | float) or isinstance(value, bool):
+        return None
+    try:
+        number = float(value)
+    except OverflowError:
+        return None
+    return number if math.isfinite(number) else None
+
+
 class EvaluationEntry(_Record):
-    """One unit (or the root) of an evaluation response; counters of tree groups stay extra."""
+    """One unit (or the root) of an evaluation response; counters of tree groups stay extra.
+
+    Counters a rule reads must be numbers (or null) of at least 0: anything else rejects the
+    entry. The other announced keys (unread counters and labels) in another shape are counted
+    as `shape_changed` and kept, redacted, in `extra_json`; unannounced keys never count as
+    counters, whatever their value."""
 
     ANNOUNCED_EXTRA: ClassVar[frozenset[str]] = EVALUATION_ANNOUNCED_KEYS
 
     department_id: str = Field(alias="departmentId", min_length=1)
     department_code: str | None = Field(None, alias="departmentCode")
-    department_name: str | None = Field(None, alias="departmentName")
-    department_level: str | None = Field(None, alias="departmentLevel")
-    level: str | None = None
+    department_name: LText("departmentName") = Field(None, alias="departmentName")
+    department_level: LText("departmentLevel") = Field(None, alias="departmentLevel")
+    level: LText("level") = None
     total_score: float | None = Field(None, alias="totalScore")
     total_max_score: float | None = Field(None, alias="totalMaxScore")
     score: float | None = None
     max_score: float | None = Field(None, alias="maxScore")
     ratio: float | None = None
     metrics: list[Metric] = Field(default_factory=list)
+
+    @model_validator(mode="before")
+    @classmethod
+    def valid_text(cls, data: object) -> object:
+        return refuse_invalid_text(data)
+
+    @model_validator(mode="after")
+    def announced_shapes(self) -> EvaluationEntry:
+        read = read_tree_counters()
+        for key, value in (self.model_extra or {}).items():
+            if value is None:
+                continue
+            if key in read:
+                if not isinstance(value, int | float) or isinstance(value, bool):
+                    raise ValueError(f"counter {key} is not a number")
+                number = counter_value(value)
+                if number is None or number < 0:
+                    raise ValueError(f"counter {key} is outside the domain")
+            elif key in EVALUATION_LABEL_KEYS:
+                if not isinstance(value, int if key == "stt" else str):
+                    note_shape_changed(key)
+            elif key in EVALUATION_COUNTER_KEYS and counter_value(value) is None:
+                note_shape_changed(key)
+        return self

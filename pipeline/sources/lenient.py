@@ -90,6 +90,12 @@ def _note(field: str, value: object, keep: bool = True) -> None:
         kept.setdefault(field, value)
 
 
+def note_shape_changed(field: str) -> None:
+    """Count `field` of the record being validated as `shape_changed` (for checks a model runs
+    itself, on announced keys it keeps as extras; the value stays where it is)."""
+    _note(field, None, keep=False)
+
+
 def lenient(field: str, parse: Callable[[object], object]) -> BeforeValidator:
     """A before-validator of an unread field: `parse(value)`, or None when it does not parse
     (noted as shape drift, the original kept)."""

@@ -18,6 +18,7 @@ import pytest
 from pipeline.landing.audit import LandingResult, converted
 from pipeline.landing.dvcqg import DvcqgLanding
 from pipeline.landing.motcua import MotcuaLanding
+from pipeline.sources.dvcqg_records import EVALUATION_COUNTER_KEYS, read_tree_counters
 from simulator.drift import planted_values
 from simulator.server import run_simulator
 from tests.connectors.conftest import (
@@ -54,6 +55,11 @@ READ_COLUMNS = {
     "has_digitized_component",
     "dvcqg/petitions": "petition_code, unit_code, received_at, due_at, answered_at, status, "
     "petition_type, likes, dislikes, re_complaint, national_code, updated_at",
+    "dvcqg/evaluation": "portal_group, period_type, period_start, is_root, department_id, "
+    "department_code, total_score, total_max_score, ratio, "
+    "[struct_pack(c := m.code, n := m.numerator, d := m.denominator, r := m.ratio, "
+    "s := m.score, x := m.max_score) for m in metrics] as metrics, "
+    f"list_sort([c for c in counters if c.name in {sorted(read_tree_counters())}]) as counters",
 }
 LANDINGS = {
     "motcua/agencies": "motcua_agencies",
@@ -61,6 +67,7 @@ LANDINGS = {
     "motcua/dossiers": "motcua_dossiers",
     "dvcqg/dossier_copies": "dvcqg_dossier_copies",
     "dvcqg/petitions": "dvcqg_petitions",
+    "dvcqg/evaluation": "dvcqg_evaluation",
 }
 
 
@@ -79,9 +86,11 @@ def land_all(env, run_id: str) -> dict:
         ]
     with env.dvcqg_client() as client:
         landing = DvcqgLanding(env.settings, client, run_id)
-        results += [landing.land_dossier_copies(AS_OF), landing.land_petitions(AS_OF)]
-        if run_id == "clean-1":  # the evaluation (no corpus served): announced keys, no drift
-            results.append(landing.land_evaluation(AS_OF))
+        results += [
+            landing.land_dossier_copies(AS_OF),
+            landing.land_petitions(AS_OF),
+            landing.land_evaluation(AS_OF),
+        ]
     return {r.asset: r for r in results}
 
 
@@ -106,7 +115,8 @@ def test_every_read_field_lands_as_without_drift(crawls, dataset):
     clean_rows = raw_rows(clean_env.settings.raw_dir, dataset, columns)
     if dataset in ("motcua/agencies", "motcua/procedures"):  # snapshots: the first drifted one
         drift_rows = landed_rows(drift_env.settings.raw_dir / dataset / "drift-1.parquet", columns)
-    else:  # incremental datasets: each version once (the re-read lands the same versions)
+    else:  # incremental datasets and the evaluation's open periods: each version once (the
+        # re-read lands the same versions)
         drift_rows = raw_rows(drift_env.settings.raw_dir, dataset, columns)
         drift_rows = list({repr(row): row for row in drift_rows}.values())
     assert clean_rows, f"{dataset}: nothing landed"
@@ -128,6 +138,10 @@ def test_every_dataset_reports_its_drift_per_field(crawls):
         for key in ("soCCCD", "dienThoai", "noiCuTru"):
             if asset not in ("motcua_agencies", "motcua_procedures"):
                 assert by_asset[asset][key] == {"unknown_key": by_asset[asset][key]["unknown_key"]}
+    evaluation = by_asset["dvcqg_evaluation"]
+    for field in ("departmentName", "departmentType", "stt", "metrics[].name", "scoreDelta"):
+        assert set(evaluation[field]) == {"shape_changed"}, field
+    assert set(evaluation["metrics[].ghiChu"]) == {"unknown_key"}
     dossiers = by_asset["motcua_dossiers"]
     assert "applicant.phoneNumber" in dossiers and "history[].officer" in dossiers
     assert any(kind == "outside_domain" for _, kind in drifted["motcua_dossiers"].drift)
@@ -163,6 +177,11 @@ def test_no_planted_personal_value_reaches_the_raw_zone(crawls):
     assert any("MaHoSo" in p for (p,) in payloads) and any(
         '"updatedDate"' in p for (p,) in payloads
     )
+    # an unannounced number is never an evaluation counter (it may be an ID number)
+    counters = raw_rows(
+        drift_env.settings.raw_dir, "dvcqg/evaluation", "distinct unnest(counters).name"
+    )
+    assert counters and {name for (name,) in counters} <= EVALUATION_COUNTER_KEYS
     extra = raw_rows(drift_env.settings.raw_dir, "dvcqg/dossier_copies", "max(extra_json)")
     assert json.loads(extra[0][0])["NoiNopHoSo"]  # the unread original kept (a unit code)
 

@@ -23,8 +23,11 @@ JSON_COLUMNS = {"extra_json", "payload_redacted", "payload_json"}
 
 
 def leaves(value: object) -> Iterator[str]:
-    """Every string inside a value; JSON text is opened and walked too."""
-    if isinstance(value, str):
+    """Every string inside a value (numbers as their text: an ID number may land as one);
+    JSON text is opened and walked too."""
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        yield repr(value)
+    elif isinstance(value, str):
         yield value
         if value[:1] in "{[":
             yield from leaves(_json_or_none(value))

@@ -1,6 +1,8 @@
 -- Records refused (warehouse.md `audit.rejects`): at the edge, with the reason and the redacted
 -- payload (a record refused twice in one run, seen on two pages, is listed once, and so is one
--- refused again by a later run for the same reason and payload); and by the
+-- refused again by a later run for the same reason and payload; records that share a key but
+-- not their payload, such as one unit's entries of several evaluation groups, are each
+-- listed); and by the
 -- warehouse, dossiers whose unit or procedure the landed catalogues do not know (left out of
 -- stg_motcua__dossiers, kept in audit.unattributed_dossiers; their payload is the codes that
 -- were not found).
@@ -15,7 +17,10 @@ edge_by_run as (
         payload_redacted,
         _extracted_at as rejected_at
     from {{ source('raw', 'audit_rejects') }}
-    qualify row_number() over (partition by source, source_key, _run_id order by reason) = 1
+    qualify row_number() over (
+        partition by source, source_key, _run_id, reason, md5(coalesce(payload_redacted, ''))
+        order by _extracted_at
+    ) = 1
 ),
 
 -- A spoiled record read again by a later run (an overlap, a re-read) is listed once: at the
