@@ -19,7 +19,7 @@ import time
 
 from pipeline.config import load_settings
 from pipeline.pipeline_env import patched_environ, use_demo_pii_hash_key_unless_set
-from simulator.faults import parse_fault_specs
+from simulator.faults import faults_from_env
 from simulator.server import SimulatorHandle, run_simulator
 
 
@@ -80,7 +80,7 @@ def main() -> int:
     as_of = settings.resolve_as_of()
     scale = float(os.environ.get("SIM_SCALE", "1.0"))
     # Switchable simulator faults, e.g. SIM_FAULTS=corpus=0.05 serves the drift corpus.
-    faults = parse_fault_specs([f for f in os.environ.get("SIM_FAULTS", "").split(",") if f])
+    faults = faults_from_env(os.environ.get("SIM_FAULTS"))
     print(f"Starting the portal simulator (world as of {as_of:%Y-%m-%d %H:%M}, scale {scale}) …")
     started = time.monotonic()
     with run_simulator(

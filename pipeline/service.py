@@ -23,7 +23,8 @@ Settings (environment):
 - Without `MOTCUA_BASE_URL` in the environment, the portals are the embedded simulator (as in
   `make demo`): started here on `SIM_PORT` (default: a free port) at `SIM_SCALE` (default 0.1),
   its clock following the wall clock (one step every `SIM_CLOCK_STEP` seconds, default 60;
-  0 freezes it), so the schedule fires for real against a living world.
+  0 freezes it), so the schedule fires for real against a living world; `SIM_FAULTS` switches
+  on its faults as in the demo (`SIM_FAULTS=corpus=0.05 make serve`: the drift corpus).
 """
 
 from __future__ import annotations
@@ -145,6 +146,7 @@ def embedded_simulator(
     from pipeline.demo import simulator_environment
     from pipeline.pipeline_env import use_demo_pii_hash_key_unless_set
     from pipeline.workcal import VN_TZ
+    from simulator.faults import faults_from_env
     from simulator.server import run_simulator
 
     use_demo_pii_hash_key_unless_set()
@@ -152,12 +154,18 @@ def embedded_simulator(
     scale = float(os.environ.get("SIM_SCALE", DEFAULT_SIM_SCALE))
     port = int(os.environ["SIM_PORT"]) if os.environ.get("SIM_PORT") else None
     now = dt.datetime.now(VN_TZ).replace(microsecond=0)
-    print(f"[serve] no MOTCUA_BASE_URL: starting the portal simulator (scale {scale}) …")
+    faults = faults_from_env(os.environ.get("SIM_FAULTS"))
+    shown = ", ".join(f"{name}={rate}" for name, rate in faults.items()) or "none"
+    print(
+        f"[serve] no MOTCUA_BASE_URL: starting the portal simulator "
+        f"(scale {scale}, faults: {shown}) …"
+    )
     with run_simulator(
         as_of=now,
         history_start=settings.history_start,
         scale=scale,
         port=port,
+        faults=faults,
         while_starting=while_starting,
     ) as sim:
         print(f"[serve] simulator on {sim.base_url}", flush=True)

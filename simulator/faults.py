@@ -54,6 +54,12 @@ def parse_fault_specs(specs: list[str]) -> dict[str, float]:
     return validate(rates)
 
 
+def faults_from_env(value: str | None) -> dict[str, float]:
+    """The rates of `SIM_FAULTS` (`"corpus=0.05,slow=0.01"`), for the simulator the demo and
+    `make serve` embed; empty or unset: none."""
+    return parse_fault_specs([spec for spec in (value or "").split(",") if spec.strip()])
+
+
 def validate(rates: dict[str, float]) -> dict[str, float]:
     for name, rate in rates.items():
         if name not in FAULTS:

@@ -259,3 +259,19 @@ def test_the_service_runs_the_schedule_recovers_a_down_portal_and_stops_cleanly(
             os.kill(pid, 0)
     with pytest.raises(httpx.TransportError):
         httpx.get(f"{service.url}/server_info", timeout=2)
+
+
+def test_the_embedded_simulator_serves_the_faults_of_sim_faults(tmp_path, monkeypatch):
+    """`SIM_FAULTS=corpus=0.05 make serve` serves the drift corpus, as `make demo` does."""
+    from pipeline.service import embedded_simulator
+
+    for key in ("MOTCUA_BASE_URL", "PII_HASH_KEY", "AS_OF"):
+        monkeypatch.delenv(key, raising=False)
+    monkeypatch.setenv("DATA_DIR", str(tmp_path / "data"))
+    monkeypatch.setenv("SIM_SCALE", "0.01")
+    monkeypatch.setenv("SIM_CLOCK_STEP", "0")
+    monkeypatch.setenv("SIM_FAULTS", "corpus=0.05, slow=0.01")
+    with embedded_simulator() as env:
+        base = env["MOTCUA_BASE_URL"].split("/", 3)[:3]
+        served = httpx.get("/".join(base) + "/_sim/faults", timeout=30).json()
+    assert served["rates"] == {"corpus": 0.05, "slow": 0.01}
