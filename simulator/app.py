@@ -211,6 +211,7 @@ class Simulator:
             drift.spoil_agency,
             spoil_limit=1 if top else 0,
             spoil_first=top,
+            dataset="agencies",
         )
 
     def procedures(self, params) -> dict:
@@ -221,7 +222,12 @@ class Simulator:
         if "corpus" in self.faults.rates:
             keys = [drift.text_key(r["id"]) for r in chunk]
             chunk = drift.served(
-                chunk, keys, self.faults, drift.drift_procedure, drift.spoil_procedure
+                chunk,
+                keys,
+                self.faults,
+                drift.drift_procedure,
+                drift.spoil_procedure,
+                dataset="procedures",
             )
         return spring_page(chunk, page, size, len(rows))
 
@@ -251,7 +257,12 @@ class Simulator:
         content = [self.dossier(key, ix.as_of) for key in keys]
         if "corpus" in self.faults.rates:
             content = drift.served(
-                content, keys, self.faults, drift.drift_dossier, drift.spoil_dossier
+                content,
+                keys,
+                self.faults,
+                drift.drift_dossier,
+                drift.spoil_dossier,
+                dataset="dossiers",
             )
         body = spring_page(content, page, size, F.wrong_total(total, rng) if wrong else total)
         if no_last:

@@ -237,11 +237,14 @@ def served_evaluation(data: dict, key_prefix: str, faults) -> dict:
             key = text_key(f"{key_prefix}|{root.get('departmentId')}")
             if faults.record_hit("corpus", key):
                 drift_evaluation(root, faults.record_rng("corpus", key))
+                count_served(faults, "evaluation", 1)
     for name in ("evaluation", "children"):
         units = data.get(name)
         if isinstance(units, list):
             keys = [text_key(f"{key_prefix}|{u.get('departmentId')}") for u in units]
-            data[name] = served(units, keys, faults, drift_evaluation, spoil_evaluation)
+            data[name] = served(
+                units, keys, faults, drift_evaluation, spoil_evaluation, dataset="evaluation"
+            )
     return data
 
 
@@ -258,13 +261,15 @@ def served(
     spoil,
     spoil_limit: int | None = None,
     spoil_first: bool = False,
+    dataset: str = "",
 ) -> list:
     """The page's records with the corpus applied: drawn records drifted in place, and after
     each spoiled one its spoiled copy (at most `spoil_limit` copies on the page; with
     `spoil_first`, the first record is drawn and spoiled whatever the draw: a small snapshot
-    still gets one)."""
+    still gets one). What was served is counted in `faults.injected` under
+    `corpus_drifted/<dataset>` and `corpus_spoiled/<dataset>`."""
     out: list = []
-    spoiled = 0
+    spoiled = drifted = 0
     for position, (record, key) in enumerate(zip(records, keys, strict=True)):
         forced = spoil_first and position == 0
         if not (forced or faults.record_hit("corpus", key)):
@@ -275,7 +280,16 @@ def served(
         original = copy.deepcopy(record) if spoil_it else None
         drift(record, rng)
         out.append(record)
+        drifted += 1
         if spoil_it and (spoil_limit is None or spoiled < spoil_limit):
             out.append(spoil(original, rng))
             spoiled += 1
+    count_served(faults, dataset, drifted, spoiled)
     return out
+
+
+def count_served(faults, dataset: str, drifted: int, spoiled: int = 0) -> None:
+    if drifted:
+        faults.count(f"corpus_drifted/{dataset}", drifted)
+    if spoiled:
+        faults.count(f"corpus_spoiled/{dataset}", spoiled)

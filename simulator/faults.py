@@ -85,6 +85,11 @@ class Faults:
         if slow_seconds is not None:
             self.slow_seconds = float(slow_seconds)
 
+    def count(self, name: str, n: int = 1) -> None:
+        """Add to what was injected (`injected`, shown by `GET /_sim/faults`)."""
+        with self._lock:
+            self.injected[name] += n
+
     def request_rng(self) -> random.Random:
         with self._lock:
             n = next(self._requests)

@@ -108,6 +108,7 @@ def integration(sim: Simulator, body: dict) -> dict:
                 sim.faults,
                 drift.drift_petition,
                 drift.spoil_petition,
+                dataset="petitions",
             )
     else:
         return {"error_code": "2", "message": f"Dịch vụ không được hỗ trợ: {service}"}
@@ -137,7 +138,14 @@ def _dossier_copies(sim: Simulator, codes: set[str], start, end, offset: int, si
         rows.append(record)
         keys.append(key)
     if "corpus" in sim.faults.rates:
-        rows = drift.served(rows, keys, sim.faults, drift.drift_national, drift.spoil_national)
+        rows = drift.served(
+            rows,
+            keys,
+            sim.faults,
+            drift.drift_national,
+            drift.spoil_national,
+            dataset="dossier_copies",
+        )
     return len(positions), rows
 
 

@@ -12,6 +12,7 @@ import re
 from collections import Counter
 
 import duckdb
+import httpx
 import pyarrow as pa
 import pytest
 
@@ -104,13 +105,14 @@ def crawls(tmp_path_factory):
         set_faults(sim, {"corpus": CORPUS_RATE})
         drift_env = make_env(sim, root / "drift")
         drifted = land_all(drift_env, "drift-1")
+        served = Counter(httpx.get(sim.admin("faults"), timeout=30).json()["injected"])
         again = land_all(drift_env, "drift-2")  # a re-read: the same spoiled records again
-    return clean_env, clean, drift_env, drifted, again
+    return clean_env, clean, drift_env, drifted, again, served
 
 
 @pytest.mark.parametrize("dataset", list(READ_COLUMNS))
 def test_every_read_field_lands_as_without_drift(crawls, dataset):
-    clean_env, clean, drift_env, drifted, _ = crawls
+    clean_env, clean, drift_env, drifted, _, _ = crawls
     columns = READ_COLUMNS[dataset]
     clean_rows = raw_rows(clean_env.settings.raw_dir, dataset, columns)
     if dataset in ("motcua/agencies", "motcua/procedures"):  # snapshots: the first drifted one
@@ -126,8 +128,18 @@ def test_every_read_field_lands_as_without_drift(crawls, dataset):
     assert clean[LANDINGS[dataset]].records_rejected == 0
 
 
+def test_every_dataset_is_served_drift_and_spoiled_copies_each_refused(crawls):
+    """The corpus reaches every dataset (the simulator's own count of what it served), and
+    each landing refuses exactly the spoiled copies it was served."""
+    _, _, _, drifted, _, served = crawls
+    for dataset, asset in LANDINGS.items():
+        name = dataset.split("/")[1]
+        assert served[f"corpus_drifted/{name}"] > 0, dataset
+        assert drifted[asset].records_rejected == served[f"corpus_spoiled/{name}"] > 0, dataset
+
+
 def test_every_dataset_reports_its_drift_per_field(crawls):
-    _, clean, _, drifted, _ = crawls
+    _, clean, _, drifted, _, _ = crawls
     assert all(not r.drift for r in clean.values())
     by_asset = {asset: r.drift.by_field() for asset, r in drifted.items()}
     copies = by_asset["dvcqg_dossier_copies"]
@@ -148,7 +160,7 @@ def test_every_dataset_reports_its_drift_per_field(crawls):
 
 
 def test_spoiled_copies_are_rejected_with_templated_reasons(crawls):
-    _, _, drift_env, drifted, again = crawls
+    _, _, drift_env, drifted, again, _ = crawls
     rejects = raw_rows(drift_env.settings.raw_dir, "audit/rejects", "source_key, reason")
     runs = (*drifted.values(), *again.values())
     assert len(rejects) == sum(r.records_rejected for r in runs) > 0
@@ -161,13 +173,13 @@ def test_spoiled_copies_are_rejected_with_templated_reasons(crawls):
 
 
 def test_a_re_read_spoiled_record_is_rejected_again_and_the_watermark_moves(crawls):
-    _, _, drift_env, drifted, again = crawls
+    _, _, drift_env, drifted, again, _ = crawls
     for asset in ("motcua_dossiers", "dvcqg_dossier_copies", "dvcqg_petitions"):
         assert again[asset].watermark_to >= drifted[asset].watermark_to
 
 
 def test_no_planted_personal_value_reaches_the_raw_zone(crawls):
-    _, _, drift_env, _, _ = crawls
+    _, _, drift_env, _, _, _ = crawls
     strings = raw_zone_strings(drift_env.settings.data_dir)
     text = "\n".join(strings)
     found = [v for v in planted_values() if v in text]
@@ -189,7 +201,7 @@ def test_no_planted_personal_value_reaches_the_raw_zone(crawls):
 def test_a_spoiled_record_read_again_is_one_row_of_audit_rejects(crawls):
     """drift-2 re-reads every spoiled copy drift-1 refused: the published table lists each
     once (dataset, key, reason, payload), at the first run that refused it."""
-    _, _, drift_env, drifted, again = crawls
+    _, _, drift_env, drifted, again, _ = crawls
     database = drift_env.settings.data_dir / "build.duckdb"
     build_staging(drift_env.settings.raw_dir, database, ["+rejects"])
     with duckdb.connect(str(database), read_only=True) as con:
