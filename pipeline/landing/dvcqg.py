@@ -224,18 +224,17 @@ class DvcqgLanding:
             result.pages += len(pages)
             for payload, is_root in _entries(pages):
                 result.records_read += 1
+                # the reject payload names the group and period (an entry that is not an
+                # object, double-encoded JSON, is kept under `entry`)
                 where = {"group": group, "period": period.typed_key}
+                where |= payload if isinstance(payload, dict) else {"entry": payload}
                 try:
                     entry = validated(EvaluationEntry, payload, result.drift)
                     row = evaluation_row(group, period, entry, is_root, self.hasher)
                 except Exception as exc:  # noqa: BLE001 - one record never stops a landing
-                    result.reject_invalid(
-                        where | payload if isinstance(payload, dict) else payload,
-                        exc,
-                        ("departmentId",),
-                    )
+                    result.reject_invalid(where, exc, ("departmentId",))
                     continue
-                rows.append((where | payload, row | {"period": period.typed_key}))
+                rows.append((where, row | {"period": period.typed_key}))
         rows = convertible_rows(result, rows, EVALUATION_SCHEMA, ("departmentId",))
         result.watermark_to = as_of
         result.note = f"{len(periods)} periods × {len(EVALUATION_GROUPS)} groups"

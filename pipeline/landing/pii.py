@@ -54,7 +54,7 @@ HARMLESS_KEYS = frozenset(
         # national portal, evaluation surface (sources.md B.2) and the landing's own context
         "departmentId", "departmentCode", "departmentLevel", "totalScore", "totalMaxScore",
         "score", "maxScore", "ratio", "metrics", "numerator", "denominator",
-        "dataQualityStatus", "group", "period", "departmentName",
+        "dataQualityStatus", "group", "period", "entry", "departmentName",
     }
     | EVALUATION_ANNOUNCED_KEYS
 )  # fmt: skip
