@@ -13,6 +13,9 @@ and one record in `SPOIL_EVERY` of those is followed on its page by a spoiled co
 same change instant): a type overflow, a year 9999, a lone surrogate, a list where an object
 was announced, double-encoded JSON. The copy must be refused and the real record land, so the
 warehouse built from a drifted crawl equals the one built without drift.
+Every dataset gets it: agencies, procedures, dossiers, national copies, petitions and the
+public evaluation (whose entries carry no instant: no year 9999 there). What was served is
+counted per dataset in the simulator's `injected` counts (`GET /_sim/faults`).
 Drift changes what is served, never the world, and never a field a rule reads.
 """
 
