@@ -260,3 +260,46 @@ def test_an_id_number_sent_as_a_json_number_is_hashed_never_echoed():
     with pytest.raises(ValidationError) as refused:
         DossierCopy.model_validate(COPY | {"TrangThaiHoSo": "70000"})
     assert first_error(refused.value) == "invalid TrangThaiHoSo: outside the domain"
+
+
+def test_an_evaluation_entry_validates_read_counters_and_tolerates_the_rest():
+    """Read counters (the seed dvcqg_tree_counters) are strict; unread labels and counters in
+    another shape are drift; an unannounced number is never a counter (it may be an ID)."""
+    base = {"departmentId": "d-1", "departmentCode": "H31.28", "totalReceived": 10}
+    counts = DriftCounts()
+    entry = validated(
+        EvaluationEntry,
+        base
+        | {
+            "totalOnTime": 7,
+            "avgProcessingDays": "3,5",
+            "departmentName": 2801,
+            "stt": "7",
+            "soCCCD": 33190123456,
+            "metrics": [{"code": "X", "name": 12, "ghiChu": "free text"}],
+        },
+        counts,
+    )
+    row = evaluation_row("dvc-progress-tree", AUGUST, entry, False, PiiHasher(b"k" * 32))
+    assert {c["name"]: c["value"] for c in row["counters"]} == {
+        "totalReceived": 10.0,
+        "totalOnTime": 7.0,
+    }
+    assert row["department_name"] is None and row["metrics"][0]["name"] is None
+    assert "33190123456" not in (row["extra_json"] or "")
+    assert counts.by_field() == {
+        "avgProcessingDays": {"shape_changed": 1},
+        "departmentName": {"shape_changed": 1},
+        "metrics[].ghiChu": {"unknown_key": 1},
+        "metrics[].name": {"shape_changed": 1},
+        "soCCCD": {"unknown_key": 1},
+        "stt": {"shape_changed": 1},
+    }
+    for value, kind in (
+        ("10", "is not a number"),
+        (-1, "is outside the domain"),
+        (10**400, "is outside the domain"),
+    ):
+        with pytest.raises(ValidationError) as refused:
+            validated(EvaluationEntry, base | {"totalReceived": value}, DriftCounts())
+        assert first_error(refused.value) == f"invalid record: counter totalReceived {kind}"
