@@ -104,17 +104,22 @@ judged as (
 
 -- AFTER_DETECTION as an instant: `minute` office minutes into the working day its index ends on
 -- (a deadline at a day's close is 17:00 of that day, as for the graces).
+after_detection as (
+    select finding_code, dossier_id, detected_index + act_within_minutes as act_by_index
+    from judged
+    where is_actionable and act_by_rule = 'AFTER_DETECTION'
+),
+
 act_after_detection as (
     select
-        judged.finding_code,
-        judged.dossier_id,
-        {{ instant_in_office_day('act_day.calendar_date', 'judged.detected_index + judged.act_within_minutes - act_day.working_day_ordinal * 480') }}
+        after_detection.finding_code,
+        after_detection.dossier_id,
+        {{ instant_in_office_day('act_day.calendar_date', '(after_detection.act_by_index - act_day.working_day_ordinal * 480)') }}
             as act_by
-    from judged
+    from after_detection
     inner join calendar as act_day
         on act_day.is_working_day
-        and act_day.working_day_ordinal = {{ due_day_ordinal('judged.detected_index + judged.act_within_minutes') }}
-    where judged.is_actionable and judged.act_by_rule = 'AFTER_DETECTION'
+        and act_day.working_day_ordinal = {{ due_day_ordinal('(after_detection.act_by_index)') }}
 )
 
 select
