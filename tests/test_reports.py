@@ -474,7 +474,8 @@ def test_today_page_ends_with_the_findings_to_fix_earliest_by_when_first(
 ):
     """The running month's report leads with today's work; after the watchlist, the findings
     that can still be fixed: a count per finding type that adds up to the mart, then the ones
-    with the earliest by-when (act_by), each with what to do."""
+    first in the worklist's order (still in time, earliest by-when first, then the late), each
+    with what to do."""
     report, _ = month_report
     [section] = [
         s
@@ -485,7 +486,8 @@ def test_today_page_ends_with_the_findings_to_fix_earliest_by_when_first(
     [(total, late, earliest)] = query(
         pipeline_run.warehouse_path,
         "select count(*), count(*) filter (where act_by < as_of), "
-        "list(act_by order by act_by, working_days_open desc, dossier_code, finding_code) "
+        "list(act_by order by act_by < as_of, act_by, working_days_open desc, dossier_code, "
+        "finding_code) "
         "from marts.accountability_findings where resolved_at is null and is_actionable",
     )
     assert total > 0
@@ -847,7 +849,9 @@ def test_daily_run_writes_one_worklist_per_responsible_unit(pipeline_run):
             assert listed == fixable[unit], unit
             assert all(r[action] for r in rows), "every row says what to do"
             assert all(isinstance(r[by], dt.datetime) for r in rows), "every row says by when"
-            assert [r[by] for r in rows] == sorted(r[by] for r in rows), "earliest by-when first"
+            # Still in time first, then already late to act; earliest by-when first in each.
+            order = [(r[by] < as_of_local, r[by]) for r in rows]
+            assert order == sorted(order), "today's items first, earliest by-when first"
             # Above the list, a count per finding type: how many, already late to act, due
             # today, the earliest by-when.
             headers, summary = _sheet_rows(finding_sheet, "Loại việc cần khắc phục")

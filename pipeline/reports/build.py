@@ -474,7 +474,8 @@ class _ReportBuilder:
 
     def _urgent_findings_section(self) -> Section:
         """The findings that can still be fixed: a count per finding type (how many are already
-        late to act, how many fall due today), then those with the earliest by-when."""
+        late to act, how many fall due today), then the first of them in the worklist's order
+        (still in time first, earliest by-when first)."""
         total = self.findings.total if self.findings else 0
         if not total:
             return Section("Việc cần khắc phục gấp", [Note("Không có việc cần khắc phục.")])
@@ -485,7 +486,8 @@ class _ReportBuilder:
             urgent,
             worklist.finding_fields(self.catalogue),
             caption=f"{number(total)} việc còn khắc phục được, {number(late)} việc đã quá hạn "
-            "thực hiện. Hạn thực hiện sớm nhất trước.",
+            "thực hiện. Việc còn trong hạn trước, hạn thực hiện sớm nhất trước; sau đó việc đã "
+            "quá hạn thực hiện.",
             more=(
                 f"… và {number(total - len(urgent))} việc khác: xem tệp Excel hằng ngày của "
                 f"từng đơn vị; {FULL_FINDINGS_LIST}."

@@ -4,10 +4,11 @@ AS_OF in Vietnam time.
 
 Each workbook has the unit's open dossiers of `marts.dossier_watchlist` first (most urgent
 first), then the open findings it must act on and still can (a count per finding type, then
-every finding, the earliest by-when first), every row with what to do and by when; a unit with
-nothing to do gets a workbook that says so, so that a missing file always means a missing run.
-Workbooks are written atomically; those of units that no longer have a worklist that day are
-removed, so a rerun leaves exactly one file per unit.
+every finding: those still in time first, earliest by-when first, then those already late),
+every row with what to do and by when; a unit with nothing to do gets a workbook that says so,
+so that a missing file always means a missing run. Workbooks are written atomically; those of
+units that no longer have a worklist that day are removed, so a rerun leaves exactly one file
+per unit.
 """
 
 from __future__ import annotations
@@ -83,7 +84,8 @@ def _unit_report(
         sheet="Việc cần khắc phục",
         anchor="viec-can-khac-phuc",
         subtitle=f"Phát hiện còn mở tại thời điểm {at} mà đơn vị phải và còn có thể khắc phục. "
-        "Hạn thực hiện sớm nhất trước (việc đã quá hạn thực hiện đứng đầu).",
+        "Việc còn trong hạn trước, hạn thực hiện sớm nhất trước; sau đó việc đã quá hạn "
+        "thực hiện, quá hạn lâu nhất trước.",
     )
     if findings:
         summary = worklist.finding_summary(marts, catalogue, as_of, code)

@@ -1,9 +1,9 @@
 """What a unit must do today, as report tables: the open dossiers of `marts.dossier_watchlist`
 (most urgent first) and the open findings someone can still act on
-(`marts.accountability_findings` with `is_actionable`, earliest `act_by` first, with a count per
-finding type on top), each row with what to do (`action_vi`) and by when (`act_by`). The area
-report's first section and the daily workbook of each responsible unit (`daily.py`) are built
-from these.
+(`marts.accountability_findings` with `is_actionable`, those still in time first, each group
+earliest `act_by` first, with a count per finding type on top), each row with what to do
+(`action_vi`) and by when (`act_by`). The area report's first section and the daily workbook of
+each responsible unit (`daily.py`) are built from these.
 """
 
 from __future__ import annotations
@@ -28,8 +28,12 @@ WATCH_ORDER = (
     "array_position($reasons, watch_reason), act_by, working_minutes_left NULLS LAST, "
     "w.dossier_code"
 )
-# Earliest time to act first (the longest overdue), then the oldest, then the code.
-FINDING_ORDER = "act_by, working_days_open DESC NULLS LAST, dossier_code, finding_code"
+# Today's items first, as in the watchlist: those still in time (act_by at or after AS_OF, the
+# earliest first), then those already late to act (the longest overdue first); then the oldest,
+# then the code.
+FINDING_ORDER = (
+    "act_by < as_of, act_by, working_days_open DESC NULLS LAST, dossier_code, finding_code"
+)
 MINUTES_PER_HOUR = 60
 ACT_BY = "Hạn thực hiện"  # the by-when column of every worklist table
 
@@ -104,8 +108,8 @@ def watchlist(marts: Marts, responsible: str | None = None, limit: int | None = 
 def actionable_findings(
     marts: Marts, responsible: str | None = None, limit: int | None = None
 ) -> list[dict]:
-    """The open findings one unit (or every unit) must act on and still can, earliest by-when
-    first; at most `limit`."""
+    """The open findings one unit (or every unit) must act on and still can, in
+    `FINDING_ORDER`; at most `limit`."""
     where = "AND responsible_unit_code = $unit" if responsible is not None else ""
     return marts.rows(
         "SELECT finding_code, dossier_code, unit_code, responsible_unit_code, detected_at, "
