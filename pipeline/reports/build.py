@@ -480,7 +480,7 @@ class _ReportBuilder:
         if not total:
             return Section("Việc cần khắc phục gấp", [Note("Không có việc cần khắc phục.")])
         summary = worklist.finding_summary(self.marts, self.catalogue, self.data_as_of)
-        urgent = worklist.actionable_findings(self.marts, limit=self.limits.today)
+        urgent = worklist.actionable_findings(self.marts, self.data_as_of, limit=self.limits.today)
         late = sum(row[2] for row in summary)
         table = table_of(
             urgent,

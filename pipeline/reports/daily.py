@@ -62,7 +62,7 @@ def _unit_report(
 ) -> tuple[Report, int, int]:
     code = unit["unit_code"]
     watched = worklist.watchlist(marts, code)
-    findings = worklist.actionable_findings(marts, code)
+    findings = worklist.actionable_findings(marts, as_of, code)
     at = instant(as_of)
     watch_page = Page(
         title=f"Hồ sơ cần theo dõi — {unit['unit_name']}",

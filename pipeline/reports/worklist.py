@@ -32,7 +32,7 @@ WATCH_ORDER = (
 # earliest first), then those already late to act (the longest overdue first); then the oldest,
 # then the code.
 FINDING_ORDER = (
-    "act_by < as_of, act_by, working_days_open DESC NULLS LAST, dossier_code, finding_code"
+    "act_by < $as_of, act_by, working_days_open DESC NULLS LAST, dossier_code, finding_code"
 )
 MINUTES_PER_HOUR = 60
 ACT_BY = "Hạn thực hiện"  # the by-when column of every worklist table
@@ -106,17 +106,20 @@ def watchlist(marts: Marts, responsible: str | None = None, limit: int | None = 
 
 
 def actionable_findings(
-    marts: Marts, responsible: str | None = None, limit: int | None = None
+    marts: Marts, as_of: dt.datetime, responsible: str | None = None, limit: int | None = None
 ) -> list[dict]:
-    """The open findings one unit (or every unit) must act on and still can, in
+    """The open findings one unit (or every unit) must act on and still can, at AS_OF, in
     `FINDING_ORDER`; at most `limit`."""
     where = "AND responsible_unit_code = $unit" if responsible is not None else ""
+    params: dict = {"as_of": as_of}
+    if responsible is not None:
+        params["unit"] = responsible
     return marts.rows(
         "SELECT finding_code, dossier_code, unit_code, responsible_unit_code, detected_at, "
         "working_days_open, action_vi, act_by, detail_vi FROM marts.accountability_findings "
         f"WHERE resolved_at IS NULL AND is_actionable {where} ORDER BY {FINDING_ORDER}"
         + (f" LIMIT {int(limit)}" if limit is not None else ""),
-        {"unit": responsible} if responsible is not None else {},
+        params,
     )
 
 
