@@ -378,7 +378,8 @@ def test_long_lists_show_the_most_urgent_rows_and_the_full_count(pipeline_run, t
         days = [r[4] for r in table.rows]
         assert days == sorted(days, reverse=True)  # the oldest first
         assert row[-1] == pytest.approx(days[0])  # the oldest of all is listed
-        assert (table.more is not None) == (row[-2] > 2)
+        # The line under the list appears exactly when findings are left out.
+        assert (table.more is not None) == (row[-2] > len(table.rows))
 
     files = write_report(report, tmp_path)
     html = files.html.read_text(encoding="utf-8")
@@ -438,6 +439,10 @@ def test_html_report_renders_in_headless_chromium(month_report, tmp_path):
     first = html.index('<section class="page')
     assert html.index('id="viec-can-lam-hom-nay"', first) < html.index('id="tong-hop"')
     assert html[first:].startswith('<section class="page lead" id="viec-can-lam-hom-nay">')
+    # It ends with the findings to fix, by when: a count per type, then the earliest.
+    today = html[first : html.index('id="tong-hop"')]
+    assert "Việc cần khắc phục gấp" in today and "Loại việc cần khắc phục" in today
+    assert today.count("Hạn thực hiện") >= 2  # the watchlist's and the findings' column
 
     png = tmp_path / "report.png"
     log = render_in_chromium(files.html, png, tmp_path / "chromium", height=HEIGHT)
@@ -463,6 +468,37 @@ def test_html_report_renders_in_headless_chromium(month_report, tmp_path):
     lead, chart = rows_in(LEAD_COLOUR), rows_in(PALETTE[0])
     assert lead.size and lead[0] < 200, "today's work is not visible at the top of the page"
     assert int(drawn(PALETTE[0]).sum()) > 500 and lead[0] < chart[0]
+
+
+def test_today_page_ends_with_the_findings_to_fix_earliest_by_when_first(
+    pipeline_run, month_report
+):
+    """The running month's report leads with today's work; after the watchlist, the findings
+    that can still be fixed: a count per finding type that adds up to the mart, then the ones
+    first in the worklist's order (still in time, earliest by-when first, then the late), each
+    with what to do."""
+    report, _ = month_report
+    [section] = [
+        s
+        for s in report.page("viec-can-lam-hom-nay").sections
+        if s.title == "Việc cần khắc phục gấp"
+    ]
+    summary, listed = section.blocks
+    [(total, late, earliest)] = query(
+        pipeline_run.warehouse_path,
+        "select count(*), count(*) filter (where act_by < as_of), "
+        "list(act_by order by act_by < as_of, act_by, working_days_open desc, dossier_code, "
+        "finding_code) "
+        "from marts.accountability_findings where resolved_at is null and is_actionable",
+    )
+    assert total > 0
+    assert sum(row[1] for row in summary.rows) == total
+    assert sum(row[2] for row in summary.rows) == late
+    headers = [c.header for c in listed.columns]
+    by, action = headers.index("Hạn thực hiện"), headers.index("Việc cần làm")
+    assert [row[by] for row in listed.rows] == earliest[: len(listed.rows)]
+    assert len(listed.rows) == min(total, Limits().today)
+    assert all(row[action] for row in listed.rows)
 
 
 def test_a_browser_console_error_would_be_caught(tmp_path):
@@ -518,69 +554,71 @@ def test_worklists_sync_gaps_and_official_values_from_their_marts(pipeline_run, 
             "select min(dossier_code) from marts.fct_dossier where unit_code = ?", [dept]
         ).fetchall()
         many = FINDINGS_PER_KIND + 55  # open findings of one kind for the ward: beyond the bound
+        findings = [
+            (
+                "NOT_DIGITIZED",
+                dossier,
+                dept,
+                ward,
+                at(3),
+                None,
+                12.5,
+                "Chưa số hóa",
+                True,
+                "Số hóa",
+            ),
+            (
+                "LATE_WITHOUT_APOLOGY",
+                dossier,
+                dept,
+                dept,
+                at(10),
+                None,
+                7.0,
+                "Quá hạn",
+                True,
+                "Xin lỗi",
+            ),
+            ("NOT_SYNCED", "X-1", other, other, at(1), at(2), 1.0, "Đã khắc phục", True, None),
+            *[
+                (
+                    "NOT_SYNCED",
+                    f"W-{i:03d}",
+                    ward,
+                    ward,
+                    at(5),
+                    None,
+                    i / 10,
+                    "Chưa đồng bộ",
+                    True,
+                    "Đồng bộ",
+                )
+                for i in range(many)
+            ],
+            # Record-only: open, but nobody can act any more; to the annex of its month.
+            ("NOT_DIGITIZED", "R-1", ward, ward, at(4), None, 11.0, "Chưa số hóa", False, None),
+            ("NOT_DIGITIZED", "R-2", ward, ward, at(6), None, 9.0, "Chưa số hóa", False, None),
+            (
+                "NOT_DIGITIZED",
+                "R-0",
+                ward,
+                ward,
+                at(6) - dt.timedelta(days=40),
+                None,
+                40.0,
+                "Chưa số hóa",
+                False,
+                None,
+            ),
+        ]
         _replace_mart(
             con,
             "accountability_findings(finding_code varchar, dossier_code varchar, "
             "unit_code varchar, responsible_unit_code varchar, detected_at timestamptz, "
             "resolved_at timestamptz, working_days_open double, detail_vi varchar, "
-            "is_actionable boolean, action_vi varchar)",
-            [
-                (
-                    "NOT_DIGITIZED",
-                    dossier,
-                    dept,
-                    ward,
-                    at(3),
-                    None,
-                    12.5,
-                    "Chưa số hóa",
-                    True,
-                    "Số hóa",
-                ),
-                (
-                    "LATE_WITHOUT_APOLOGY",
-                    dossier,
-                    dept,
-                    dept,
-                    at(10),
-                    None,
-                    7.0,
-                    "Quá hạn",
-                    True,
-                    "Xin lỗi",
-                ),
-                ("NOT_SYNCED", "X-1", other, other, at(1), at(2), 1.0, "Đã khắc phục", True, None),
-                *[
-                    (
-                        "NOT_SYNCED",
-                        f"W-{i:03d}",
-                        ward,
-                        ward,
-                        at(5),
-                        None,
-                        i / 10,
-                        "Chưa đồng bộ",
-                        True,
-                        "Đồng bộ",
-                    )
-                    for i in range(many)
-                ],
-                # Record-only: open, but nobody can act any more; to the annex of its month.
-                ("NOT_DIGITIZED", "R-1", ward, ward, at(4), None, 11.0, "Chưa số hóa", False, None),
-                ("NOT_DIGITIZED", "R-2", ward, ward, at(6), None, 9.0, "Chưa số hóa", False, None),
-                (
-                    "NOT_DIGITIZED",
-                    "R-0",
-                    ward,
-                    ward,
-                    at(6) - dt.timedelta(days=40),
-                    None,
-                    40.0,
-                    "Chưa số hóa",
-                    False,
-                    None,
-                ),
-            ],
+            "is_actionable boolean, action_vi varchar, act_by timestamptz)",
+            # An actionable finding is due one day after its detection.
+            [(*row, row[4] + dt.timedelta(days=1) if row[8] else None) for row in findings],
         )
         _replace_mart(
             con,
@@ -730,6 +768,16 @@ def _sheet_rows(sheet, first_header: str) -> tuple[list[str], list[tuple]]:
     return names, rows
 
 
+def _shown(instant: dt.datetime | None) -> dt.datetime | None:
+    """An instant as the workbook holds it: Vietnam time without the zone, to the second
+    (a spreadsheet date is a fraction of a day)."""
+    if instant is None:
+        return None
+    if instant.tzinfo is not None:
+        instant = instant.astimezone(VN_TZ).replace(tzinfo=None)
+    return (instant + dt.timedelta(microseconds=500_000)).replace(microsecond=0)
+
+
 def test_daily_run_writes_one_worklist_per_responsible_unit(pipeline_run):
     """The daily run wrote REPORTS_DIR/daily/<day of AS_OF>/ with one workbook per responsible
     unit: first the unit's watchlist (every row of marts.dossier_watchlist it is responsible
@@ -755,15 +803,17 @@ def test_daily_run_writes_one_worklist_per_responsible_unit(pipeline_run):
     ):
         watch[unit][(dossier, reason, action)] += 1
     fixable: dict[str, Counter] = defaultdict(Counter)
-    for unit, name, dossier, action in query(
+    for unit, name, dossier, action, act_by in query(
         path,
-        "select f.responsible_unit_code, d.finding_name_vi, f.dossier_code, f.action_vi "
-        "from marts.accountability_findings f join marts.dim_finding d using (finding_code) "
-        "where f.resolved_at is null and f.is_actionable",
+        "select f.responsible_unit_code, d.finding_name_vi, f.dossier_code, f.action_vi, "
+        "f.act_by from marts.accountability_findings f join marts.dim_finding d "
+        "using (finding_code) where f.resolved_at is null and f.is_actionable",
     ):
-        fixable[unit][(name, dossier, action)] += 1
+        fixable[unit][(name, dossier, action, _shown(act_by))] += 1
     assert sum(map(len, watch.values())) and sum(map(len, fixable.values()))
     out, day = Path(pipeline_run.env["REPORTS_DIR"]), dt.date.fromisoformat(AS_OF[:10])
+    # The workbook shows instants in Vietnam time, without the zone.
+    as_of_local = dt.datetime.fromisoformat(AS_OF).replace(tzinfo=None)
     books = {unit: worklist_file(out, day, unit) for unit in set(watch) | set(fixable)}
     assert all(path.is_file() for path in books.values()), "a responsible unit has no worklist"
     # The other units get a workbook too, that says there is nothing to do.
@@ -795,9 +845,31 @@ def test_daily_run_writes_one_worklist_per_responsible_unit(pipeline_run):
         if fixable[unit]:
             headers, rows = _sheet_rows(finding_sheet, "Loại việc")
             assert headers[:2] == ["Loại việc", "Mã hồ sơ"] and "Việc cần làm" in headers
-            action = headers.index("Việc cần làm")
-            assert Counter((r[0], r[1], r[action]) for r in rows) == fixable[unit], unit
+            action, by = headers.index("Việc cần làm"), headers.index("Hạn thực hiện")
+            listed = Counter((r[0], r[1], r[action], _shown(r[by])) for r in rows)
+            assert listed == fixable[unit], unit
             assert all(r[action] for r in rows), "every row says what to do"
+            assert all(isinstance(r[by], dt.datetime) for r in rows), "every row says by when"
+            # Still in time first, then already late to act; earliest by-when first in each.
+            order = [(r[by] < as_of_local, r[by]) for r in rows]
+            assert order == sorted(order), "today's items first, earliest by-when first"
+            # Above the list, a count per finding type: how many, already late to act, due
+            # today, the earliest by-when.
+            headers, summary = _sheet_rows(finding_sheet, "Loại việc cần khắc phục")
+            assert headers == [
+                "Loại việc cần khắc phục",
+                "Số việc",
+                "Đã quá hạn thực hiện",
+                "Đến hạn trong hôm nay",
+                "Hạn sớm nhất",
+            ]
+            kinds = Counter(r[0] for r in rows)
+            assert {r[0]: r[1] for r in summary} == kinds, unit
+            late = sum(1 for r in rows if r[by] < as_of_local)
+            assert sum(r[2] for r in summary) == late, unit
+            assert {r[0]: r[4] for r in summary} == {
+                kind: min(r[by] for r in rows if r[0] == kind) for kind in kinds
+            }
         else:
             assert finding_sheet["A6"].value == "Không có việc cần khắc phục."
         both += bool(watch[unit] and fixable[unit])

@@ -4,6 +4,8 @@ findings split into actionable and record-only, and the points at stake follow t
 
 from __future__ import annotations
 
+import datetime as dt
+
 import duckdb
 
 REASONS = {"OVERDUE", "DUE_SOON", "PAUSED_TOO_LONG", "NOT_SYNCED", "RESULT_NOT_AT_COUNTER"}
@@ -82,18 +84,59 @@ def test_watchlist_lists_open_dossiers_with_what_to_do_and_by_when(pipeline_run)
 
 
 def test_open_findings_split_into_actionable_and_record_only(pipeline_run):
-    [(open_, actionable, closed_actionable, record_only_sync)] = query(
+    [(open_, actionable, closed_actionable, sync_now, sync_record, sync_record_running)] = query(
         pipeline_run.warehouse_path,
         """
-        select count(*) filter (where is_open),
-               count(*) filter (where is_actionable),
-               count(*) filter (where is_actionable and not is_open),
-               count(*) filter (where finding_code = 'NOT_SYNCED' and is_open and not is_actionable)
-        from marts.accountability_findings
+        select count(*) filter (where f.is_open),
+               count(*) filter (where f.is_actionable),
+               count(*) filter (where f.is_actionable and not f.is_open),
+               -- A missing sync of a dossier still in progress, or received in the running
+               -- month (its index still moves), must be fixed; one of a closed month's
+               -- finished dossier is record-only.
+               count(*) filter (where f.finding_code = 'NOT_SYNCED' and not f.is_actionable
+                   and (d.progress_status like 'IN_PROGRESS%'
+                        or f.received_at >= date_trunc('month', f.as_of at time zone
+                           'Asia/Ho_Chi_Minh') at time zone 'Asia/Ho_Chi_Minh')),
+               count(*) filter (where f.finding_code = 'NOT_SYNCED' and not f.is_actionable),
+               count(*) filter (where f.finding_code = 'NOT_SYNCED' and f.is_actionable
+                   and d.progress_status not like 'IN_PROGRESS%'
+                   and f.received_at >= date_trunc('month', f.as_of at time zone
+                       'Asia/Ho_Chi_Minh') at time zone 'Asia/Ho_Chi_Minh')
+        from marts.accountability_findings f join marts.fct_dossier d using (dossier_code)
         """,
     )
     assert 0 < actionable < open_
-    assert closed_actionable == 0 and record_only_sync == 0
+    assert closed_actionable == 0 and sync_now == 0
+    assert sync_record > 0 and sync_record_running > 0, (sync_record, sync_record_running)
+
+
+def test_every_actionable_finding_says_by_when(pipeline_run):
+    """act_by is set exactly on the actionable findings, by the catalogue's rule: the due
+    instant for a missing apology, the statutory due for a hidden extension, else one working
+    day after detection, within office hours."""
+    rows = query(
+        pipeline_run.warehouse_path,
+        """
+        select f.finding_code, c.act_by_rule, f.is_actionable, f.act_by, f.detected_at,
+               d.due_at, f.act_by at time zone 'Asia/Ho_Chi_Minh'
+        from marts.accountability_findings f
+        join marts.dim_finding c using (finding_code)
+        join marts.fct_dossier d using (dossier_code)
+        """,
+    )
+    rules = set()
+    for code, rule, actionable, act_by, detected, due, local in rows:
+        assert actionable == (act_by is not None), (code, act_by)
+        if not actionable:
+            continue
+        rules.add(rule)
+        if rule == "DOSSIER_DUE":
+            assert act_by == due, code
+        if rule == "AFTER_DETECTION":
+            # One working day later: after a weekend or a holiday at most (Tết: 9 days off).
+            assert detected < act_by <= detected + dt.timedelta(days=12), (code, detected, act_by)
+            assert dt.time(7) <= local.time() <= dt.time(17), (code, local)
+    assert {"AFTER_DETECTION", "DOSSIER_DUE"} <= rules, rules
 
 
 def test_points_at_stake_follow_the_progress_score(pipeline_run):

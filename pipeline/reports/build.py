@@ -297,8 +297,8 @@ class _ReportBuilder:
             r["rid"]: r
             for r in self.marts.rows(
                 "SELECT rowid AS rid, finding_code, dossier_code, unit_code, "
-                "responsible_unit_code, detected_at, working_days_open, detail_vi, action_vi "
-                "FROM marts.accountability_findings WHERE rowid = ANY($rids)",
+                "responsible_unit_code, detected_at, working_days_open, detail_vi, action_vi, "
+                "act_by FROM marts.accountability_findings WHERE rowid = ANY($rids)",
                 {"rids": rids},
             )
         }
@@ -468,7 +468,34 @@ class _ReportBuilder:
         page.sections.append(
             Section("Hồ sơ cần xử lý gấp", [table if urgent else Note("Không có hồ sơ nào.")])
         )
+        if self.findings is not None:
+            page.sections.append(self._urgent_findings_section())
         return page
+
+    def _urgent_findings_section(self) -> Section:
+        """The findings that can still be fixed: a count per finding type (how many are already
+        late to act, how many fall due today), then the first of them in the worklist's order
+        (still in time first, earliest by-when first)."""
+        total = self.findings.total if self.findings else 0
+        if not total:
+            return Section("Việc cần khắc phục gấp", [Note("Không có việc cần khắc phục.")])
+        summary = worklist.finding_summary(self.marts, self.catalogue, self.data_as_of)
+        urgent = worklist.actionable_findings(self.marts, self.data_as_of, limit=self.limits.today)
+        late = sum(row[2] for row in summary)
+        table = table_of(
+            urgent,
+            worklist.finding_fields(self.catalogue),
+            caption=f"{number(total)} việc còn khắc phục được, {number(late)} việc đã quá hạn "
+            "thực hiện. Việc còn trong hạn trước, hạn thực hiện sớm nhất trước; sau đó việc đã "
+            "quá hạn thực hiện.",
+            more=(
+                f"… và {number(total - len(urgent))} việc khác: xem tệp Excel hằng ngày của "
+                f"từng đơn vị; {FULL_FINDINGS_LIST}."
+                if total > len(urgent)
+                else None
+            ),
+        )
+        return Section("Việc cần khắc phục gấp", [Table(worklist.SUMMARY_COLUMNS, summary), table])
 
     def _units_with_pages(self) -> list[str]:
         """Units with a row in the period and activity: dossiers handled or received, or
@@ -877,7 +904,10 @@ class _ReportBuilder:
         self, findings: list[dict], total: int, show_responsible: bool, actionable: bool = True
     ) -> Table:
         responsible = [from_row("Đơn vị chịu trách nhiệm", Kind.TEXT, 15, "responsible_unit_code")]
-        action = [from_row("Việc cần làm", Kind.TEXT, 60, "action_vi")]
+        action = [
+            from_row("Việc cần làm", Kind.TEXT, 60, "action_vi"),
+            from_row(worklist.ACT_BY, Kind.INSTANT, 16, "act_by"),
+        ]
         fields = [
             from_row(
                 "Loại việc", Kind.TEXT, 34, lambda f: self.catalogue.finding(f["finding_code"])

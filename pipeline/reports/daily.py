@@ -3,10 +3,12 @@
 AS_OF in Vietnam time.
 
 Each workbook has the unit's open dossiers of `marts.dossier_watchlist` first (most urgent
-first), then the open findings it must act on and still can (oldest first), every row with what
-to do and by when; a unit with nothing to do gets a workbook that says so, so that a missing
-file always means a missing run. Workbooks are written atomically; those of units that no
-longer have a worklist that day are removed, so a rerun leaves exactly one file per unit.
+first), then the open findings it must act on and still can (a count per finding type, then
+every finding: those still in time first, earliest by-when first, then those already late),
+every row with what to do and by when; a unit with nothing to do gets a workbook that says so,
+so that a missing file always means a missing run. Workbooks are written atomically; those of
+units that no longer have a worklist that day are removed, so a rerun leaves exactly one file
+per unit.
 """
 
 from __future__ import annotations
@@ -20,7 +22,7 @@ from pipeline.reports import worklist
 from pipeline.reports.catalogue import Catalogue
 from pipeline.reports.excel import render_excel
 from pipeline.reports.marts import Marts
-from pipeline.reports.model import Note, Page, Report, Section, table_of
+from pipeline.reports.model import Note, Page, Report, Section, Table, table_of
 from pipeline.reports.output import atomic_write
 from pipeline.reports.vnformat import instant
 from pipeline.workcal import VN_TZ
@@ -60,7 +62,7 @@ def _unit_report(
 ) -> tuple[Report, int, int]:
     code = unit["unit_code"]
     watched = worklist.watchlist(marts, code)
-    findings = worklist.actionable_findings(marts, code)
+    findings = worklist.actionable_findings(marts, as_of, code)
     at = instant(as_of)
     watch_page = Page(
         title=f"Hồ sơ cần theo dõi — {unit['unit_name']}",
@@ -82,13 +84,17 @@ def _unit_report(
         sheet="Việc cần khắc phục",
         anchor="viec-can-khac-phuc",
         subtitle=f"Phát hiện còn mở tại thời điểm {at} mà đơn vị phải và còn có thể khắc phục. "
-        "Tồn lâu nhất trước.",
+        "Việc còn trong hạn trước, hạn thực hiện sớm nhất trước; sau đó việc đã quá hạn "
+        "thực hiện, quá hạn lâu nhất trước.",
     )
-    block = (
-        table_of(findings, worklist.finding_fields(catalogue), frozen_header=True)
-        if findings
-        else Note("Không có việc cần khắc phục.")
-    )
+    if findings:
+        summary = worklist.finding_summary(marts, catalogue, as_of, code)
+        finding_page.sections.append(
+            Section("Theo loại việc", [Table(worklist.SUMMARY_COLUMNS, summary)])
+        )
+        block = table_of(findings, worklist.finding_fields(catalogue), frozen_header=True)
+    else:
+        block = Note("Không có việc cần khắc phục.")
     finding_page.sections.append(Section(f"{len(findings)} việc", [block]))
     report = Report(
         title=f"{TITLE} {as_of:%d/%m/%Y} — {unit['unit_name']} ({code})",

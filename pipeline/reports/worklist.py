@@ -1,15 +1,19 @@
 """What a unit must do today, as report tables: the open dossiers of `marts.dossier_watchlist`
 (most urgent first) and the open findings someone can still act on
-(`marts.accountability_findings` with `is_actionable`, oldest first), each row with what to do
+(`marts.accountability_findings` with `is_actionable`, those still in time first, each group
+earliest `act_by` first, with a count per finding type on top), each row with what to do
 (`action_vi`) and by when (`act_by`). The area report's first section and the daily workbook of
 each responsible unit (`daily.py`) are built from these.
 """
 
 from __future__ import annotations
 
+import datetime as dt
+
 from pipeline.reports.catalogue import Catalogue
 from pipeline.reports.marts import Marts
-from pipeline.reports.model import Field, Kind, from_row
+from pipeline.reports.model import Column, Field, Kind, from_row
+from pipeline.workcal import VN_TZ
 
 # The watchlist's reasons in the order a head deals with them: first the dossiers about to turn
 # late (the only moment an apology and a new appointment still protect the citizen and the
@@ -24,8 +28,14 @@ WATCH_ORDER = (
     "array_position($reasons, watch_reason), act_by, working_minutes_left NULLS LAST, "
     "w.dossier_code"
 )
-FINDING_ORDER = "working_days_open DESC NULLS LAST, dossier_code, finding_code"
+# Today's items first, as in the watchlist: those still in time (act_by at or after AS_OF, the
+# earliest first), then those already late to act (the longest overdue first); then the oldest,
+# then the code.
+FINDING_ORDER = (
+    "act_by < $as_of, act_by, working_days_open DESC NULLS LAST, dossier_code, finding_code"
+)
 MINUTES_PER_HOUR = 60
+ACT_BY = "Hạn thực hiện"  # the by-when column of every worklist table
 
 
 def _hours_left(row: dict) -> float | None:
@@ -46,7 +56,7 @@ WATCH_FIELDS = [
     from_row("Hạn trả", Kind.INSTANT, 16, "due_at"),
     from_row("Giờ làm việc còn lại (âm: đã quá hạn)", Kind.DECIMAL, 12, _hours_left),
     from_row("Việc cần làm", Kind.TEXT, 60, "action_vi"),
-    from_row("Hạn thực hiện", Kind.INSTANT, 16, "act_by"),
+    from_row(ACT_BY, Kind.INSTANT, 16, "act_by"),
 ]
 
 
@@ -59,8 +69,21 @@ def finding_fields(catalogue: Catalogue) -> list[Field]:
         from_row("Phát hiện lúc", Kind.INSTANT, 16, "detected_at"),
         from_row("Số ngày làm việc tồn", Kind.DECIMAL, 10, "working_days_open"),
         from_row("Việc cần làm", Kind.TEXT, 60, "action_vi"),
+        from_row(ACT_BY, Kind.INSTANT, 16, "act_by"),
         from_row("Nội dung", Kind.TEXT, 80, "detail_vi"),
     ]
+
+
+# The count per finding type above a list of actionable findings: how many, how many are
+# already late to act (act_by before AS_OF), how many fall due later on AS_OF's day, and the
+# earliest by-when.
+SUMMARY_COLUMNS = [
+    Column("Loại việc cần khắc phục", Kind.TEXT, 34),
+    Column("Số việc", Kind.INTEGER, 10),
+    Column("Đã quá hạn thực hiện", Kind.INTEGER, 12),
+    Column("Đến hạn trong hôm nay", Kind.INTEGER, 12),
+    Column("Hạn sớm nhất", Kind.INSTANT, 16),
+]
 
 
 def watchlist(marts: Marts, responsible: str | None = None, limit: int | None = None) -> list[dict]:
@@ -82,15 +105,48 @@ def watchlist(marts: Marts, responsible: str | None = None, limit: int | None = 
     )
 
 
-def actionable_findings(marts: Marts, responsible: str) -> list[dict]:
-    """The open findings one unit must act on and still can, oldest first."""
+def actionable_findings(
+    marts: Marts, as_of: dt.datetime, responsible: str | None = None, limit: int | None = None
+) -> list[dict]:
+    """The open findings one unit (or every unit) must act on and still can, at AS_OF, in
+    `FINDING_ORDER`; at most `limit`."""
+    where = "AND responsible_unit_code = $unit" if responsible is not None else ""
+    params: dict = {"as_of": as_of}
+    if responsible is not None:
+        params["unit"] = responsible
     return marts.rows(
         "SELECT finding_code, dossier_code, unit_code, responsible_unit_code, detected_at, "
-        "working_days_open, action_vi, detail_vi FROM marts.accountability_findings "
-        "WHERE resolved_at IS NULL AND is_actionable AND responsible_unit_code = $unit "
-        f"ORDER BY {FINDING_ORDER}",
-        {"unit": responsible},
+        "working_days_open, action_vi, act_by, detail_vi FROM marts.accountability_findings "
+        f"WHERE resolved_at IS NULL AND is_actionable {where} ORDER BY {FINDING_ORDER}"
+        + (f" LIMIT {int(limit)}" if limit is not None else ""),
+        params,
     )
+
+
+def finding_summary(
+    marts: Marts, catalogue: Catalogue, as_of: dt.datetime, responsible: str | None = None
+) -> list[tuple]:
+    """One row per finding type of the actionable findings (of one unit, or of all), in
+    `SUMMARY_COLUMNS`, the type with the earliest by-when first."""
+    end_of_day = dt.datetime.combine(
+        as_of.astimezone(VN_TZ).date() + dt.timedelta(days=1), dt.time(), VN_TZ
+    )
+    where = "AND responsible_unit_code = $unit" if responsible is not None else ""
+    params: dict = {"as_of": as_of, "end_of_day": end_of_day}
+    if responsible is not None:
+        params["unit"] = responsible
+    rows = marts.rows(
+        "SELECT finding_code, count(*) AS n, count(*) FILTER (WHERE act_by < $as_of) AS late, "
+        "count(*) FILTER (WHERE act_by >= $as_of AND act_by < $end_of_day) AS today, "
+        "min(act_by) AS earliest FROM marts.accountability_findings "
+        f"WHERE resolved_at IS NULL AND is_actionable {where} "
+        "GROUP BY finding_code ORDER BY earliest, finding_code",
+        params,
+    )
+    return [
+        (catalogue.finding(r["finding_code"]), r["n"], r["late"], r["today"], r["earliest"])
+        for r in rows
+    ]
 
 
 def watch_counts(marts: Marts) -> dict[tuple[str, str], int]:

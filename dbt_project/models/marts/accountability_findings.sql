@@ -4,7 +4,11 @@
 -- in its own model `int_finding_<code>` (gathered, with the dossier, in `int_findings__listed`);
 -- who acts and the rule text come from `finding_catalog`. Whether an open finding can still be
 -- fixed, and how, is the catalogue's `actionable_when` and `action_vi` (issue 19): ALWAYS,
--- DOSSIER_OPEN (the dossier still open at AS_OF, `int_findings__open_at_as_of`) or NEVER.
+-- DOSSIER_OPEN (the dossier still open at AS_OF, `int_findings__open_at_as_of`),
+-- DOSSIER_OR_MONTH_OPEN (that, or received in the running month: its index is not closed yet)
+-- or NEVER. By when it must be fixed is the catalogue's `act_by_rule`: AFTER_DETECTION
+-- (`act_within_minutes` working minutes after detected_at), DOSSIER_DUE (the due instant the
+-- index compares with), STATUTORY_DUE (§0.4's statutory due); null when nothing is to be done.
 with
 
 findings as (
@@ -31,6 +35,10 @@ open_at_as_of as (
     select dossier_id, is_open from {{ ref('int_findings__open_at_as_of') }}
 ),
 
+dues as (
+    select dossier_id, due_at, statutory_due_at from {{ ref('int_findings__dossiers') }}
+),
+
 calendar as (
     select * from {{ ref('int_calendar__working_days') }}
 ),
@@ -48,7 +56,16 @@ assigned as (
         catalog.rule_vi,
         catalog.actionable_when,
         catalog.action_vi,
+        catalog.act_by_rule,
+        catalog.act_within_minutes,
         coalesce(open_at_as_of.is_open, false) as dossier_is_open,
+        -- Received in the running month (indices.md §0.1): the month's index still moves.
+        coalesce(
+            findings.received_at >= cast(date_trunc('month', cast(as_of.as_of as date)) as {{ instant_type() }}),
+            false
+        ) as received_in_running_month,
+        dues.due_at,
+        dues.statutory_due_at,
         findings.dossier_code,
         findings.national_code,
         findings.unit_code,
@@ -64,9 +81,47 @@ assigned as (
     inner join catalog on catalog.finding_code = findings.finding_code
     left join responsible on responsible.unit_code = findings.unit_code
     left join open_at_as_of on open_at_as_of.dossier_id = findings.dossier_id
+    left join dues on dues.dossier_id = findings.dossier_id
     cross join as_of
     where findings.detected_at <= as_of.as_of
+),
+
+judged as (
+    select
+        assigned.*,
+        {{ working_minute_index('assigned.detected_at', 'detected_day') }} as detected_index,
+        {{ working_minute_index('assigned.open_until', 'until_day') }} as until_index,
+        assigned.resolved_at is null and case assigned.actionable_when
+            when 'ALWAYS' then true
+            when 'DOSSIER_OPEN' then assigned.dossier_is_open
+            when 'DOSSIER_OR_MONTH_OPEN' then assigned.dossier_is_open or assigned.received_in_running_month
+            else false
+        end as is_actionable
+    from assigned
+    left join calendar as detected_day on detected_day.calendar_date = cast(assigned.detected_at as date)
+    left join calendar as until_day on until_day.calendar_date = cast(assigned.open_until as date)
+),
+
+-- AFTER_DETECTION as an instant: `minute` office minutes into the working day its index ends on
+-- (a deadline at a day's close is 17:00 of that day, as for the graces).
+after_detection as (
+    select finding_code, dossier_id, detected_index + act_within_minutes as act_by_index
+    from judged
+    where is_actionable and act_by_rule = 'AFTER_DETECTION'
+),
+
+act_after_detection as (
+    select
+        after_detection.finding_code,
+        after_detection.dossier_id,
+        {{ instant_in_office_day('act_day.calendar_date', '(after_detection.act_by_index - act_day.working_day_ordinal * 480)') }}
+            as act_by
+    from after_detection
+    inner join calendar as act_day
+        on act_day.is_working_day
+        and act_day.working_day_ordinal = {{ due_day_ordinal('(after_detection.act_by_index)') }}
 )
+
 select
     assigned.finding_code,
     assigned.dossier_code,
@@ -81,19 +136,21 @@ select
     assigned.detected_at,
     assigned.resolved_at,
     assigned.resolved_at is null as is_open,
-    ({{ working_minute_index('assigned.open_until', 'until_day') }}
-        - {{ working_minute_index('assigned.detected_at', 'detected_day') }}) / 480.0
-        as working_days_open,
+    (assigned.until_index - assigned.detected_index) / 480.0 as working_days_open,
     assigned.detail_vi || ' Quy định: ' || assigned.rule_vi as detail_vi,
     assigned.as_of,
-    assigned.resolved_at is null and case assigned.actionable_when
-        when 'ALWAYS' then true
-        when 'DOSSIER_OPEN' then assigned.dossier_is_open
-        else false
-    end as is_actionable,
-    assigned.action_vi
-from assigned
+    assigned.is_actionable,
+    assigned.action_vi,
+    case when assigned.is_actionable then
+        case assigned.act_by_rule
+            when 'AFTER_DETECTION' then act_after_detection.act_by
+            when 'DOSSIER_DUE' then assigned.due_at
+            when 'STATUTORY_DUE' then assigned.statutory_due_at
+        end
+    end as act_by
+from judged as assigned
+left join act_after_detection
+    on act_after_detection.finding_code = assigned.finding_code
+    and act_after_detection.dossier_id = assigned.dossier_id
 left join units as handling_unit on handling_unit.unit_code = assigned.unit_code
 left join units as responsible_unit on responsible_unit.unit_code = assigned.responsible_unit_code
-left join calendar as detected_day on detected_day.calendar_date = cast(assigned.detected_at as date)
-left join calendar as until_day on until_day.calendar_date = cast(assigned.open_until as date)

@@ -1,5 +1,5 @@
 -- The accountability finding types (indices.md §9) as a public dimension: the Vietnamese name
--- and rule of each, who must act, when a finding can still be fixed and what to do, from the
+-- and rule of each, who must act, when a finding can still be fixed, what to do and by when, from the
 -- seed `finding_catalog`, so that reports and analysts read them from the warehouse instead of
 -- repeating them.
 select
@@ -8,5 +8,7 @@ select
     rule_vi,
     responsible,
     actionable_when,
-    action_vi
+    action_vi,
+    act_by_rule,
+    act_within_minutes
 from {{ ref('finding_catalog') }}
