@@ -27,7 +27,6 @@ import bisect
 import datetime as dt
 import hashlib
 import math
-import multiprocessing
 import os
 import threading
 from collections import Counter, OrderedDict, defaultdict
@@ -43,6 +42,7 @@ from pipeline.periods import add_months
 from pipeline.seeds import portal_group_max_points, portal_groups, seed_rows
 from simulator.catalogue import CATALOGUE_START, Procedure
 from simulator.clock import DAY, OFFSET, WORK_DAY, local_date
+from simulator.forked import fork_map
 from simulator.national import national_copy, pakn_at
 from simulator.profile import PROVINCE_CODE
 from simulator.records import Details
@@ -429,8 +429,7 @@ def build_facts(world: World, keys: np.ndarray, at: int) -> Facts:
         _WORKER = (world, at, linked)
         chunks = [key_list[i : i + FACTS_CHUNK] for i in range(0, len(key_list), FACTS_CHUNK)]
         try:
-            with multiprocessing.get_context("fork").Pool(processes) as pool:
-                rows = [r for part in pool.map(_facts_worker, chunks) for r in part]
+            rows = [r for part in fork_map(_facts_worker, chunks, processes) for r in part]
         finally:
             _WORKER = None
     else:

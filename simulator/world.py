@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import datetime as dt
 import itertools
-import multiprocessing
 import os
 import random
 import threading
@@ -27,6 +26,7 @@ from pipeline.workcal import WorkingCalendar
 from simulator import profile as P
 from simulator.catalogue import ProcedureChooser, build_catalogue
 from simulator.clock import DAY, OFFSET, Clock, epoch
+from simulator.forked import fork_map
 from simulator.keys import id_prefix_np, pack, unit_of_keys, unpack
 from simulator.life import Life, generate_life
 from simulator.people import officers
@@ -204,13 +204,8 @@ class World:
         if self.expected_count(last_day) > PARALLEL_THRESHOLD and processes > 1:
             global _WORKER_WORLD
             _WORKER_WORLD = self
-            with multiprocessing.get_context("fork").Pool(processes) as pool:
-                parts = [
-                    list(part)
-                    for part in pool.imap(
-                        _scan_worker, [(c, at) for c in self._month_tasks(last_day)]
-                    )
-                ]
+            tasks = [(c, at) for c in self._month_tasks(last_day)]
+            parts = [list(part) for part in fork_map(_scan_worker, tasks, processes)]
         else:
             tasks = [(ui, self.history_start, last_day) for ui in range(len(self.units))]
             parts = [list(self._scan(self._keys_of_tasks(tasks), at))]
