@@ -118,10 +118,8 @@ class Bench:
     ) -> dict:
         """The demo's whole extraction (its raw steps, both portals, first start to last end)
         against the raw-fetch ceiling of its own requests: the same requests sent again with
-        plain httpx to a simulator of the same world, its evaluation facts built beforehand as
-        the demo has them built while it extracts."""
-        import httpx
-
+        plain httpx to a simulator of the same world, which builds its evaluation facts
+        meanwhile, as the demo has it do while it extracts."""
         from simulator.server import run_simulator
 
         raw = [window for key, window in steps.items() if key.startswith("raw__")]
@@ -129,11 +127,10 @@ class Bench:
         with run_simulator(
             as_of=AS_OF, history_start=HISTORY_START, scale=self.plan["demo_scale"]
         ) as sim:
-            httpx.post(sim.admin("evaluation-warmup"), timeout=900).raise_for_status()
             ceiling = self.step(
                 "demo/ceiling",
                 ["-m", "benchmarks.steps", "ceiling", "--log", str(requests),
-                 "--workers", str(CONNECTOR_WORKERS)],
+                 "--workers", str(CONNECTOR_WORKERS), "--warm", sim.admin("evaluation-warmup")],
                 self.sim_env(root, sim),
             )  # fmt: skip
         return {
