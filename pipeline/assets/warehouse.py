@@ -225,7 +225,7 @@ def dbt_docs(context: dg.AssetExecutionContext, dbt: DbtCliResource) -> dg.Mater
 
 
 # What the docs site is made of: the dbt project's code (the same folders as the manifest's
-# make rule), the build's vars and the dbt versions. Data changes alone leave the site as it is.
+# make rule), the build's vars and target, the dbt versions. Data alone leaves the site as it is.
 DOCS_SOURCES = ("models", "macros", "seeds", "tests", "snapshots", "analyses")
 DOCS_FILES = ("dbt_project.yml", "packages.yml", "dependencies.yml")
 
@@ -242,6 +242,7 @@ def docs_fingerprint(settings: Settings, project_dir: Path | None = None) -> str
             digest.update(path.relative_to(project_dir).as_posix().encode() + b"\0")
             digest.update(hashlib.sha256(path.read_bytes()).digest())
     digest.update(dbt_vars(settings).encode())
+    digest.update(os.environ.get("DBT_TARGET", "duckdb").encode())  # profiles.yml's target
     for package in ("dbt-core", "dbt-duckdb"):
         digest.update(f"{package}=={importlib.metadata.version(package)}".encode())
     return digest.hexdigest()
