@@ -44,6 +44,8 @@ PII_KEY = "demo-only-key-not-for-production"
 DOSSIERS_AT_SCALE_1 = 171_307
 SAMPLE_DAYS = 45
 DELTA_SHARE = 0.005
+# Requests in flight per crawl (the connectors' `workers`): the ceiling sends as many at once.
+CONNECTOR_WORKERS = 4
 
 FULL = {
     "demo_scale": 1.0,
@@ -93,15 +95,50 @@ class Bench:
     def demo(self) -> dict:
         root = self.work / "demo"
         shutil.rmtree(root, ignore_errors=True)
-        env = self.env(root, SIM_SCALE=str(self.plan["demo_scale"]))
+        root.mkdir(parents=True)
+        requests = root / "requests.jsonl"
+        env = self.env(
+            root, SIM_SCALE=str(self.plan["demo_scale"]), SOURCE_REQUEST_LOG=str(requests)
+        )
         measured = self.step("demo", ["-m", "pipeline.demo"], env)
         raw = root / "data" / "raw"
+        steps = demo_steps()
         return {
             "seconds": measured.seconds,
             "peak_rss_mb": measured.peak_rss_mb,
             "scale": self.plan["demo_scale"],
             "dossiers": count_dossiers(raw),
+            "steps": {key: end - start for key, (start, end) in steps.items()},
+            "extraction": self.demo_extraction(root, requests, steps),
             "raw": raw,
+        }
+
+    def demo_extraction(
+        self, root: Path, requests: Path, steps: dict[str, tuple[float, float]]
+    ) -> dict:
+        """The demo's whole extraction (its raw steps, both portals, first start to last end)
+        against the raw-fetch ceiling of its own requests: the same requests sent again with
+        plain httpx to a simulator of the same world, which builds its evaluation facts
+        meanwhile, as the demo has it do while it extracts."""
+        from simulator.server import run_simulator
+
+        raw = [window for key, window in steps.items() if key.startswith("raw__")]
+        seconds = max(end for _, end in raw) - min(start for start, _ in raw)
+        with run_simulator(
+            as_of=AS_OF, history_start=HISTORY_START, scale=self.plan["demo_scale"]
+        ) as sim:
+            ceiling = self.step(
+                "demo/ceiling",
+                ["-m", "benchmarks.steps", "ceiling", "--log", str(requests),
+                 "--workers", str(CONNECTOR_WORKERS), "--warm", sim.admin("evaluation-warmup")],
+                self.sim_env(root, sim),
+            )  # fmt: skip
+        return {
+            "seconds": seconds,
+            "requests": ceiling.result["requests"],
+            "requests_by_source": ceiling.result["requests_by_source"],
+            "ceiling_seconds": ceiling.result["seconds"],
+            "ratio": ceiling.result["seconds"] / seconds,
         }
 
     # --- 2. fixed part ---------------------------------------------------------------------
@@ -149,17 +186,21 @@ class Bench:
         ) as sim:
             index_seconds = time.perf_counter() - started
             say(f"  simulator ready in {index_seconds:.1f} s")
-            env = self.sim_env(root, sim, HISTORY_START=sample_start)
+            requests = root / "requests.jsonl"
+            env = self.sim_env(
+                root, sim, HISTORY_START=sample_start, SOURCE_REQUEST_LOG=str(requests)
+            )
             crawl = self.step(
                 f"extract-{size}/connector",
-                ["-m", "benchmarks.steps", "extract", "--dossiers-only", "--log-dir", str(root)],
+                ["-m", "benchmarks.steps", "extract", "--dossiers-only"],
                 env,
             )
             ceiling = self.step(
                 f"extract-{size}/ceiling",
-                ["-m", "benchmarks.steps", "ceiling", "--log-dir", str(root)],
+                ["-m", "benchmarks.steps", "ceiling", "--log", str(requests),
+                 "--workers", str(CONNECTOR_WORKERS)],
                 env,
-            )
+            )  # fmt: skip
         landing = crawl.result["assets"]["motcua_dossiers"]
         records = landing["records_read"]
         return {
@@ -284,6 +325,25 @@ def upstream_models(model_seconds: dict[str, float]) -> dict[str, float]:
     return {node: model_seconds[node] for node in sorted(seen) if node in model_seconds}
 
 
+def demo_steps() -> dict[str, tuple[float, float]]:
+    """Each step of the demo's run (the latest daily_refresh run as of the bench's AS_OF in the
+    bench's Dagster instance): its start and end, in seconds since the epoch."""
+    import dagster as dg
+
+    from pipeline.pipeline_env import patched_environ
+    from pipeline.progress import step_windows
+    from pipeline.runtime import AS_OF_TAG
+
+    with (
+        patched_environ({"DAGSTER_HOME": str(REPO / ".dagster")}),
+        dg.DagsterInstance.get() as instance,
+    ):
+        runs = instance.get_runs(
+            dg.RunsFilter(job_name="daily_refresh", tags={AS_OF_TAG: AS_OF}), limit=1
+        )
+        return step_windows(instance, runs[0].run_id)
+
+
 def count_dossiers(raw: Path) -> int:
     import duckdb
 
@@ -383,6 +443,7 @@ def run(plan: dict, work: Path, out: Path, svg: Path | None) -> dict:
     results["steps"] = {name: m.as_json() for name, m in bench.steps.items()}
     # The headline figures (BENCHMARKS.md states each against its target).
     results["extraction_vs_ceiling"] = min(e["ratio"] for e in extraction)
+    results["demo_extraction_vs_ceiling"] = demo["extraction"]["ratio"]
     results["full_build_vs_lower_bound"] = largest["data_part_vs_lower_bound"]
     results["full_build_vs_lower_bound_by_size"] = {
         str(s["dossiers"]): s["data_part_vs_lower_bound"] for s in sizes
@@ -413,7 +474,11 @@ def summary(r: dict) -> str:
         f"incremental_vs_full       {r['incremental_vs_full']:.2f}   (target <= 0.2; daily dbt "
         f"build {r['incremental']['build_mode']})",
         f"peak_rss_mb               {r['peak_rss_mb']:.0f}   (target <= 4096)",
-        f"demo_seconds              {r['demo_seconds']:.0f}   (target <= 180)",
+        f"demo_seconds              {r['demo_seconds']:.0f}   (target <= 120)",
+        f"demo_extraction_vs_ceiling {r['demo_extraction_vs_ceiling']:.2f}  (target >= 0.5; "
+        f"extraction {r['demo']['extraction']['seconds']:.0f} s, the same "
+        f"{r['demo']['extraction']['requests']} requests fetched raw "
+        f"{r['demo']['extraction']['ceiling_seconds']:.0f} s)",
         f"fixed_part_seconds        {r['fixed_part_seconds']:.1f}",
     ]
     for s in r["sizes"]:

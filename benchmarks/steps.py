@@ -2,8 +2,8 @@
 so that its wall time and peak memory are its own. Each prints one JSON object on its last line.
 
 - `extract`: every raw landing of the daily job, through the connectors, against a simulator.
-- `ceiling`: the dossier pages the connector requested, fetched again with plain httpx and
-  discarded (the raw-fetch ceiling).
+- `ceiling`: the requests a run's connectors sent (their request log), sent again with plain
+  httpx and the bodies discarded (the raw-fetch ceiling of the same requests).
 - `build`: the warehouse part of the daily job (dbt build + tests, publication) through Dagster;
   incremental when the build file of a previous complete build is there (it reports which).
 - `lower-bound`: the hand-written DuckDB script of the two indicators from the raw Parquet.
@@ -21,12 +21,11 @@ import os
 import shutil
 import subprocess
 import sys
-import threading
 import time
+from collections import Counter
 from pathlib import Path
 
 PROCESS_STARTED = time.perf_counter()
-REQUEST_LOG = "dossier_requests.jsonl"
 
 
 def _print(result: dict) -> None:
@@ -46,7 +45,6 @@ def extract(args) -> dict:
     as_of = settings.resolve_as_of()
     run_id = f"bench{int(time.time())}"
     timings: dict[str, dict] = {}
-    requests_log = open(Path(args.log_dir) / REQUEST_LOG, "w") if args.log_dir else None  # noqa: SIM115
 
     def timed(name, fn):
         started = time.perf_counter()
@@ -58,25 +56,14 @@ def extract(args) -> dict:
             "pages": result.pages,
         }
 
+    # The connectors log their requests when SOURCE_REQUEST_LOG is set (the ceiling replays them).
     motcua = MotcuaClient(load_motcua_settings())
-    if requests_log is not None:
-        get, lock = motcua.get, threading.Lock()
-
-        def logged(path, params=None):
-            if path.endswith("/dossier/search"):
-                with lock:
-                    requests_log.write(json.dumps(params) + "\n")
-            return get(path, params)
-
-        motcua.get = logged
     with motcua:
         landing = MotcuaLanding(settings, motcua, run_id)
         if not args.dossiers_only:
             timed("motcua_agencies", landing.land_agencies)
             timed("motcua_procedures", landing.land_procedures)
         timed("motcua_dossiers", lambda: landing.land_dossiers_incremental(as_of))
-    if requests_log is not None:
-        requests_log.close()
     if not args.dossiers_only:
         started = time.perf_counter()
         write_calendar(settings, as_of)
@@ -110,46 +97,79 @@ def write_calendar(settings, as_of: dt.datetime) -> None:
 
 
 def ceiling(args) -> dict:
-    """The dossier pages of a crawl (its request log), fetched again with plain httpx by as many
-    threads as the connector uses, bodies read and discarded: what the source can serve."""
+    """The requests of a run (the connectors' request log, `SOURCE_REQUEST_LOG`) sent again with
+    plain httpx by `workers` threads, bodies read and discarded: what the sources can serve. A
+    logged login is sent again as a login; the other requests carry this step's own token and
+    session (taken before the clock starts)."""
     import httpx
 
-    from pipeline.config import load_motcua_settings
-    from pipeline.sources.motcua import DOSSIER_PATH
+    from pipeline.config import load_dvcqg_settings, load_motcua_settings
 
-    settings = load_motcua_settings()
-    lines = (Path(args.log_dir) / REQUEST_LOG).read_text().splitlines()
-    params = [json.loads(line) for line in lines if line]
-    token = httpx.post(
-        settings.token_url,
-        data={
-            "grant_type": "password",
-            "client_id": settings.client_id,
-            "username": settings.username,
-            "password": settings.password,
-        },
-    ).json()["access_token"]
+    entries = [json.loads(line) for line in Path(args.log).read_text().splitlines() if line]
+    motcua = load_motcua_settings()
+    dvcqg = load_dvcqg_settings() if os.environ.get("DVCQG_BASE_URL") else None
+    token_form = {
+        "grant_type": "password",
+        "client_id": motcua.client_id,
+        "username": motcua.username,
+        "password": motcua.password,
+    }
+    login_body = {"username": dvcqg.username, "password": dvcqg.password} if dvcqg else {}
+    bases = [motcua.base_url, motcua.token_url, *([dvcqg.base_url] if dvcqg else [])]
     limits = httpx.Limits(max_connections=args.workers, max_keepalive_connections=args.workers)
-    url = f"{settings.base_url}{DOSSIER_PATH}"
-    started = time.perf_counter()
-    with httpx.Client(
-        headers={"Authorization": f"Bearer {token}"}, limits=limits, timeout=120
-    ) as client:
+    with httpx.Client(limits=limits, timeout=300) as client:
+        token = client.post(motcua.token_url, data=token_form).json()["access_token"]
+        session = client.post(f"{dvcqg.base_url}/auth", json=login_body).json() if dvcqg else {}
+        bearer = {"Authorization": f"Bearer {token}"}
 
-        def fetch(p: dict) -> int:
-            response = client.get(url, params=p)
+        def fetch(entry: dict) -> int:
+            url = rebased(entry["url"], bases)
+            if entry.get("login"):
+                if url == motcua.token_url:
+                    response = client.post(url, data=token_form)
+                else:
+                    response = client.post(url, json=login_body)
+            elif entry["method"] == "GET":
+                response = client.get(url, headers=bearer)
+            else:
+                body = entry.get("json")
+                if entry.get("session"):
+                    body = {**body, "session": session["session"]}
+                response = client.request(entry["method"], url, json=body)
             response.raise_for_status()
             return len(response.content)
 
         from concurrent.futures import ThreadPoolExecutor
 
-        with ThreadPoolExecutor(args.workers) as pool:
-            body_bytes = sum(pool.map(fetch, params))
+        started = time.perf_counter()
+        # The demo asks the simulator to build its evaluation facts as its extraction starts
+        # (pipeline/demo.py): so does this replay, beside the requests.
+        with ThreadPoolExecutor(1) as warming, ThreadPoolExecutor(args.workers) as pool:
+            warm = warming.submit(httpx.post, args.warm, timeout=900) if args.warm else None
+            body_bytes = sum(pool.map(fetch, entries))
+            if warm is not None:
+                warm.result().raise_for_status()
+        seconds = time.perf_counter() - started
+    # By the first segment of the path: the simulator serves /motcua and /dvcqg.
+    by_source = Counter(httpx.URL(e["url"]).path.strip("/").split("/")[0] for e in entries)
     return {
-        "requests": len(params),
+        "requests": len(entries),
+        "requests_by_source": dict(by_source),
         "bytes": body_bytes,
-        "seconds": time.perf_counter() - started,
+        "seconds": seconds,
     }
+
+
+def rebased(url: str, bases: list[str]) -> str:
+    """A logged URL sent to the portal of this step instead (the logging run's simulator had
+    another port): the origin of the base whose path the URL's path starts with."""
+    import httpx
+
+    logged = httpx.URL(url)
+    for base in map(httpx.URL, bases):
+        if base.path.strip("/") and logged.path.startswith(base.path.rstrip("/") + "/"):
+            return str(logged.copy_with(scheme=base.scheme, host=base.host, port=base.port))
+    return url
 
 
 def build(args) -> dict:
@@ -158,6 +178,7 @@ def build(args) -> dict:
     import dagster as dg
 
     from pipeline.definitions import defs
+    from pipeline.progress import step_windows
     from pipeline.runtime import AS_OF_TAG
 
     imported = time.perf_counter()
@@ -178,16 +199,9 @@ def build(args) -> dict:
             if e.is_step_failure and e.event_specific_data.error
         ]
         raise RuntimeError("build failed:\n" + "\n".join(failures))
-    steps: dict[str, float] = {}
-    started: dict[str, float] = {}
-    for entry in instance.all_logs(result.run_id):
-        event = entry.dagster_event
-        if event is None:
-            continue
-        if event.event_type_value == "STEP_START":
-            started[event.step_key] = entry.timestamp
-        elif event.event_type_value == "STEP_SUCCESS":
-            steps[event.step_key] = entry.timestamp - started[event.step_key]
+    steps = {
+        key: end - start for key, (start, end) in step_windows(instance, result.run_id).items()
+    }
     models = {}
     for event in result.get_asset_materialization_events():
         metadata = event.materialization.metadata
@@ -317,10 +331,10 @@ def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(prog="python -m benchmarks.steps")
     sub = p.add_subparsers(dest="step", required=True)
     e = sub.add_parser("extract")
-    e.add_argument("--log-dir", default=None)
     e.add_argument("--dossiers-only", action="store_true")
     c = sub.add_parser("ceiling")
-    c.add_argument("--log-dir", required=True)
+    c.add_argument("--log", required=True)
+    c.add_argument("--warm", default=None, help="the simulator's evaluation-warmup URL")
     c.add_argument("--workers", type=int, default=4)
     sub.add_parser("build")
     lb = sub.add_parser("lower-bound")

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import os
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -35,6 +35,23 @@ def replace_durably(source: Path, target: Path) -> None:
     fsync_path(target.parent)
     if source.parent != target.parent:
         fsync_path(source.parent)
+
+
+def replace_all_durably(
+    moves: list[tuple[Path, Path]], rename: Callable[[Path, Path], None] = os.replace
+) -> None:
+    """`replace_durably` for many files at once: every file flushed, every file renamed (by
+    `rename`), then each folder involved flushed once, not once per file (a landing moves
+    hundreds of files into a few dozen partition folders)."""
+    for source, _ in moves:
+        fsync_path(source)
+    folders: dict[Path, None] = {}
+    for source, target in moves:
+        rename(source, target)
+        folders[target.parent] = None
+        folders[source.parent] = None
+    for folder in folders:
+        fsync_path(folder)
 
 
 @contextmanager

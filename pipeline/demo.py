@@ -74,6 +74,19 @@ def warm_evaluation(sim) -> threading.Thread:
     return thread
 
 
+def print_step_times(windows: dict[str, tuple[float, float]]) -> None:
+    """Where the run's time went: each step's seconds, the extraction's first to last."""
+    if not windows:
+        return
+    raw = [w for key, w in windows.items() if key.startswith("raw__")]
+    print("\nSteps (seconds):")
+    if raw:
+        span = max(end for _, end in raw) - min(start for start, _ in raw)
+        print(f"  {'extraction (raw__*, first start to last end)':<48} {span:7.1f}")
+    for key, (start, end) in sorted(windows.items(), key=lambda item: item[1][0]):
+        print(f"  {key:<48} {end - start:7.1f}")
+
+
 def main() -> int:
     use_demo_pii_hash_key_unless_set()
     settings = load_settings()
@@ -94,6 +107,7 @@ def main() -> int:
 
         from pipeline.definitions import defs
         from pipeline.operations import release_slots_of_dead_runs
+        from pipeline.progress import step_windows
         from pipeline.runtime import AS_OF_TAG
 
         print(f"Simulator on {sim.base_url}; running the daily_refresh job through Dagster …")
@@ -108,6 +122,7 @@ def main() -> int:
             result = job.execute_in_process(
                 instance=instance, tags={AS_OF_TAG: as_of.isoformat()}, raise_on_error=False
             )
+            print_step_times(step_windows(instance, result.run_id))
     if not result.success:
         print("The run failed; the published warehouse (if any) is the previous good one.")
         return 1

@@ -136,3 +136,19 @@ def observed(context: dg.AssetExecutionContext) -> Iterator[RunProgress]:
         logger.removeHandler(handler)
         if progress.total:
             progress.report()
+
+
+def step_windows(instance: dg.DagsterInstance, run_id: str) -> dict[str, tuple[float, float]]:
+    """When each step of a run started and ended (seconds since the epoch), from its event log:
+    where a run's time went (the demo prints it; the benchmark measures its extraction)."""
+    started: dict[str, float] = {}
+    windows: dict[str, tuple[float, float]] = {}
+    for entry in instance.all_logs(run_id):
+        event = entry.dagster_event
+        if event is None or event.step_key is None:
+            continue
+        if event.event_type_value == "STEP_START":  # a retried step: from its first start
+            started.setdefault(event.step_key, entry.timestamp)
+        elif event.event_type_value in ("STEP_SUCCESS", "STEP_FAILURE"):
+            windows[event.step_key] = (started[event.step_key], entry.timestamp)
+    return windows

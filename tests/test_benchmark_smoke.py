@@ -29,6 +29,7 @@ def test_writes_every_figure_of_the_issue(results):
         "incremental_vs_full",
         "peak_rss_mb",
         "demo_seconds",
+        "demo_extraction_vs_ceiling",
         "fixed_part_seconds",
     ):
         assert isinstance(figures[key], int | float), key
@@ -49,6 +50,18 @@ def test_lower_bound_agrees_with_the_models(results):
         check = size["lower_bound_check"]
         assert check["rows_compared"] > 0
         assert check["rows_differing"] == 0, check
+
+
+def test_demo_extraction_is_set_against_the_ceiling_of_its_own_requests(results):
+    figures, _ = results
+    extraction = figures["demo"]["extraction"]
+    # Both portals' requests were logged by the demo and sent again (the figure that travels).
+    assert extraction["requests_by_source"]["motcua"] > 0
+    assert extraction["requests_by_source"]["dvcqg"] > 0
+    assert extraction["ceiling_seconds"] > 0
+    assert extraction["seconds"] > 0
+    assert any(key.startswith("raw__dvcqg") for key in figures["demo"]["steps"])
+    assert any(key.startswith("raw__motcua") for key in figures["demo"]["steps"])
 
 
 def test_extraction_read_what_it_fetched(results):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import duckdb
 import httpx
+import pytest
 
 
 def query(path, sql, params=None):
@@ -81,10 +82,20 @@ def test_progress_counters_agree_with_dossier_statuses(pipeline_run):
     assert self_handled == dossier_handled - open_at_dissolved
 
 
-def test_rerun_lands_nothing_twice(pipeline_run):
+@pytest.fixture(scope="module")
+def rerun(pipeline_run):
+    """The daily job run again on the session run's folders, the same day (nothing changed in
+    the dbt project's code): the run, and the docs site's modification time before and after."""
     from tests.conftest import run_daily_refresh
 
+    site = pipeline_run.warehouse_path.parent / "docs" / "index.html"
+    before = site.stat().st_mtime_ns
     again = run_daily_refresh(pipeline_run.env)
+    return again, before, site.stat().st_mtime_ns
+
+
+def test_rerun_lands_nothing_twice(pipeline_run, rerun):
+    again, _, _ = rerun
     assert again.success
     [(rows, distinct)] = query(
         pipeline_run.warehouse_path,
@@ -97,6 +108,14 @@ def test_dbt_docs_site_is_published_beside_the_warehouse(pipeline_run):
     site = pipeline_run.warehouse_path.parent / "docs" / "index.html"
     html = site.read_text(encoding="utf-8")
     assert "fct_indicator" in html and "PROGRESS_ON_TIME" in html
+
+
+def test_docs_site_stays_when_the_dbt_code_did_not_change(rerun):
+    again, before, after = rerun
+    assert again.success
+    [docs] = again.asset_materializations_for_node("publish__dbt_docs")
+    assert docs.metadata["regenerated"].value is False
+    assert after == before
 
 
 def test_marts_are_exported_as_parquet(pipeline_run):

@@ -4,6 +4,8 @@ Every DuckDB writer runs in the pool `warehouse_writer` (limit 1, see `dagster.y
 allows one writer per file.
 """
 
+import hashlib
+import importlib.metadata
 import json
 import os
 import shutil
@@ -187,6 +189,13 @@ def published_warehouse(context: dg.AssetExecutionContext) -> dg.MaterializeResu
 )
 def dbt_docs(context: dg.AssetExecutionContext, dbt: DbtCliResource) -> dg.MaterializeResult:
     settings = load_settings()
+    target = settings.warehouse_path.parent / "docs" / "index.html"
+    fingerprint = docs_fingerprint(settings)
+    if docs_are_current(settings, target, fingerprint):
+        context.log.info("dbt docs kept: the dbt project's code is unchanged since they were made")
+        return dg.MaterializeResult(
+            metadata={"path": dg.MetadataValue.path(str(target)), "regenerated": False}
+        )
     os.environ.update(dbt_environment(settings))
     as_of = run_as_of(context, settings).isoformat()
     with patched_environ({"DBT_AS_OF": as_of}):
@@ -206,7 +215,46 @@ def dbt_docs(context: dg.AssetExecutionContext, dbt: DbtCliResource) -> dg.Mater
             # Same vars as the build, started from the build's parse: no second full parse.
             target_path=docs_target_path(context, settings),
         ).wait()
-    target = settings.warehouse_path.parent / "docs" / "index.html"
     with atomic_path(target) as tmp:
         shutil.copyfile(invocation.target_path / "static_index.html", tmp)
-    return dg.MaterializeResult(metadata={"path": dg.MetadataValue.path(str(target))})
+    with atomic_path(docs_fingerprint_path(settings)) as tmp:
+        tmp.write_text(fingerprint + "\n", encoding="utf-8")
+    return dg.MaterializeResult(
+        metadata={"path": dg.MetadataValue.path(str(target)), "regenerated": True}
+    )
+
+
+# What the docs site is made of: the dbt project's code (the same folders as the manifest's
+# make rule), the build's vars and target, the dbt versions. Data alone leaves the site as it is.
+DOCS_SOURCES = ("models", "macros", "seeds", "tests", "snapshots", "analyses")
+DOCS_FILES = ("dbt_project.yml", "packages.yml", "dependencies.yml")
+
+
+def docs_fingerprint(settings: Settings, project_dir: Path | None = None) -> str:
+    """A digest of everything the dbt docs site is generated from, but the warehouse's rows."""
+    project_dir = project_dir or dbt_project.project_dir
+    digest = hashlib.sha256()
+    files = [project_dir / name for name in DOCS_FILES]
+    for folder in DOCS_SOURCES:
+        files.extend(sorted((project_dir / folder).rglob("*")))
+    for path in files:
+        if path.is_file():
+            digest.update(path.relative_to(project_dir).as_posix().encode() + b"\0")
+            digest.update(hashlib.sha256(path.read_bytes()).digest())
+    digest.update(dbt_vars(settings).encode())
+    digest.update(os.environ.get("DBT_TARGET", "duckdb").encode())  # profiles.yml's target
+    for package in ("dbt-core", "dbt-duckdb"):
+        digest.update(f"{package}=={importlib.metadata.version(package)}".encode())
+    return digest.hexdigest()
+
+
+def docs_fingerprint_path(settings: Settings) -> Path:
+    return settings.warehouse_path.parent / "docs" / ".code-fingerprint"
+
+
+def docs_are_current(settings: Settings, site: Path, fingerprint: str) -> bool:
+    """Whether the published site was generated from this very code (and is still there)."""
+    recorded = docs_fingerprint_path(settings)
+    if not site.exists() or not recorded.exists():
+        return False
+    return recorded.read_text(encoding="utf-8").strip() == fingerprint

@@ -16,6 +16,7 @@ Memory: one chunk of rows (`chunk_rows`) plus the index, whatever the size of th
 from __future__ import annotations
 
 import datetime as dt
+import os
 import shutil
 from collections import defaultdict
 from dataclasses import dataclass
@@ -25,8 +26,8 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from pipeline.atomic import replace_durably
-from pipeline.landing.writer import write_atomic
+from pipeline.atomic import replace_all_durably
+from pipeline.landing.writer import write_atomic, write_staged
 
 CHUNK_ROWS = 20_000
 EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
@@ -42,6 +43,11 @@ def staging_dir(settings, run_id: str, name: str) -> Path:
 def micros(ts: dt.datetime) -> int:
     """Exact epoch microseconds of an instant (naive instants are taken as UTC)."""
     return ((ts if ts.tzinfo else ts.replace(tzinfo=dt.UTC)) - EPOCH) // MICROSECOND
+
+
+def move_in(staged: Path, final: Path) -> None:
+    """Move one complete staged file into the dataset (a rename: same file system)."""
+    os.replace(staged, final)
 
 
 @dataclass
@@ -113,7 +119,7 @@ class StagedDataset:
             part = table.filter(pa.array(mask))
             self._files.append(
                 _File(
-                    staged=write_atomic(part, self.staging_dir / folder / name),
+                    staged=write_staged(part, self.staging_dir / folder / name),
                     final=self.dataset_dir / folder / name,
                     keys=keys[positions],
                     instants=instants[positions],
@@ -140,11 +146,11 @@ class StagedDataset:
                 keep = np.ones(table.num_rows, dtype=bool)
                 keep[superseded[number]] = False
                 table = table.filter(pa.array(keep))
-                write_atomic(table, file.staged)
+                write_staged(table, file.staged)
             landed += len(file.keys) - len(superseded.get(number, ()))
         for file in self._files:
             file.final.parent.mkdir(parents=True, exist_ok=True)
-            replace_durably(file.staged, file.final)
+        replace_all_durably([(f.staged, f.final) for f in self._files], rename=move_in)
         self.discard()
         return landed
 

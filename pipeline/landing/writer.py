@@ -23,6 +23,15 @@ def write_atomic(table: pa.Table, path: Path) -> Path:
     return path
 
 
+def write_staged(table: pa.Table, path: Path) -> Path:
+    """A file of a staging folder (`staged.py`): written as is, neither under a temporary name
+    nor flushed — no reader sees it, a landing that dies leaves its staging folder to be
+    discarded, and the move into the dataset flushes it (`atomic.replace_all_durably`)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    pq.write_table(table, path, compression="zstd")
+    return path
+
+
 def write_partitioned(
     table: pa.Table, dataset_dir: Path, partition_column: str, run_id: str
 ) -> list[Path]:

@@ -108,12 +108,19 @@ def LFlag(field: str):  # noqa: N802
 
 class _Record(BaseModel):
     model_config = ConfigDict(extra="allow", populate_by_name=True, frozen=True)
-    # Original values of unread fields that did not parse (set by `validated`).
-    _kept: dict | None = PrivateAttr(None)
 
     @property
     def extra(self) -> dict:
         return dict(self.model_extra or {})
+
+
+class _Landed(_Record):
+    """A record a landing validates (`sources.lenient.validated`), not a part of one: only it
+    carries a private attribute, which costs every instance of its class an initialisation
+    (the parts of a dossier are a dozen instances each)."""
+
+    # Original values of unread fields that did not parse (set by `validated`).
+    _kept: dict | None = PrivateAttr(None)
 
 
 class SubmittedFile(_Record):
@@ -157,7 +164,7 @@ class ProcessingStep(_Record):
     officer: LText("QuaTrinhXuLy[].NguoiXuLy") = Field(None, alias="NguoiXuLy")
 
 
-class DossierCopy(_Record):
+class DossierCopy(_Landed):
     """A synced copy `DongBoHoSoMC` (sources.md B.1, LayDanhSachHoSoDongBo)."""
 
     national_code: str = Field(alias="MaHoSo", min_length=1, max_length=128)
@@ -226,7 +233,7 @@ class DossierCopy(_Record):
         return self
 
 
-class Petition(_Record):
+class Petition(_Landed):
     """Feedback / petition, PAKN (sources.md B.1, LayDanhSachPAKN)."""
 
     petition_code: str = Field(alias="MaPAKN", min_length=1, max_length=128)
@@ -299,7 +306,7 @@ def counter_value(value: object) -> float | None:
     return number if math.isfinite(number) else None
 
 
-class EvaluationEntry(_Record):
+class EvaluationEntry(_Landed):
     """One unit (or the root) of an evaluation response; counters of tree groups stay extra.
 
     Counters a rule reads must be numbers (or null) of at least 0: anything else rejects the

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import threading
 import time
 from collections import Counter
@@ -83,10 +84,51 @@ def parse_json(response: httpx.Response) -> Any:
 
 def http_client(timeout: float, connections: int) -> httpx.Client:
     """One pooled client per connector: connections are reused across pages and threads."""
+    log_path = os.environ.get(REQUEST_LOG_ENV)
     return httpx.Client(
         timeout=timeout,
         limits=httpx.Limits(max_connections=connections, max_keepalive_connections=connections),
+        event_hooks={"request": [RequestLog(log_path)]} if log_path else None,
     )
+
+
+# When set, every request the connectors send is appended to this file, one JSON line each
+# (the benchmark replays them with plain httpx: the raw-fetch ceiling of the same requests).
+REQUEST_LOG_ENV = "SOURCE_REQUEST_LOG"
+_REQUEST_LOG_LOCK = threading.Lock()
+
+
+def loggable_request(request: httpx.Request) -> dict:
+    """What a replay needs of a request, and no credential: no header is kept; a login (a form
+    body, or a JSON body with a password) is kept as its URL and a mark only; a session in a
+    JSON body is replaced by a mark (the replay logs in itself)."""
+    entry: dict = {"method": request.method, "url": str(request.url)}
+    if not request.content:
+        return entry
+    if request.headers.get("content-type", "").startswith("application/x-www-form-urlencoded"):
+        return entry | {"login": True}
+    try:
+        body = orjson.loads(request.content)
+    except orjson.JSONDecodeError:
+        return entry | {"body_bytes": len(request.content)}
+    if isinstance(body, dict) and "password" in body:
+        return entry | {"login": True}
+    if isinstance(body, dict) and "session" in body:
+        body = {**body, "session": None}
+        entry["session"] = True
+    return entry | {"json": body}
+
+
+class RequestLog:
+    """The request hook that appends each request (`loggable_request`) to a file."""
+
+    def __init__(self, path: str):
+        self.path = path
+
+    def __call__(self, request: httpx.Request) -> None:
+        line = orjson.dumps(loggable_request(request)).decode() + "\n"
+        with _REQUEST_LOG_LOCK, open(self.path, "a", encoding="utf-8") as fh:
+            fh.write(line)
 
 
 class RetryPolicy:

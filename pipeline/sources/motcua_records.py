@@ -123,12 +123,19 @@ def refuse_invalid_text(payload: object) -> object:
 
 class _Record(BaseModel):
     model_config = ConfigDict(extra="allow", populate_by_name=True, frozen=True)
-    # Original values of unread fields that did not parse (set by `validated`).
-    _kept: dict | None = PrivateAttr(None)
 
     @property
     def extra(self) -> dict:
         return dict(self.model_extra or {})
+
+
+class _Landed(_Record):
+    """A record a landing validates (`sources.lenient.validated`), not a part of one: only it
+    carries a private attribute, which costs every instance of its class an initialisation
+    (the parts of a dossier are a dozen instances each)."""
+
+    # Original values of unread fields that did not parse (set by `validated`).
+    _kept: dict | None = PrivateAttr(None)
 
 
 class Ref(_Record):
@@ -203,7 +210,7 @@ class HistoryStep(_Record):
     new_appointment_date: Instant | None = Field(None, alias="newAppointmentDate")
 
 
-class Dossier(_Record):
+class Dossier(_Landed):
     id: str = Field(min_length=1, max_length=64)
     code: str = Field(min_length=1, max_length=128)
     nation_code: str | None = Field(None, alias="nationCode", max_length=128)
@@ -265,7 +272,7 @@ class Dossier(_Record):
 FINISHING_ACTIONS = frozenset({"COMPLETE", "RESULT_TO_COUNTER", "RETURN"})
 
 
-class Agency(_Record):
+class Agency(_Landed):
     id: str
     code: str
     name: str
@@ -282,7 +289,7 @@ class Sector(_Record):
     name: str | None = None
 
 
-class Procedure(_Record):
+class Procedure(_Landed):
     id: str
     code: str
     name: str

@@ -89,7 +89,7 @@ def test_a_build_never_records_a_landing_whose_files_are_half_moved_in(sim, data
     """The landing moves its files in slowly; a build planned meanwhile waits, then records
     the run with every one of its files in place."""
     env = make_env(sim, data_dir)
-    moving, real_replace = threading.Event(), staged.replace_durably
+    moving, real_replace = threading.Event(), staged.move_in
 
     def slow_replace(src, dst):
         if str(dst).endswith(".parquet") and "/raw/motcua/dossiers/" in str(dst):
@@ -97,7 +97,7 @@ def test_a_build_never_records_a_landing_whose_files_are_half_moved_in(sim, data
             time.sleep(0.05)
         real_replace(src, dst)
 
-    monkeypatch.setattr(staged, "replace_durably", slow_replace)
+    monkeypatch.setattr(staged, "move_in", slow_replace)
     landing_done = threading.Event()
 
     def land() -> None:
