@@ -28,6 +28,8 @@ TEST_SCALE = 0.03
 
 _SUITE_SECONDS: dict[str, float] = {}
 _SUITE_TESTS: dict[str, int] = {}
+_WORKER_SECONDS: dict[str, float] = {}
+_WORKER_GROUPS: dict[str, list[str]] = {}
 
 
 # `make test` runs the suite on xdist workers (`-n 3 --dist loadgroup --no-loadscope-reorder`):
@@ -88,12 +90,20 @@ def pytest_xdist_node_collection_finished(node, ids) -> None:
 
 
 def pytest_runtest_logreport(report: pytest.TestReport) -> None:
-    """Time spent per suite (setup + call + teardown), summed by folder or file under tests/."""
+    """Time spent per suite (setup + call + teardown), summed by folder or file under tests/,
+    and per xdist worker."""
     parts = report.nodeid.split("::")[0].split("/")
     suite = "/".join(parts[:2]) if len(parts) > 2 else "/".join(parts)
     _SUITE_SECONDS[suite] = _SUITE_SECONDS.get(suite, 0.0) + report.duration
     if report.when == "call":
         _SUITE_TESTS[suite] = _SUITE_TESTS.get(suite, 0) + 1
+    node = getattr(report, "node", None)  # the xdist worker that ran the test
+    if node is not None:
+        worker = node.gateway.id
+        _WORKER_SECONDS[worker] = _WORKER_SECONDS.get(worker, 0.0) + report.duration
+        groups = _WORKER_GROUPS.setdefault(worker, [])
+        if (group := report.nodeid.rpartition("@")[2]) not in groups:
+            groups.append(group)
 
 
 def pytest_terminal_summary(terminalreporter) -> None:
@@ -104,6 +114,11 @@ def pytest_terminal_summary(terminalreporter) -> None:
     for suite, seconds in sorted(_SUITE_SECONDS.items(), key=lambda kv: -kv[1]):
         tests = _SUITE_TESTS.get(suite, 0)
         terminalreporter.write_line(f"{seconds:8.1f} s  {tests:4d} tests  {suite}")
+    if _WORKER_SECONDS:
+        terminalreporter.section("time per xdist worker (its groups in the order it ran them)")
+        for worker, seconds in sorted(_WORKER_SECONDS.items()):
+            groups = ", ".join(_WORKER_GROUPS[worker])
+            terminalreporter.write_line(f"{seconds:8.1f} s  {worker}: {groups}")
 
 
 @dataclass
