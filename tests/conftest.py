@@ -28,15 +28,82 @@ TEST_SCALE = 0.03
 
 _SUITE_SECONDS: dict[str, float] = {}
 _SUITE_TESTS: dict[str, int] = {}
+_WORKER_SECONDS: dict[str, float] = {}
+_WORKER_GROUPS: dict[str, list[str]] = {}
+
+
+# `make test` runs the suite on xdist workers (`-n 3 --dist loadgroup --no-loadscope-reorder`):
+# a group's tests run on one worker, in file order. Every test that uses the session's pipeline
+# run is in one group (each worker would otherwise make that run again); the reliability suite is
+# one group (its package fixtures: the simulator, the reference run, the figures; the crash
+# tests' order); every other file is a group of its own, so a module fixture is made once.
+# The groups start longest first (LONG_GROUPS); a worker takes the next group when it is at
+# its current group's last tests.
+SESSION_RUN_GROUP = "session-pipeline-run"
+PACKAGE_GROUPS = {"tests/reliability/": "reliability"}
+LONG_GROUPS = (
+    "reliability",
+    SESSION_RUN_GROUP,
+    "tests/test_service.py",
+    "tests/test_benchmark_smoke.py",
+    "tests/test_incremental_build.py",
+)
+
+
+def xdist_group_of(nodeid: str, fixturenames: list[str]) -> str:
+    path = nodeid.split("::")[0]
+    for folder, group in PACKAGE_GROUPS.items():
+        if path.startswith(folder):
+            return group
+    if "pipeline_run" in fixturenames:
+        return SESSION_RUN_GROUP
+    return path
+
+
+def group_of(item: pytest.Item) -> str:
+    return item.get_closest_marker("xdist_group").args[0]
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_collection_modifyitems(config, items) -> None:
+    """Marks each test with its group, before xdist's own hook turns the mark into the node
+    id's `@group` suffix that its scheduler reads. On a worker, the long groups first (a stable
+    sort: the order inside a group and among the other groups is the files' order)."""
+    for item in items:
+        group = xdist_group_of(item.nodeid, list(getattr(item, "fixturenames", ())))
+        item.add_marker(pytest.mark.xdist_group(group))
+    if hasattr(config, "workerinput"):  # an xdist worker: the scheduler reads its order
+        rank = {group: index for index, group in enumerate(LONG_GROUPS)}
+        items.sort(key=lambda item: rank.get(group_of(item), len(rank)))
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_xdist_node_collection_finished(node, ids) -> None:
+    """Every node id a worker collected carries its group (`@group`): pytest-xdist 3.8 on
+    pytest 9.2 leaves the ids alone and groups nothing, silently (pytest-xdist#1386; hence
+    `pytest<9.2` in pyproject.toml)."""
+    if node.config.getvalue("dist") == "loadgroup" and not all("@" in id_ for id_ in ids):
+        raise pytest.UsageError(
+            "xdist did not group the tests by their xdist_group mark: these pytest and "
+            "pytest-xdist versions do not work together (pytest-xdist#1386)"
+        )
 
 
 def pytest_runtest_logreport(report: pytest.TestReport) -> None:
-    """Time spent per suite (setup + call + teardown), summed by folder or file under tests/."""
+    """Time spent per suite (setup + call + teardown), summed by folder or file under tests/,
+    and per xdist worker."""
     parts = report.nodeid.split("::")[0].split("/")
     suite = "/".join(parts[:2]) if len(parts) > 2 else "/".join(parts)
     _SUITE_SECONDS[suite] = _SUITE_SECONDS.get(suite, 0.0) + report.duration
     if report.when == "call":
         _SUITE_TESTS[suite] = _SUITE_TESTS.get(suite, 0) + 1
+    node = getattr(report, "node", None)  # the xdist worker that ran the test
+    if node is not None:
+        worker = node.gateway.id
+        _WORKER_SECONDS[worker] = _WORKER_SECONDS.get(worker, 0.0) + report.duration
+        groups = _WORKER_GROUPS.setdefault(worker, [])
+        if (group := report.nodeid.rpartition("@")[2]) not in groups:
+            groups.append(group)
 
 
 def pytest_terminal_summary(terminalreporter) -> None:
@@ -47,6 +114,11 @@ def pytest_terminal_summary(terminalreporter) -> None:
     for suite, seconds in sorted(_SUITE_SECONDS.items(), key=lambda kv: -kv[1]):
         tests = _SUITE_TESTS.get(suite, 0)
         terminalreporter.write_line(f"{seconds:8.1f} s  {tests:4d} tests  {suite}")
+    if _WORKER_SECONDS:
+        terminalreporter.section("time per xdist worker (its groups in the order it ran them)")
+        for worker, seconds in sorted(_WORKER_SECONDS.items()):
+            groups = ", ".join(_WORKER_GROUPS[worker])
+            terminalreporter.write_line(f"{seconds:8.1f} s  {worker}: {groups}")
 
 
 @dataclass

@@ -239,6 +239,10 @@ def test_failed_run_is_recorded_and_leaves_the_published_warehouse(pipeline_run,
         "WAREHOUSE_PATH": str(published),
         "MOTCUA_BASE_URL": f"http://127.0.0.1:{free_port()}/motcua",
         "MOTCUA_TOKEN_URL": "",
+        # Two attempts a request, short pauses: the failure is the subject here; the retries
+        # are tested in tests/connectors/test_failures.py and tests/test_service.py.
+        "SOURCE_HTTP_ATTEMPTS": "2",
+        "SOURCE_HTTP_BACKOFF": "0.1",
     }
     with dg.DagsterInstance.ephemeral() as instance, patched_environ(env):
         result = defs.resolve_job_def("daily_refresh").execute_in_process(
