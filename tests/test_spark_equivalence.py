@@ -9,7 +9,6 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import duckdb
@@ -24,8 +23,9 @@ pytestmark = pytest.mark.spark
 
 DBT_PROJECT = Path(__file__).resolve().parents[1] / "dbt_project"
 TOLERANCE = 1e-9
-# The Spark build (JVM start, seeds, models) on 2 cores, with room to spare.
-BUILD_BUDGET_SECONDS = 420
+# A hang guard, not a speed target (speed is the benchmarks' business): the Spark build (JVM
+# start, seeds, models) takes 1-3 minutes on 2 cores.
+BUILD_TIMEOUT_SECONDS = 840
 
 # Every public mart of warehouse.md; the test also fails when DuckDB publishes one not listed.
 PUBLIC_MARTS = (
@@ -51,7 +51,7 @@ FLOATING = {"DOUBLE", "FLOAT", "REAL"}
 
 def spark_build_command(target_path: Path, vars_json: str) -> list[str]:
     """dbt build of the seeds and models on the `spark` target. Data tests are left to the
-    DuckDB build of the same rows (their results follow from equal marts) to keep the budget;
+    DuckDB build of the same rows (their results follow from equal marts), to keep the suite short;
     the conformance models read the portal's JSON captures with DuckDB functions and stay
     DuckDB-only, as do the dbt unit tests (two fixtures are DuckDB list literals)."""
     return [
@@ -90,18 +90,16 @@ def spark_warehouse(pipeline_run, tmp_path_factory):
         # The evaluation instant reaches dbt through the environment (macros/run_vars.sql).
         "DBT_AS_OF": as_of.isoformat(),
     }
-    started = time.monotonic()
     build = subprocess.run(
         spark_build_command(root / "target", dbt_vars(settings)),
         cwd=DBT_PROJECT,
         env=env,
         capture_output=True,
         text=True,
-        timeout=2 * BUILD_BUDGET_SECONDS,
+        timeout=BUILD_TIMEOUT_SECONDS,
     )
-    elapsed = time.monotonic() - started
     assert build.returncode == 0, build.stdout[-6000:] + build.stderr[-3000:]
-    yield root / "warehouse", elapsed
+    yield root / "warehouse"
 
 
 def table_files(warehouse: Path, schema: str, table: str) -> str:
@@ -151,7 +149,7 @@ def differences(con: duckdb.DuckDBPyConnection, schema: str, table: str, spark_g
 
 
 def test_marts_are_identical_on_duckdb_and_spark(pipeline_run, spark_warehouse):
-    warehouse, _ = spark_warehouse
+    warehouse = spark_warehouse
     with duckdb.connect() as con:
         con.execute("set TimeZone = 'Asia/Ho_Chi_Minh'")
         con.execute(f"attach '{pipeline_run.warehouse_path}' as wh (read_only)")
@@ -172,8 +170,3 @@ def test_marts_are_identical_on_duckdb_and_spark(pipeline_run, spark_warehouse):
         [(dossiers,)] = con.execute("select count(*) from wh.marts.fct_dossier").fetchall()
     assert dossiers > 1000
     assert not report, "\n".join(f"{t}: {p}" for t, p in report.items())
-
-
-def test_spark_build_stays_within_its_budget(spark_warehouse):
-    _, elapsed = spark_warehouse
-    assert elapsed < BUILD_BUDGET_SECONDS, f"dbt build on Spark took {elapsed:.0f} s"
