@@ -10,15 +10,13 @@ from __future__ import annotations
 
 import datetime as dt
 import math
+from functools import cache
 from typing import Annotated, ClassVar, Literal
 
 from pydantic import (
     AfterValidator,
-    BaseModel,
     BeforeValidator,
-    ConfigDict,
     Field,
-    PrivateAttr,
     model_validator,
 )
 
@@ -28,7 +26,9 @@ from pipeline.sources.lenient import (
     INT16,
     INT64,
     FastNonEmptyText,
+    LandedRecord,
     Lenient,
+    Record,
     as_flag,
     as_text,
     as_text_or_number,
@@ -106,24 +106,7 @@ def LFlag(field: str):  # noqa: N802
     return Annotated[bool | None, lenient(field, as_flag), AfterValidator(bool)]
 
 
-class _Record(BaseModel):
-    model_config = ConfigDict(extra="allow", populate_by_name=True, frozen=True)
-
-    @property
-    def extra(self) -> dict:
-        return dict(self.model_extra or {})
-
-
-class _Landed(_Record):
-    """A record a landing validates (`sources.lenient.validated`), not a part of one: only it
-    carries a private attribute, which costs every instance of its class an initialisation
-    (the parts of a dossier are a dozen instances each)."""
-
-    # Original values of unread fields that did not parse (set by `validated`).
-    _kept: dict | None = PrivateAttr(None)
-
-
-class SubmittedFile(_Record):
+class SubmittedFile(Record):
     file_id: LText("TaiLieuNop[].TepDinhKemId") = Field(None, alias="TepDinhKemId")
     name: LText("TaiLieuNop[].TenTepDinhKem") = Field(None, alias="TenTepDinhKem")
     url: LText("TaiLieuNop[].DuongDanTaiTepTin") = Field(None, alias="DuongDanTaiTepTin")
@@ -134,13 +117,13 @@ class SubmittedFile(_Record):
     )
 
 
-class FeeLine(_Record):
+class FeeLine(Record):
     name: LText("DanhSachLePhi[].TenPhiLePhi") = Field(None, alias="TenPhiLePhi")
     code: LText("DanhSachLePhi[].MaPhiLePhi") = Field(None, alias="MaPhiLePhi")
     amount: LDigits("DanhSachLePhi[].Gia", INT64) = Field(None, alias="Gia")
 
 
-class SupplementRound(_Record):
+class SupplementRound(Record):
     requested_at: LCompact("DanhSachHoSoBoSung[].NgayBoSung") = Field(None, alias="NgayBoSung")
     received_at: LCompact("DanhSachHoSoBoSung[].NgayTiepNhanBoSung") = Field(
         None, alias="NgayTiepNhanBoSung"
@@ -148,7 +131,7 @@ class SupplementRound(_Record):
     content: LText("DanhSachHoSoBoSung[].NoiDungBoSung") = Field(None, alias="NoiDungBoSung")
 
 
-class ResultDocument(_Record):
+class ResultDocument(Record):
     name: LText("DanhSachGiayToKetQua[].TenGiayTo") = Field(None, alias="TenGiayTo")
     code: LText("DanhSachGiayToKetQua[].MaGiayToKetQua") = Field(None, alias="MaGiayToKetQua")
     url: LText("DanhSachGiayToKetQua[].DuongDanTepTinKetQua") = Field(
@@ -156,7 +139,7 @@ class ResultDocument(_Record):
     )
 
 
-class ProcessingStep(_Record):
+class ProcessingStep(Record):
     at: LCompact("QuaTrinhXuLy[].ThoiDiemXuLy") = Field(None, alias="ThoiDiemXuLy")
     status: LDigits("QuaTrinhXuLy[].TrangThai") = Field(None, alias="TrangThai")
     content: LText("QuaTrinhXuLy[].NoiDungXuLy") = Field(None, alias="NoiDungXuLy")
@@ -164,7 +147,7 @@ class ProcessingStep(_Record):
     officer: LText("QuaTrinhXuLy[].NguoiXuLy") = Field(None, alias="NguoiXuLy")
 
 
-class DossierCopy(_Landed):
+class DossierCopy(LandedRecord):
     """A synced copy `DongBoHoSoMC` (sources.md B.1, LayDanhSachHoSoDongBo)."""
 
     national_code: str = Field(alias="MaHoSo", min_length=1, max_length=128)
@@ -233,7 +216,7 @@ class DossierCopy(_Landed):
         return self
 
 
-class Petition(_Landed):
+class Petition(LandedRecord):
     """Feedback / petition, PAKN (sources.md B.1, LayDanhSachPAKN)."""
 
     petition_code: str = Field(alias="MaPAKN", min_length=1, max_length=128)
@@ -251,7 +234,7 @@ class Petition(_Landed):
 
 
 # --- public evaluation surface (B.2) --------------------------------------------------------
-class Metric(_Record):
+class Metric(Record):
     code: str = Field(min_length=1)
     name: LText("metrics[].name") = None
     numerator: int | None = None
@@ -289,6 +272,7 @@ EVALUATION_LABEL_KEYS = frozenset({"agencyLevel", "departmentType", "stt"})
 EVALUATION_COUNTER_KEYS = EVALUATION_ANNOUNCED_KEYS - EVALUATION_LABEL_KEYS
 
 
+@cache
 def read_tree_counters() -> frozenset[str]:
     """The counters a rule reads (the seed `dvcqg_tree_counters`: numerator or denominator of
     an indicator); the other announced counters are unread."""
@@ -306,7 +290,7 @@ def counter_value(value: object) -> float | None:
     return number if math.isfinite(number) else None
 
 
-class EvaluationEntry(_Landed):
+class EvaluationEntry(LandedRecord):
     """One unit (or the root) of an evaluation response; counters of tree groups stay extra.
 
     Counters a rule reads must be numbers (or null) of at least 0: anything else rejects the

@@ -26,7 +26,7 @@ from collections import Counter
 from collections.abc import Callable
 from typing import Annotated, Any, Union
 
-from pydantic import BaseModel, BeforeValidator, Field, StrictStr
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, PrivateAttr, StrictStr
 
 UNKNOWN_KEY = "unknown_key"
 SHAPE_CHANGED = "shape_changed"
@@ -246,6 +246,26 @@ def _nested_fields(cls: type[BaseModel]) -> tuple[tuple[str, str, bool], ...]:
         if any(isinstance(c, type) and issubclass(c, BaseModel) for c in candidates):
             nested.append((name, info.alias or name, is_list))
     return tuple(nested)
+
+
+class Record(BaseModel):
+    """A portal record or a part of one: unknown keys kept in `extra` (drift is visible, not
+    lost)."""
+
+    model_config = ConfigDict(extra="allow", populate_by_name=True, frozen=True)
+
+    @property
+    def extra(self) -> dict:
+        return dict(self.model_extra or {})
+
+
+class LandedRecord(Record):
+    """A record a landing validates (`validated`), not a part of one: only it carries a private
+    attribute, which costs every instance of its class an initialisation (the parts of a
+    dossier are a dozen instances each)."""
+
+    # Original values of unread fields that did not parse (set by `validated`).
+    _kept: dict | None = PrivateAttr(None)
 
 
 def validated(model: type[BaseModel], payload: object, counts: DriftCounts | None) -> BaseModel:

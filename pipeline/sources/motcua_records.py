@@ -13,18 +13,17 @@ import orjson
 from pydantic import (
     AfterValidator,
     AwareDatetime,
-    BaseModel,
     BeforeValidator,
-    ConfigDict,
     Field,
-    PrivateAttr,
     StrictBool,
     model_validator,
 )
 
 from pipeline.sources.lenient import (
     FastText,
+    LandedRecord,
     Lenient,
+    Record,
     as_strict_bool,
     as_text,
     as_text_or_number,
@@ -121,34 +120,17 @@ def refuse_invalid_text(payload: object) -> object:
     return payload
 
 
-class _Record(BaseModel):
-    model_config = ConfigDict(extra="allow", populate_by_name=True, frozen=True)
-
-    @property
-    def extra(self) -> dict:
-        return dict(self.model_extra or {})
-
-
-class _Landed(_Record):
-    """A record a landing validates (`sources.lenient.validated`), not a part of one: only it
-    carries a private attribute, which costs every instance of its class an initialisation
-    (the parts of a dossier are a dozen instances each)."""
-
-    # Original values of unread fields that did not parse (set by `validated`).
-    _kept: dict | None = PrivateAttr(None)
-
-
-class Ref(_Record):
+class Ref(Record):
     id: str
     code: str | None = None
     name: LText("name") = None
 
 
-class ApplyMethod(_Record):
+class ApplyMethod(Record):
     id: Annotated[int, Field(ge=-(2**15), le=2**15 - 1)]
 
 
-class Applicant(_Record):
+class Applicant(Record):
     type: Literal[1, 2, 3, 4]
     fullname: Lenient(str, "applicant.fullname", as_text_or_number, FastText) = None
     identity_number: Lenient(str, "applicant.identityNumber", as_text_or_number, FastText) = Field(
@@ -159,12 +141,12 @@ class Applicant(_Record):
     address: LText("applicant.address") = None
 
 
-class DossierStatus(_Record):
+class DossierStatus(Record):
     id: Annotated[int, Field(ge=-(2**15), le=2**15 - 1)]
     name: LText("dossierStatus.name") = None
 
 
-class Fee(_Record):
+class Fee(Record):
     code: LText("fees[].code") = None
     name: LText("fees[].name") = None
     kind: LText("fees[].kind") = None
@@ -175,7 +157,7 @@ class Fee(_Record):
     receipt_no: LText("fees[].receiptNo") = Field(None, alias="receiptNo")
 
 
-class File(_Record):
+class File(Record):
     id: LText("files[].id") = None
     kind: Literal["COMPONENT", "RESULT"]
     name: LText("files[].name") = None
@@ -189,13 +171,13 @@ class File(_Record):
     pushed_to_citizen_store: StrictBool = Field(False, alias="pushedToCitizenStore")
 
 
-class Rating(_Record):
+class Rating(Record):
     value: Literal["VERY_SATISFIED", "SATISFIED", "DISSATISFIED"]
     rated_at: Instant | None = Field(None, alias="ratedAt")
     channel: LText("rating.channel") = None
 
 
-class HistoryStep(_Record):
+class HistoryStep(Record):
     seq: Annotated[int, Field(ge=-(2**31), le=2**31 - 1)]
     at: Instant
     action: str
@@ -210,7 +192,7 @@ class HistoryStep(_Record):
     new_appointment_date: Instant | None = Field(None, alias="newAppointmentDate")
 
 
-class Dossier(_Landed):
+class Dossier(LandedRecord):
     id: str = Field(min_length=1, max_length=64)
     code: str = Field(min_length=1, max_length=128)
     nation_code: str | None = Field(None, alias="nationCode", max_length=128)
@@ -272,7 +254,7 @@ class Dossier(_Landed):
 FINISHING_ACTIONS = frozenset({"COMPLETE", "RESULT_TO_COUNTER", "RETURN"})
 
 
-class Agency(_Landed):
+class Agency(LandedRecord):
     id: str
     code: str
     name: str
@@ -284,12 +266,12 @@ class Agency(_Landed):
     successor_code: str | None = Field(None, alias="successorCode")
 
 
-class Sector(_Record):
+class Sector(Record):
     code: str
     name: str | None = None
 
 
-class Procedure(_Landed):
+class Procedure(LandedRecord):
     id: str
     code: str
     name: str
