@@ -120,10 +120,10 @@ class Bench:
         against the raw-fetch ceiling of its own requests: the same requests sent again with
         plain httpx to a simulator of the same world, which builds its evaluation facts
         meanwhile, as the demo has it do while it extracts."""
+        from pipeline.progress import extraction_seconds
         from simulator.server import run_simulator
 
-        raw = [window for key, window in steps.items() if key.startswith("raw__")]
-        seconds = max(end for _, end in raw) - min(start for start, _ in raw)
+        seconds = extraction_seconds(steps)
         with run_simulator(
             as_of=AS_OF, history_start=HISTORY_START, scale=self.plan["demo_scale"]
         ) as sim:

@@ -78,10 +78,11 @@ def print_step_times(windows: dict[str, tuple[float, float]]) -> None:
     """Where the run's time went: each step's seconds, the extraction's first to last."""
     if not windows:
         return
-    raw = [w for key, w in windows.items() if key.startswith("raw__")]
+    from pipeline.progress import extraction_seconds
+
     print("\nSteps (seconds):")
-    if raw:
-        span = max(end for _, end in raw) - min(start for start, _ in raw)
+    span = extraction_seconds(windows)
+    if span is not None:
         print(f"  {'extraction (raw__*, first start to last end)':<48} {span:7.1f}")
     for key, (start, end) in sorted(windows.items(), key=lambda item: item[1][0]):
         print(f"  {key:<48} {end - start:7.1f}")

@@ -152,3 +152,12 @@ def step_windows(instance: dg.DagsterInstance, run_id: str) -> dict[str, tuple[f
         elif event.event_type_value in ("STEP_SUCCESS", "STEP_FAILURE"):
             windows[event.step_key] = (started[event.step_key], entry.timestamp)
     return windows
+
+
+def extraction_seconds(windows: dict[str, tuple[float, float]]) -> float | None:
+    """A run's whole extraction: its raw landings (`raw__*` steps, both portals), from the first
+    start to the last end; None when the run had none."""
+    raw = [window for key, window in windows.items() if key.startswith("raw__")]
+    if not raw:
+        return None
+    return max(end for _, end in raw) - min(start for start, _ in raw)
