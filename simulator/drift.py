@@ -262,9 +262,10 @@ def served(
     faults,
     drift,
     spoil,
+    *,
+    dataset: str,
     spoil_limit: int | None = None,
     spoil_first: bool = False,
-    dataset: str = "",
 ) -> list:
     """The page's records with the corpus applied: drawn records drifted in place, and after
     each spoiled one its spoiled copy (at most `spoil_limit` copies on the page; with
