@@ -14,7 +14,10 @@ A build is full (`--full-refresh`) when there is no record, or the AS_OF moved b
 (a backfill), or the code, the settings, the raw folder or the reference data differ.
 Otherwise it is incremental: the models of macros/incremental.sql recompute only the
 dossiers touched by the raw runs landed since (DBT_NEW_RUNS) and those still open at the
-previous AS_OF (DBT_PREVIOUS_AS_OF).
+previous AS_OF (DBT_PREVIOUS_AS_OF), and the nodes none of whose inputs changed are not run at
+all (`Changes`, read by pipeline/build_skip.py). For that the record also holds the files of
+every other raw dataset, a hash of the data tests' code and the settings read while a node
+runs.
 """
 
 from __future__ import annotations
@@ -42,6 +45,19 @@ TRACKED = ("motcua/dossiers", "dvcqg/dossier_copies", "dvcqg/petitions")
 REFERENCE_VIEWS = ("stg_motcua__agencies", "stg_motcua__procedures", "stg_calendar__days")
 # What the tables are made of; the data tests (dbt_project/tests) are not.
 CODE_PARTS = ("models", "macros", "seeds", "dbt_project.yml", "profiles.yml")
+TEST_PARTS = ("tests",)
+# Settings the dbt models read from the environment while a node runs (macros/run_vars.sql).
+RUN_SETTINGS = ("WATCH_WORKING_DAYS",)
+
+
+@dataclass(frozen=True)
+class Changes:
+    """What may differ between the last complete build and an incremental one."""
+
+    clock: bool  # the AS_OF moved
+    datasets: frozenset[str]  # raw datasets (dbt source identifiers) with new files
+    tests_code: bool  # dbt_project/tests changed
+    run_settings: bool  # a setting of RUN_SETTINGS changed
 
 
 @dataclass
@@ -50,6 +66,7 @@ class BuildPlan:
     reason: str
     env: dict[str, str]
     state: dict = field(repr=False)
+    changes: Changes | None = None  # None in a full build
 
     @property
     def mode(self) -> str:
@@ -60,9 +77,9 @@ def state_path(settings: Settings) -> Path:
     return settings.build_path.parent / STATE_NAME
 
 
-def code_hash(project_dir: Path) -> str:
+def code_hash(project_dir: Path, parts: tuple[str, ...] = CODE_PARTS) -> str:
     digest = hashlib.sha256()
-    for part in CODE_PARTS:
+    for part in parts:
         root = project_dir / part
         files = sorted(p for p in root.rglob("*") if p.is_file()) if root.is_dir() else [root]
         for path in files:
@@ -88,6 +105,39 @@ def raw_runs(raw_dir: Path) -> dict[str, list[str]]:
             ).fetchall()
             runs[dataset] = sorted(r[0] for r in rows)
     return runs
+
+
+def raw_files(raw_dir: Path) -> dict[str, str]:
+    """A digest of the files (name, size, time) of each raw dataset (`<source>/<dataset>`) but
+    the tracked ones: the raw zone is append-only, so a new landing is a new file."""
+    files: dict[str, str] = {}
+    for folder in sorted(p for p in raw_dir.glob("*/*") if p.is_dir()):
+        dataset = folder.relative_to(raw_dir).as_posix()
+        if dataset in TRACKED:
+            continue
+        digest = hashlib.sha256()
+        for path in sorted(p for p in folder.rglob("*") if p.is_file()):
+            stat = path.stat()
+            digest.update(
+                f"{path.relative_to(folder)}\0{stat.st_size}\0{stat.st_mtime_ns}\0".encode()
+            )
+        files[dataset] = digest.hexdigest()
+    return files
+
+
+def changes_since(previous: dict, current: dict) -> Changes:
+    """What an incremental build may find changed since the last complete one (`previous`);
+    what the record does not hold counts as changed."""
+    new_runs = {d for d in TRACKED if set(current["runs"][d]) - set(previous["runs"].get(d, []))}
+    before, now = previous.get("files"), current["files"]
+    datasets = set(now) | set(before or {})
+    files = datasets if before is None else {d for d in datasets if before.get(d) != now.get(d)}
+    return Changes(
+        clock=previous["as_of"] != current["as_of"],
+        datasets=frozenset(new_runs | files),
+        tests_code=previous.get("tests") != current["tests"],
+        run_settings=previous.get("run_settings") != current["run_settings"],
+    )
 
 
 def reference_fingerprint(build_path: Path) -> str | None:
@@ -162,12 +212,16 @@ def plan_build(settings: Settings, as_of: dt.datetime, project_dir: Path) -> Bui
     """Decide full or incremental, and what the build must be told (environment)."""
     with raw_commit_lock(settings.data_dir, shared=True):  # no landing half moved in
         runs = raw_runs(settings.raw_dir)
+        files = raw_files(settings.raw_dir)
     state = {
         "format": FORMAT,
         "as_of": as_of.isoformat(),
         "code": code_hash(project_dir),
         "settings": settings_key(settings),
         "runs": runs,
+        "files": files,
+        "tests": code_hash(project_dir, TEST_PARTS),
+        "run_settings": {name: os.environ.get(name, "") for name in RUN_SETTINGS},
     }
     env = {"DBT_AS_OF": as_of.isoformat(), "DBT_PREVIOUS_AS_OF": "", "DBT_NEW_RUNS": "{}"}
     previous = read_state(settings)
@@ -183,7 +237,8 @@ def plan_build(settings: Settings, as_of: dt.datetime, project_dir: Path) -> Bui
     env["DBT_PREVIOUS_AS_OF"] = previous["as_of"]
     env["DBT_NEW_RUNS"] = json.dumps(new)
     changed = ", ".join(f"{d}: {len(r)}" for d, r in new.items())
-    return BuildPlan(False, f"new raw runs since {previous['as_of']} ({changed})", env, state)
+    reason = f"new raw runs since {previous['as_of']} ({changed})"
+    return BuildPlan(False, reason, env, state, changes_since(previous, state))
 
 
 def begin_build(settings: Settings) -> None:

@@ -2,8 +2,9 @@
 
 A world of its own: a first daily run at AS_OF (full build), then the simulator's world moves
 on twelve days (new dossiers, dossiers progressing and closing, a new month) and the next daily
-run lands the changes and rebuilds incrementally on the kept build file. The same raw zone is
-then built from scratch in other folders: every mart must be the same.
+run lands the changes and rebuilds incrementally on the kept build file; a second refresh at
+the same AS_OF finds nothing new. The same raw zone is then built from scratch in other
+folders: every mart must be the same.
 """
 
 from __future__ import annotations
@@ -41,6 +42,9 @@ class Worlds:
     full_warehouse: Path
     first_state: dict
     later_state: dict
+    later_marts: dict
+    again_state: dict
+    again_materialized: set[dg.AssetKey]
 
 
 def run_warehouse_only(env: dict[str, str], as_of: str) -> dg.ExecuteInProcessResult:
@@ -83,6 +87,12 @@ def worlds(tmp_path_factory) -> Worlds:
         later = run_daily_refresh(env, LATER)
         assert later.success, failures(later)
         later_state = read_state(settings_of(env))
+        later_marts = fingerprint(Path(env["WAREHOUSE_PATH"]))
+        # The same morning again: the landings find nothing new, the clock has not moved.
+        again = run_daily_refresh(env, LATER)
+        assert again.success, failures(again)
+        again_state = read_state(settings_of(env))
+        again_materialized = {event.asset_key for event in again.get_asset_materialization_events()}
     # The same raw zone, built from scratch in other folders.
     full_env = {
         **env,
@@ -100,6 +110,9 @@ def worlds(tmp_path_factory) -> Worlds:
         Path(full_env["WAREHOUSE_PATH"]),
         first_state,
         later_state,
+        later_marts,
+        again_state,
+        again_materialized,
     )
 
 
@@ -107,6 +120,9 @@ def test_daily_build_is_incremental_and_equals_a_full_build(worlds):
     assert worlds.first_state["mode"] == "full"
     assert worlds.later_state["mode"] == "incremental", worlds.later_state["reason"]
     assert worlds.later_state["as_of"] == parse_instant(LATER).isoformat()
+    # It left out what did not change (seeds, the reference dimensions and their tests) ...
+    skipped = worlds.later_state["skipped"]
+    assert skipped["seed"] > 0 and skipped["model"] > 0 and skipped["test"] > 0, skipped
     full_state = read_state(settings_of(worlds.full_env))
     assert full_state["mode"] == "full"
     # The later run saw the world move: new dossiers, and the marts evaluated at the later AS_OF.
@@ -128,6 +144,27 @@ def test_daily_build_is_incremental_and_equals_a_full_build(worlds):
     assert all(full[table].rows > 0 for table in worklists), {t: full[t].rows for t in worklists}
     differing = [table for table in full if incremental[table] != full[table]]
     assert differing == []
+
+
+def materialized(result: dg.ExecuteInProcessResult) -> set[dg.AssetKey]:
+    return {event.asset_key for event in result.get_asset_materialization_events()}
+
+
+def test_a_second_refresh_the_same_morning_skips_what_did_not_change(worlds):
+    """The same morning's refresh again. Its landings find nothing new but land again what was
+    updated in the watermark overlap (raw runs of the tracked datasets, so the dossier models
+    run); what reads only the seeds and the reference data is not run, the publication is, and
+    every mart stays as it was (and as a full build makes it, above)."""
+    state = worlds.again_state
+    assert state["mode"] == "incremental", state["reason"]
+    assert state["skipped"]["seed"] > 0 and state["skipped"]["model"] > 0, state["skipped"]
+    done = worlds.again_materialized
+    for left in (["marts", "dim_unit"], ["marts", "dim_procedure"], ["reference", "score_bands"]):
+        assert dg.AssetKey(left) not in done, (left, state["reason"], state["skipped"])
+    # What the publication waits for always runs, and the publication with it.
+    published = [["marts", "fct_dossier"], ["marts", "fct_indicator"], ["publish", "warehouse"]]
+    assert {dg.AssetKey(key) for key in published} <= done
+    assert fingerprint(worlds.incremental_warehouse) == worlds.later_marts
 
 
 def test_earlier_as_of_or_changed_code_rebuild_in_full(worlds, tmp_path):
@@ -154,6 +191,15 @@ def test_time_alone_moves_findings_of_finished_dossiers(worlds, tmp_path):
     assert after.success, failures(after)
     state = read_state(settings_of(worlds.incremental_env))
     assert state["mode"] == "incremental", state["reason"]
+    # Nothing landed: what does not read the clock is not run (and the marts, below, are still
+    # those of a full build).
+    for left in (
+        ["staging", "stg_motcua__dossiers"],
+        ["intermediate", "int_dossier_events"],
+        ["intermediate", "int_supplement_rounds"],
+        ["marts", "dim_unit"],
+    ):
+        assert dg.AssetKey(left) not in materialized(after), (left, state["skipped"])
     full_env = {
         **worlds.full_env,
         "DATA_DIR": str(tmp_path / "data"),

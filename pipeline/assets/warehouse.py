@@ -23,6 +23,7 @@ from dagster_dbt import (
 )
 
 from pipeline.atomic import atomic_path
+from pipeline.build_skip import plan_skips
 from pipeline.build_state import begin_build, complete_build, plan_build
 from pipeline.config import Settings, load_settings
 from pipeline.pipeline_env import patched_environ
@@ -32,6 +33,9 @@ from pipeline.runtime import dbt_environment, run_as_of
 
 WRITER_POOL = "warehouse_writer"
 LAYERS = ("staging", "intermediate", "marts", "audit")
+# The models the publication waits for: run by every build (Dagster runs the publication only
+# after they materialized).
+PUBLISHED_FROM = (dg.AssetKey(["marts", "fct_indicator"]), dg.AssetKey(["marts", "fct_dossier"]))
 
 
 class LayeredTranslator(DagsterDbtTranslator):
@@ -98,6 +102,14 @@ def warehouse_models(context: dg.AssetExecutionContext, dbt: DbtCliResource):
     ]
     if plan.full:
         args.append("--full-refresh")
+    else:
+        # Nodes whose inputs did not change since the last complete build are not run.
+        manifest = json.loads(dbt_project.manifest_path.read_text(encoding="utf-8"))
+        skips = plan_skips(manifest, plan.changes, [key.path[-1] for key in PUBLISHED_FROM])
+        for line in skips.summary():
+            context.log.info(f"dbt build: {line}")
+        args += skips.exclude_args()
+        plan.state["skipped"] = skips.counts()
     begin_build(settings)
     # The run's AS_OF and incremental inputs reach the dbt process only (it starts here): a
     # later dbt command of this process (another run in process, a test) must not inherit them.
@@ -154,7 +166,7 @@ def fresh_target_path(context: dg.AssetExecutionContext, settings: Settings, kin
 
 @dg.asset(
     key=["publish", "warehouse"],
-    deps=[dg.AssetKey(["marts", "fct_indicator"]), dg.AssetKey(["marts", "fct_dossier"])],
+    deps=list(PUBLISHED_FROM),
     group_name="publish",
     kinds={"duckdb", "parquet"},
     owners=["team:data-platform"],
