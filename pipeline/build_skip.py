@@ -101,6 +101,12 @@ def plan_skips(manifest: Mapping, changes: Changes, always_run: Collection[str] 
         if n["resource_type"] in ("model", "seed", "snapshot", "test")
     }
     sources = manifest.get("sources", {})
+    # A test of a disabled model depends on no node: dbt does not build it, it is not named.
+    nodes = {
+        u: n
+        for u, n in nodes.items()
+        if n["resource_type"] != "test" or n["depends_on"].get("nodes")
+    }
     by_macro = macro_inputs(manifest)
     moved = {CLOCK} if changes.clock else set()
     moved |= {SETTING} if changes.run_settings else set()
