@@ -5,10 +5,10 @@ import sys
 from pathlib import Path
 
 import dagster as dg
-from dagster_dbt import DbtCliResource
 
 from pipeline import alerts, freshness, housekeeping, operations, recovery, retention
 from pipeline.assets import raw, reports, warehouse
+from pipeline.dbt_cli import WarehouseDbtCli
 from pipeline.project import dbt_project
 from pipeline.runtime import AS_OF_TAG
 from pipeline.workcal import TIMEZONE
@@ -81,6 +81,6 @@ defs = dg.Definitions(
         recovery.build_retry_sensor(daily_refresh),
         housekeeping.housekeeping_sensor,
     ],
-    resources={"dbt": DbtCliResource(project_dir=dbt_project, dbt_executable=DBT_EXECUTABLE)},
+    resources={"dbt": WarehouseDbtCli(project_dir=dbt_project, dbt_executable=DBT_EXECUTABLE)},
     executor=warehouse_executor,
 )
