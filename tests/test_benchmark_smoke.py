@@ -36,9 +36,9 @@ def test_writes_every_figure_of_the_issue(results):
     by_size = figures["data_part_seconds_by_size"]
     assert len(by_size) == len(figures["sizes"])
     assert all(isinstance(seconds, int | float) for seconds in by_size.values())
-    assert [s["dossiers"] for s in figures["sizes"]] == sorted(
-        s["dossiers"] for s in figures["sizes"]
-    )
+    # Each size's world is the demo's raw zone multiplied to about that many dossiers.
+    for size, planned in zip(figures["sizes"], SMOKE["sizes"], strict=True):
+        assert abs(size["dossiers"] - planned) <= 0.05 * planned, (size["dossiers"], planned)
     assert figures["incremental"]["changed"] > 0
     # The daily step measures the incremental path, not a silent full rebuild.
     assert figures["incremental"]["build_mode"] == "incremental", figures["incremental"]

@@ -474,7 +474,8 @@ class Storm:
 @pytest.fixture(scope="package")
 def storm(rel_sim, reference, tmp_path_factory, figures) -> Storm:
     """A full refresh (empty raw zone: a full extraction) under STORM_FAULTS while an analyst
-    process holds the previous published file open and keeps querying it."""
+    process holds the previous published file open, and queries it back to back from the
+    refresh's dbt build on (the extraction leaves the published file alone)."""
     ws = Workspace(tmp_path_factory.mktemp("storm"), rel_sim)
     reference.copy_published(ws)
     with duckdb.connect(str(ws.warehouse_path)) as con:  # a table only the old file has
@@ -491,7 +492,10 @@ def storm(rel_sim, reference, tmp_path_factory, figures) -> Storm:
         ready = json.loads((control / "ready.json").read_text())
         apply_faults(rel_sim, STORM_FAULTS)
         before = injected(rel_sim)
-        result = ws.run("storm", assets="core", fast_clients=True)
+        run = ws.start("storm", assets="core", fast_clients=True)
+        run.watch(lambda phase, _: phase not in ("starting", "extraction"), poll=0.1)
+        (control / "query").touch()
+        result = run.wait()
         counts = injected(rel_sim) - before
         apply_faults(rel_sim)
         (control / "stop").touch()

@@ -2,9 +2,11 @@
 keeps querying it (each query a few-second join over the marts) until told to stop.
 
 `python -m tests.reliability.reader WAREHOUSE CONTROL_DIR`: writes `ready.json` once the
-file is open (with the answer of the first query), then queries until `stop` appears, and
-writes `result.json`: every query's start, end and answer, and whether the session still sees
-the marker table that only the file it opened has.
+file is open (with the answer of the first query); holds the file open, and once `query`
+appears in the folder (the refresh has reached its dbt build: nothing before it touches the
+published file) queries it back to back until `stop` appears; then writes `result.json`: every
+query's start, end and answer, and whether the session still sees the marker table that only
+the file it opened has.
 """
 
 from __future__ import annotations
@@ -31,6 +33,9 @@ def main(warehouse: Path, control: Path) -> None:
     first = con.execute(QUERY).fetchone()
     (control / "ready.json").write_text(json.dumps({"answer": list(first)}))
     queries = []
+    # Waiting costs no CPU; a query loop takes a core or two from the refresh beside it.
+    while not (control / "query").exists() and not (control / "stop").exists():
+        time.sleep(0.05)
     while not (control / "stop").exists():
         started = time.time()
         answer = con.execute(QUERY).fetchone()

@@ -15,9 +15,9 @@ import stat
 import subprocess
 import sys
 import zipfile
+from collections import defaultdict
 from pathlib import Path
 
-import duckdb
 import pytest
 
 from pipeline.config import REPO_ROOT, ConfigError, load_settings
@@ -31,7 +31,6 @@ from tests.connectors.test_personal_data_and_secrets import (
 from tests.reliability.conftest import Workspace
 
 SECRET_KEYS = ("MOTCUA_PASSWORD", "DVCQG_PASSWORD", "PII_HASH_KEY")
-CHUNK = 20_000
 
 
 def text_files(ws: Workspace) -> dict[str, str]:
@@ -65,25 +64,30 @@ def text_files(ws: Workspace) -> dict[str, str]:
     return texts
 
 
+# Up to this many values, each is searched for in every text; beyond, collecting each text's
+# substrings once costs less (about as much as 300 searches).
+SEARCHED_ONE_BY_ONE = 256
+
+
 def substrings_found(values: set[str], texts: dict[str, str]) -> set[tuple[str, str]]:
-    """(value, where) for every value occurring in a text (searched by DuckDB, in chunks
-    overlapping by the longest value)."""
-    overlap = max(map(len, values))
-    chunks = [
-        (where, text[start : start + CHUNK + overlap])
-        for where, text in texts.items()
-        for start in range(0, max(len(text), 1), CHUNK)
-    ]
-    with duckdb.connect() as con:
-        con.execute("create table v (value varchar)")
-        con.executemany("insert into v values (?)", [[v] for v in values])
-        con.execute("create table t (place varchar, body varchar)")
-        con.executemany("insert into t values (?, ?)", chunks)
-        return set(
-            con.execute(
-                "select distinct v.value, t.place from v join t on contains(t.body, v.value)"
-            ).fetchall()
-        )
+    """(value, where) for every value occurring in a text. Many values: each text's substrings
+    of the shortest value's length are collected once, and only the values starting with one of
+    them are searched for (every one of the reference run's 13 k personal values searched in
+    every text cost 17 CPU-seconds; this, 2)."""
+    if len(values) <= SEARCHED_ONE_BY_ONE:
+        return {
+            (value, where) for where, text in texts.items() for value in values if value in text
+        }
+    width = min(map(len, values))
+    by_start: dict[str, list[str]] = defaultdict(list)
+    for value in values:
+        by_start[value[:width]].append(value)
+    found = set()
+    for where, text in texts.items():
+        starts = {text[i : i + width] for i in range(len(text) - width + 1)}
+        for start in starts & by_start.keys():
+            found.update((value, where) for value in by_start[start] if value in text)
+    return found
 
 
 @pytest.fixture(scope="module")
