@@ -126,10 +126,11 @@
   `make test`, whose builds are full but for the incremental-build test) tests the whole table.
   The placeholder is replaced here, when the test runs: a test's `where` is rendered when the
   project is parsed, before anyone knows whether the build is incremental. Only tests whose
-  verdict on a row depends on that row's dossier alone may use it (not_null, accepted_values,
-  a key that includes the dossier, a relationship to another model kept by the same dossiers);
-  a key across dossiers (fct_dossier.dossier_code unique) or a relationship to a model rebuilt
-  whole every day is tested whole. -#}
+  verdict on a row depends on that row's dossier alone may use it (a key that includes the
+  dossier, a relationship to another model kept by the same dossiers); a key across dossiers
+  (fct_dossier.dossier_code unique) or a relationship to a model rebuilt whole every day is
+  tested whole. It pays where the test groups or joins the whole table; a test that only scans
+  rows is cheaper whole than behind the filter (a semi-join on every row). -#}
 {% macro get_where_subquery(relation) -%}
     {%- set where = config.get('where', '') -%}
     {%- if where -%}
