@@ -8,11 +8,8 @@ then built from scratch in other folders: every mart must be the same.
 
 from __future__ import annotations
 
-import json
 import os
 import shutil
-import subprocess
-import sys
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -27,7 +24,13 @@ from pipeline.pipeline_env import patched_environ
 from pipeline.project import DBT_PROJECT_DIR
 from pipeline.runtime import AS_OF_TAG
 from simulator.server import run_simulator
-from tests.conftest import HISTORY_START, failures, pipeline_environment, run_daily_refresh
+from tests.conftest import (
+    HISTORY_START,
+    dbt_test,
+    failures,
+    pipeline_environment,
+    run_daily_refresh,
+)
 from tests.reliability.conftest import fingerprint, public_tables
 
 FIRST = "2026-11-20T08:00:00+07:00"
@@ -141,18 +144,7 @@ def key_test_failures(build: Path, raw_dir: Path, previous_as_of: str | None, ta
     env.update(RAW_DIR=str(raw_dir), DBT_DUCKDB_PATH=str(build))
     if previous_as_of:
         env["DBT_PREVIOUS_AS_OF"] = previous_as_of
-    dbt = Path(sys.executable).with_name("dbt")
-    selector = "fct_dossier_indicator,test_name:unique_key"
-    command = [str(dbt), "test", "--select", selector, "--profiles-dir", "."]
-    subprocess.run(
-        [*command, "--target-path", str(target)],
-        cwd=DBT_PROJECT_DIR,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=600,
-    )
-    [result] = json.loads((target / "run_results.json").read_text())["results"]
+    [result] = dbt_test("fct_dossier_indicator,test_name:unique_key", env, target)
     assert result["status"] in ("pass", "fail"), result["message"]
     return result["failures"]
 
