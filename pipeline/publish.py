@@ -8,6 +8,7 @@ Parquet under `<warehouse folder>/marts/`, each file swapped in the same way.
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -16,6 +17,19 @@ import duckdb
 from pipeline.atomic import atomic_path, replace_durably, temporary_beside
 
 PUBLIC_SCHEMAS = ("marts", "audit")
+# The DuckDB limits of the dbt build (dbt_project/profiles.yml, which reads the same variable
+# with the same default): unbounded, the copy and Parquet export of fct_dossier_indicator (28 M
+# rows at 1 M dossiers) took 3.3 GB and kept the row order no reader relies on; bounded, 1.2 GB
+# and half the time (benchmarks/runs/2026-12-07-scale.md).
+MEMORY_LIMIT_VARIABLE = "DUCKDB_MEMORY_LIMIT"
+DEFAULT_MEMORY_LIMIT = "3000MB"
+
+
+def connection_config() -> dict[str, object]:
+    return {
+        "memory_limit": os.environ.get(MEMORY_LIMIT_VARIABLE, DEFAULT_MEMORY_LIMIT),
+        "preserve_insertion_order": False,
+    }
 
 
 @dataclass
@@ -37,7 +51,7 @@ def publish_warehouse(build_path: Path, warehouse_path: Path) -> Publication:
     publication = Publication()
     tmp = temporary_beside(warehouse_path)
     try:
-        with duckdb.connect(str(tmp)) as con:
+        with duckdb.connect(str(tmp), config=connection_config()) as con:
             con.execute(f"ATTACH {_sql_str(build_path)} AS build (READ_ONLY)")
             tables = con.execute(
                 "SELECT table_schema, table_name FROM information_schema.tables "

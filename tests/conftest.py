@@ -165,6 +165,29 @@ def run_daily_refresh(env: dict[str, str], as_of: str = AS_OF) -> dg.ExecuteInPr
         )
 
 
+def dbt_test(select: str, env: dict[str, str], target: Path) -> list[dict]:
+    """`dbt test --select <select>` on the project in its own target folder, as the tests run
+    it beside the pipeline: the results of run_results.json (stdout tail when there is none)."""
+    import json
+    import subprocess
+    import sys
+
+    from pipeline.project import DBT_PROJECT_DIR
+
+    dbt = Path(sys.executable).with_name("dbt")
+    done = subprocess.run(
+        [str(dbt), "test", "--select", select, "--profiles-dir", ".", "--target-path", str(target)],
+        cwd=DBT_PROJECT_DIR,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    results = target / "run_results.json"
+    assert results.exists(), done.stdout[-4000:]
+    return json.loads(results.read_text())["results"]
+
+
 def failures(result: dg.ExecuteInProcessResult) -> str:
     """The failure messages of a run, for assertion output."""
     return "\n".join(

@@ -2,14 +2,10 @@
 here, in `make test`; the daily build leaves them out (they test the models' logic on fixed
 rows, not the day's data)."""
 
-import json
 import os
 import shutil
-import subprocess
-import sys
-from pathlib import Path
 
-from pipeline.project import DBT_PROJECT_DIR
+from tests.conftest import dbt_test
 
 INCREMENTAL_ENV = ("DBT_AS_OF", "DBT_PREVIOUS_AS_OF", "DBT_NEW_RUNS")
 
@@ -21,19 +17,7 @@ def test_every_dbt_unit_test_passes(pipeline_run, tmp_path):
     shutil.copyfile(pipeline_run.data_dir / "build" / "warehouse.duckdb", build)
     env = {k: v for k, v in os.environ.items() if k not in INCREMENTAL_ENV}
     env.update(RAW_DIR=str(pipeline_run.data_dir / "raw"), DBT_DUCKDB_PATH=str(build))
-    target = tmp_path / "target"
-    dbt = Path(sys.executable).with_name("dbt")
-    command = [str(dbt), "test", "--select", "test_type:unit", "--profiles-dir", "."]
-    done = subprocess.run(
-        [*command, "--target-path", str(target)],
-        cwd=DBT_PROJECT_DIR,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=600,
-    )
-    assert done.returncode == 0, done.stdout[-4000:]
-    results = json.loads((target / "run_results.json").read_text())["results"]
+    results = dbt_test("test_type:unit", env, tmp_path / "target")
     unit_tests = {r["unique_id"]: r["status"] for r in results}
     assert len(unit_tests) >= 42
     assert set(unit_tests.values()) == {"pass"}, unit_tests

@@ -9,6 +9,7 @@ folders: every mart must be the same.
 
 from __future__ import annotations
 
+import os
 import shutil
 from dataclasses import dataclass
 from pathlib import Path
@@ -24,7 +25,13 @@ from pipeline.pipeline_env import patched_environ
 from pipeline.project import DBT_PROJECT_DIR
 from pipeline.runtime import AS_OF_TAG
 from simulator.server import run_simulator
-from tests.conftest import HISTORY_START, failures, pipeline_environment, run_daily_refresh
+from tests.conftest import (
+    HISTORY_START,
+    dbt_test,
+    failures,
+    pipeline_environment,
+    run_daily_refresh,
+)
 from tests.reliability.conftest import fingerprint, public_tables
 
 FIRST = "2026-11-20T08:00:00+07:00"
@@ -176,6 +183,56 @@ def test_a_second_refresh_the_same_morning_skips_what_did_not_change(worlds):
     published = [["marts", "fct_dossier"], ["marts", "fct_indicator"], ["publish", "warehouse"]]
     assert {dg.AssetKey(key) for key in published} <= done
     assert fingerprint(worlds.incremental_warehouse) == worlds.later_marts
+
+
+def key_test_failures(build: Path, raw_dir: Path, previous_as_of: str | None, target: Path) -> int:
+    """Rows flagged by fct_dossier_indicator's key test run by dbt on `build`: as in a daily
+    build when `previous_as_of` is given, else as in a full build."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("DBT_")}
+    env.update(RAW_DIR=str(raw_dir), DBT_DUCKDB_PATH=str(build))
+    if previous_as_of:
+        env["DBT_PREVIOUS_AS_OF"] = previous_as_of
+    [result] = dbt_test("fct_dossier_indicator,test_name:unique_key", env, target)
+    assert result["status"] in ("pass", "fail"), result["message"]
+    return result["failures"]
+
+
+def test_a_daily_build_tests_the_rows_it_recomputed(worlds, tmp_path):
+    """The daily build's data tests on a model kept by dossier read the rows of the dossiers it
+    recomputed: a duplicate planted among the kept rows of fct_dossier_indicator (written, and
+    tested, by an earlier build) is not read by the daily key test, while the whole-table pass
+    of a full build flags it; a duplicate among the recomputed rows is flagged by both."""
+    settings = settings_of(worlds.incremental_env)
+    assert read_state(settings)["mode"] == "incremental"
+    build = tmp_path / "warehouse.duckdb"
+    shutil.copyfile(settings.build_path, build)
+    recomputed = "select dossier_id from intermediate.int_dossiers__to_refresh"
+    with duckdb.connect(str(build)) as con:
+        [(kept,)] = con.execute(
+            f"select min(dossier_id) from marts.fct_dossier_indicator "
+            f"where dossier_id not in ({recomputed})"
+        ).fetchall()
+        [(changed,)] = con.execute(
+            f"select min(dossier_id) from marts.fct_dossier_indicator "
+            f"where dossier_id in ({recomputed})"
+        ).fetchall()
+        assert kept is not None and changed is not None
+        con.execute(
+            "insert into marts.fct_dossier_indicator select * from marts.fct_dossier_indicator "
+            "where dossier_id = ? order by all limit 1",
+            [kept],
+        )
+    raw = settings.raw_dir
+    assert key_test_failures(build, raw, FIRST, tmp_path / "daily-kept") == 0
+    assert key_test_failures(build, raw, None, tmp_path / "full-kept") == 1
+    with duckdb.connect(str(build)) as con:
+        con.execute(
+            "insert into marts.fct_dossier_indicator select * from marts.fct_dossier_indicator "
+            "where dossier_id = ? order by all limit 1",
+            [changed],
+        )
+    assert key_test_failures(build, raw, FIRST, tmp_path / "daily-changed") == 1
+    assert key_test_failures(build, raw, None, tmp_path / "full-changed") == 2
 
 
 def test_earlier_as_of_or_changed_code_rebuild_in_full(worlds, tmp_path):

@@ -108,6 +108,17 @@ def test_dbt_reads_the_warehouse_time_zone_from_the_pipeline():
     assert set(zones) == {f"\"{{{{ env_var('WAREHOUSE_TIMEZONE', '{TIMEZONE}') }}}}\""}
 
 
+def test_publication_bounds_duckdb_memory_as_the_dbt_build_does():
+    """The publication copies the marts under the dbt profile's memory limit: the same
+    variable, the same default."""
+    from pipeline.publish import DEFAULT_MEMORY_LIMIT, MEMORY_LIMIT_VARIABLE
+
+    profiles = (REPO / "dbt_project" / "profiles.yml").read_text(encoding="utf-8")
+    limit = f"\"{{{{ env_var('{MEMORY_LIMIT_VARIABLE}', '{DEFAULT_MEMORY_LIMIT}') }}}}\""
+    assert f"memory_limit: {limit}" in profiles
+    assert "preserve_insertion_order: false" in profiles
+
+
 def test_dbt_falls_back_to_the_settings_default_history_start():
     """The pipeline passes HISTORY_START to dbt as the var `history_start`; the project's
     fallback (a dbt run by hand) is the settings' default."""

@@ -118,3 +118,39 @@
         true
     {%- endif -%}
 {%- endmacro %}
+
+{#- Data tests of the models kept by dossier. In an incremental build a test configured with
+  `where: "__recomputed_dossiers__"` reads only the rows of the dossiers this build recomputed
+  (`int_dossiers__to_refresh`, the key model of every model whose tests use it): the kept rows
+  passed the same test when they were written and have not changed since. A full build (and
+  `make test`, whose builds are full but for the incremental-build test) tests the whole table.
+  The placeholder is replaced here, when the test runs: a test's `where` is rendered when the
+  project is parsed, before anyone knows whether the build is incremental. Only tests whose
+  verdict on a row depends on that row's dossier alone may use it (a key that includes the
+  dossier, a relationship to another model kept by the same dossiers); a key across dossiers
+  (fct_dossier.dossier_code unique) or a relationship to a model rebuilt whole every day is
+  tested whole. It pays where the test groups or joins the whole table; a test that only scans
+  rows is cheaper whole than behind the filter (a semi-join on every row). -#}
+{% macro get_where_subquery(relation) -%}
+    {%- set where = config.get('where', '') -%}
+    {%- if where -%}
+        {%- set where = where | replace('__recomputed_dossiers__', recomputed_dossiers()) -%}
+        {%- do return('(select * from ' ~ relation ~ ' where ' ~ where ~ ') as dbt_subquery') -%}
+    {%- endif -%}
+    {%- do return(relation) -%}
+{%- endmacro %}
+
+{% macro recomputed_dossiers(column='dossier_id') -%}
+    {#- A filter keeping the dossiers an incremental build recomputed (all in a full build). The
+      key model is found in the graph, not through ref(): a test's dependencies are fixed when
+      the project is parsed, and `int_dossiers__to_refresh` is upstream of every model tested. -#}
+    {%- if incremental_build() -%}
+        {%- set key = graph.nodes.values() | selectattr('resource_type', 'equalto', 'model')
+            | selectattr('name', 'equalto', 'int_dossiers__to_refresh') | first -%}
+        {%- set relation = api.Relation.create(
+            database=key.database, schema=key.schema, identifier=key.alias) -%}
+        {{- column }} in (select dossier_id from {{ relation }})
+    {%- else -%}
+        true
+    {%- endif -%}
+{%- endmacro %}
