@@ -143,7 +143,11 @@ def read_record(build_path: Path, warehouse_path: Path) -> dict | None:
         record = json.loads(record_path(build_path).read_text(encoding="utf-8"))
         if record["file"] != _file_identity(warehouse_path):
             return None
-        return record
+        used, free = record["blocks"]
+        tables = record["tables"]
+        if isinstance(used, int) and isinstance(free, int) and isinstance(tables, dict):
+            return record
+        return None
     except (OSError, ValueError, KeyError, TypeError):
         return None
 

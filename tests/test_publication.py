@@ -155,3 +155,32 @@ def test_a_published_file_no_record_vouches_for_is_published_whole(tmp_path):
     assert len(publish_warehouse(build, warehouse).copied) == 3
     record_path(build).unlink()
     assert len(publish_warehouse(build, warehouse).copied) == 3
+
+
+def test_a_publication_failing_half_way_leaves_the_published_file_and_no_record(
+    tmp_path, monkeypatch
+):
+    build, warehouse = tmp_path / "build" / "build.duckdb", tmp_path / "wh" / "warehouse.duckdb"
+    build.parent.mkdir()
+    _build(build, 3, "2026-12-01 08:00:00+07")
+    publish_warehouse(build, warehouse)
+    inode = warehouse.stat().st_ino
+    _build(build, 4, "2026-12-02 08:00:00+07")
+
+    def disk_full(*args):
+        raise OSError("No space left on device")
+
+    monkeypatch.setattr("pipeline.publish._export_from", disk_full)
+    with pytest.raises(OSError):
+        publish_warehouse(build, warehouse)
+    monkeypatch.undo()
+    assert warehouse.stat().st_ino == inode
+    assert _rows(warehouse, "SELECT count(*) FROM marts.fct_dossier") == [(3,)]
+    assert not record_path(build).exists()
+    assert [p.name for p in warehouse.parent.iterdir() if p.name.startswith(".")] == []
+    # Nothing vouches for the exports any more: the next publication writes every table again.
+    again = publish_warehouse(build, warehouse)
+    assert len(again.copied) == 3 and len(again.exported) == 2
+    # A record that does not parse vouches for nothing either.
+    record_path(build).write_text("{not json", encoding="utf-8")
+    assert len(publish_warehouse(build, warehouse).copied) == 3
