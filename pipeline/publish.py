@@ -65,15 +65,22 @@ def plan_publication(
     previous: dict[str, str] | None,
     exports_present: set[str],
     compact: bool = False,
+    rows: dict[str, int] | None = None,
 ) -> Plan:
     """Which tables are copied into the new file and which marts exported again.
 
     `current`: the build's fingerprint per public table; `previous`: the fingerprints recorded
     for the published file, None when no record vouches for it; `exports_present`: the marts
-    whose Parquet file exists; `compact`: the published file holds more free space than data,
-    so the new file starts empty (its unchanged tables are copied again, not its exports)."""
+    whose Parquet file exists; `compact`: the published file holds more free space than data;
+    `rows`: the build's row count per table. The new file starts empty (its unchanged tables
+    copied again, not their exports) when compacting, or when the changed tables hold at least
+    as many rows as the unchanged ones: replacing most of a copied file measured slower than
+    writing a new one (1 M dossiers, `fct_dossier_indicator` changed: 1.7 times)."""
     unchanged = {t for t, print_ in current.items() if previous and previous.get(t) == print_}
-    from_previous = previous is not None and not compact
+    changed_rows = sum((rows or {}).get(t, 0) for t in current if t not in unchanged)
+    kept_rows = sum((rows or {}).get(t, 0) for t in unchanged)
+    mostly_changed = rows is not None and changed_rows >= kept_rows
+    from_previous = previous is not None and not compact and not mostly_changed
     copy = sorted(t for t in current if not (from_previous and t in unchanged))
     drop = sorted(t for t in (previous or {}) if from_previous and t not in current)
     marts = sorted(t for t in current if t.split(".", 1)[0] == "marts")
@@ -170,6 +177,7 @@ def publish_warehouse(build_path: Path, warehouse_path: Path) -> Publication:
         record["tables"] if record else None,
         {f"marts.{p.stem}" for p in marts_folder.glob("*.parquet")},
         compact=bool(record) and needs_compaction(*record["blocks"]),
+        rows={t: rows for t, (_, rows) in current.items()},
     )
     publication = Publication(
         tables=len(current),

@@ -64,6 +64,24 @@ def test_only_changed_tables_are_copied_and_exported(current, previous, exports,
     assert plan.drop == expected.get("drop", ())
 
 
+@pytest.mark.parametrize(
+    ("rows", "from_previous"),
+    [
+        # The changed table is the small one: the published file is copied, it replaced.
+        ({A: 1000, B: 10, L: 5}, True),
+        # The changed table holds most rows: a new file is written, every table copied.
+        ({A: 10, B: 1000, L: 5}, False),
+    ],
+)
+def test_a_file_mostly_changed_is_written_anew(rows, from_previous):
+    current, previous = {A: "a", B: "b2", L: "l"}, {A: "a", B: "b", L: "l"}
+    plan = plan_publication(current, previous, {A, B}, rows=rows)
+    assert plan.from_previous is from_previous
+    assert plan.copy == ((B,) if from_previous else (L, A, B))
+    # Either way only the changed mart is exported again.
+    assert plan.export == (B,) and plan.export_kept == (A,)
+
+
 def test_nothing_changed_writes_no_file():
     plan = plan_publication({A: "a"}, {A: "a"}, {A})
     assert not plan.writes_file and plan.export == ()
