@@ -9,7 +9,8 @@ Only what changed is published again (issue 20): every public table of the build
 fingerprint (its columns, row count and the sum of its rows' hashes); a table whose fingerprint
 equals the one recorded for the published file is neither copied nor exported again. The new
 file then starts as a copy of the published one (a plain file copy, much cheaper than copying
-tables through DuckDB) in which only the changed tables are replaced. The record lives in the
+tables through DuckDB) in which only the changed tables are replaced, unless they hold most of
+the rows (see `plan_publication`). The record lives in the
 build folder and names the published file it describes (inode, size, modification time); it is
 removed before a publication touches anything and written after the swap, so a publication
 that stopped half-way, or a published file replaced by anyone else, leaves no record that could
