@@ -24,7 +24,8 @@
 {% macro kept_by_dossier(key_model, post_hook=none, on_schema_change='ignore') -%}
     {#- The config of a model kept by dossier: in an incremental build the rows of the dossiers
       in `key_model` are deleted, then recomputed and appended; `post_hook` moves what the kept
-      rows carry of the run (`refresh_evaluated_at`, `refresh_as_of`). -#}
+      rows carry of the run (`refresh_evaluated_at`). The run's AS_OF itself is never stored in
+      kept rows: a view adds it (marts.fct_dossier over int_dossiers__facts). -#}
     {{- config(
         materialized=dossier_materialization(),
         incremental_strategy='append',
@@ -92,13 +93,6 @@
         where periods.period_type = kept.period_type
           and periods.period_start = kept.period_start
           and periods.evaluated_at <> kept.evaluated_at
-    {%- endif -%}
-{%- endmacro %}
-
-{% macro refresh_as_of() -%}
-    {#- Post-hook: the kept rows of a per-dossier model carrying the run's AS_OF move to this one. -#}
-    {%- if recomputes_subset() -%}
-        update {{ this }} set as_of = {{ as_of() }} where as_of <> {{ as_of() }}
     {%- endif -%}
 {%- endmacro %}
 

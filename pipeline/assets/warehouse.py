@@ -173,18 +173,29 @@ def fresh_target_path(context: dg.AssetExecutionContext, settings: Settings, kin
     pool=WRITER_POOL,
     description="Checkpointed read-only copy of the public schemas (marts, audit), swapped "
     "atomically into WAREHOUSE_PATH, and the marts exported as Parquet beside it "
-    "(warehouse.md 'Access').",
+    "(warehouse.md 'Access'). Only the tables whose content changed since the last "
+    "publication are copied and exported again.",
 )
 def published_warehouse(context: dg.AssetExecutionContext) -> dg.MaterializeResult:
     settings = load_settings()
     published = publish_warehouse(settings.build_path, settings.warehouse_path)
-    context.log.info(f"published {published.tables} tables to {settings.warehouse_path}")
+    context.log.info(
+        f"published {published.tables} tables to {settings.warehouse_path}: "
+        f"{len(published.copied)} copied, {len(published.kept)} kept unchanged; "
+        f"{len(published.exported)} Parquet exports written, {len(published.export_kept)} kept"
+    )
     return dg.MaterializeResult(
         metadata={
             "path": dg.MetadataValue.path(str(settings.warehouse_path)),
             "tables": published.tables,
             "rows": dg.MetadataValue.json(published.rows),
             "bytes": published.bytes,
+            # Publication by difference: what this run wrote, and what it left as published.
+            "started_from_previous_file": published.from_previous,
+            "tables_copied": dg.MetadataValue.json(published.copied),
+            "tables_kept": dg.MetadataValue.json(published.kept),
+            "parquet_exported": dg.MetadataValue.json(published.exported),
+            "parquet_kept": dg.MetadataValue.json(published.export_kept),
         }
     )
 

@@ -14,11 +14,13 @@ publication, a moment inside the phase's duration.
 
 from __future__ import annotations
 
+import json
 import random
 import time
 
 import pytest
 
+from pipeline.publish import record_path
 from tests.reliability.conftest import (
     Workspace,
     dossier_ids,
@@ -129,12 +131,20 @@ def test_kills_during_publication_leave_the_previous_or_the_new_warehouse(
     crash_ws, reference, figures
 ):
     """Publication alone (the build file is complete), killed as the step starts, as the new
-    file is being written (copy, checkpoint, Parquet export), and just after the rename."""
+    file is being written (copy, checkpoint, Parquet export), and just after the rename. The
+    build equals the published warehouse, which a publication by difference would leave as it
+    is: each killed publication is made to write, in turn a whole new file (no record vouches
+    for the published one) and the published file with one table replaced (its record says
+    that table changed)."""
     copying = reference.phase_seconds("copying", "published")
     kills = [("publish", 0.0), ("copying", 0.0), ("copying", rng.uniform(0, copying))]
     kills.append(("published", 0.0))
     outcomes = []
     for n, (phase, delay) in enumerate(kills):
+        if n % 2:
+            one_table_changed(crash_ws, n)
+        else:
+            record_path(crash_ws.build_path).unlink(missing_ok=True)
         seen = kill_in(
             crash_ws,
             f"kill-publish-{n}",
@@ -152,3 +162,15 @@ def test_kills_during_publication_leave_the_previous_or_the_new_warehouse(
     figures.run("republish after kills", survived=True)
     assert fingerprint(crash_ws.warehouse_path) == reference.fingerprint
     assert not stray_temp_files(crash_ws), "a killed publication's temporary files were left"
+
+
+def one_table_changed(ws: Workspace, n: int) -> None:
+    """The publication record says one mart changed since the published file was made, so the
+    next publication copies that file and replaces the table in the copy (a publication that
+    is not killed first writes the record, when a killed one left none)."""
+    if not record_path(ws.build_path).exists():
+        result = ws.run(f"record-publish-{n}", assets="publish/warehouse")
+        assert result["success"], failure_text(result)
+    record = json.loads(record_path(ws.build_path).read_text(encoding="utf-8"))
+    record["tables"]["marts.dim_unit"] = "changed"
+    record_path(ws.build_path).write_text(json.dumps(record), encoding="utf-8")
