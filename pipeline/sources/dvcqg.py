@@ -3,7 +3,10 @@ login, synced dossier copies, PAKN) and the public evaluation surface (official 
 
 Integration lists are read by keyset on their change instant (`NgayDongBo`, `NgayCapNhat`;
 see `crawl.py`), in parallel windows before the tail. An expired session (`error_code` "-1")
-is renewed and the call repeated; any other non-zero `error_code` is a `SourceError`.
+is renewed and the call repeated; any other non-zero `error_code` is a `SourceError`. Each
+worker thread holds its own session: a session the portal drops refuses only the calls of the
+thread that holds it, not every call in flight (one shared session under frequent expiry made
+every thread's renewed call fail together).
 """
 
 from __future__ import annotations
@@ -114,9 +117,9 @@ class DvcqgClient:
         self.workers = workers
         self.requests = 0
         self.logins = 0
-        self._session: str | None = None
         self._lock = threading.Lock()
-        self._session_lock = threading.Lock()
+        self._thread = threading.local()  # .session: the calling thread's own session
+        self._issued: list[str] = []  # every session issued, for the secret scans of the tests
         self._http = http_client(timeout, connections=max(workers, 2))
 
     def close(self) -> None:
@@ -148,15 +151,24 @@ class DvcqgClient:
                 "national portal refused the configured credentials; check DVCQG_USERNAME / "
                 "DVCQG_PASSWORD"
             )
-        self.logins += 1
-        return str(body["session"])
+        session = str(body["session"])
+        with self._lock:
+            self.logins += 1
+            self._issued.append(session)
+        return session
+
+    @property
+    def sessions_issued(self) -> tuple[str, ...]:
+        with self._lock:
+            return tuple(self._issued)
 
     def _current_session(self, *, stale: str | None = None) -> str:
-        with self._session_lock:
-            if self._session is None or (stale is not None and stale == self._session):
-                self._session = None
-                self._session = self._login()
-            return self._session
+        """The calling thread's session: a new one when it has none or `stale` was refused."""
+        session = getattr(self._thread, "session", None)
+        if session is None or session == stale:
+            self._thread.session = None
+            session = self._thread.session = self._login()
+        return session
 
     def integration(self, service: str, **keys: object) -> dict:
         """One call of the integration service; the session is renewed when it expired."""
