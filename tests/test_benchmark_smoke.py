@@ -42,6 +42,9 @@ def test_writes_every_figure_of_the_issue(results):
     assert figures["incremental"]["changed"] > 0
     # The daily step measures the incremental path, not a silent full rebuild.
     assert figures["incremental"]["build_mode"] == "incremental", figures["incremental"]
+    # The fixed part is that of a full build every time (a repeat in the same folder would
+    # otherwise be a same-day incremental build that skips nearly everything).
+    assert figures["fixed_part"]["build_modes"] == ["full"] * SMOKE["fixed_repeats"]
 
 
 def test_lower_bound_agrees_with_the_models(results):
