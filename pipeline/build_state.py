@@ -78,11 +78,14 @@ def state_path(settings: Settings) -> Path:
 
 
 def code_hash(project_dir: Path, parts: tuple[str, ...] = CODE_PARTS) -> str:
+    """A digest of the files of `parts` (folders and files) of the dbt project."""
     digest = hashlib.sha256()
     for part in parts:
         root = project_dir / part
         files = sorted(p for p in root.rglob("*") if p.is_file()) if root.is_dir() else [root]
         for path in files:
+            if not path.is_file():  # an optional file (packages.yml) this project does not have
+                continue
             digest.update(str(path.relative_to(project_dir)).encode())
             digest.update(b"\0")
             digest.update(path.read_bytes())

@@ -24,7 +24,7 @@ from dagster_dbt import (
 
 from pipeline.atomic import atomic_path
 from pipeline.build_skip import plan_skips
-from pipeline.build_state import begin_build, complete_build, plan_build
+from pipeline.build_state import begin_build, code_hash, complete_build, plan_build
 from pipeline.config import Settings, load_settings
 from pipeline.pipeline_env import patched_environ
 from pipeline.project import dbt_project
@@ -256,14 +256,7 @@ DOCS_FILES = ("dbt_project.yml", "packages.yml", "dependencies.yml")
 def docs_fingerprint(settings: Settings, project_dir: Path | None = None) -> str:
     """A digest of everything the dbt docs site is generated from, but the warehouse's rows."""
     project_dir = project_dir or dbt_project.project_dir
-    digest = hashlib.sha256()
-    files = [project_dir / name for name in DOCS_FILES]
-    for folder in DOCS_SOURCES:
-        files.extend(sorted((project_dir / folder).rglob("*")))
-    for path in files:
-        if path.is_file():
-            digest.update(path.relative_to(project_dir).as_posix().encode() + b"\0")
-            digest.update(hashlib.sha256(path.read_bytes()).digest())
+    digest = hashlib.sha256(code_hash(project_dir, DOCS_SOURCES + DOCS_FILES).encode())
     digest.update(dbt_vars(settings).encode())
     digest.update(os.environ.get("DBT_TARGET", "duckdb").encode())  # profiles.yml's target
     for package in ("dbt-core", "dbt-duckdb"):
