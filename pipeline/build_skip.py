@@ -23,6 +23,7 @@ waits for in Dagster) always run; a node run with unchanged inputs changes nothi
 
 from __future__ import annotations
 
+import re
 from collections import Counter
 from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
@@ -185,3 +186,64 @@ def plan_skips(manifest: Mapping, changes: Changes, always_run: Collection[str] 
             kind = node["resource_type"]
             plan.skipped[unique_id] = "model" if kind == "snapshot" else kind
     return plan
+
+
+# The pre-hook of a model kept by dossier (macros/incremental.sql `kept_by_dossier`).
+DELETE_DOSSIERS = re.compile(r"\{\{\s*delete_dossiers\('(\w+)'\)\s*\}\}")
+
+
+def relation_changes(
+    manifest: Mapping, ran: Collection[str] | None
+) -> dict[str, dict[str, str] | None]:
+    """The relations (`schema.name`) whose rows a build that ran the nodes `ran` (unique
+    ids; None: every node, a full build) may have changed since the build file it started from,
+    each with how: None for any row, or {"column", "keys"} when only the rows whose `column`
+    is in the table `keys` (`schema.name`, written by this build) may differ — a model kept by
+    dossier (`kept_by_dossier`) without a post-hook, whose key model ran, deletes those rows
+    and appends them recomputed, and leaves every other row as it was. A table that did not
+    run holds what it held; a view shows what the relations it reads hold now, the raw
+    sources' rows included (any of which may have changed)."""
+    nodes = {
+        u: n
+        for u, n in manifest["nodes"].items()
+        if n["resource_type"] in ("model", "seed", "snapshot")
+    }
+    if ran is None:  # a full refresh writes every table whole
+        return {f"{n['schema']}.{n.get('alias') or n['name']}": None for n in nodes.values()}
+    ran = set(ran)
+    memo: dict[str, bool] = {}
+
+    def changed(unique_id: str) -> bool:
+        if unique_id not in memo:
+            node = nodes.get(unique_id)
+            if node is None or unique_id in ran:  # a source (raw files) or a node that ran
+                memo[unique_id] = True
+            elif node.get("config", {}).get("materialized") in ("view", "ephemeral"):
+                memo[unique_id] = False  # a cycle is impossible in dbt's graph
+                parents = node.get("depends_on", {}).get("nodes", [])
+                memo[unique_id] = any(changed(p) for p in parents)
+            else:
+                memo[unique_id] = False
+        return memo[unique_id]
+
+    by_name = {(n["package_name"], n["name"]): u for u, n in nodes.items()}
+    found: dict[str, dict[str, str] | None] = {}
+    for unique_id, node in nodes.items():
+        if not changed(unique_id):
+            continue
+        relation = f"{node['schema']}.{node.get('alias') or node['name']}"
+        found[relation] = None
+        config = node.get("config", {})
+        hooks = [h.get("sql", "") for h in config.get("pre-hook", [])]
+        keyed = DELETE_DOSSIERS.fullmatch(hooks[0].strip()) if len(hooks) == 1 else None
+        if not keyed or config.get("materialized") != "incremental" or config.get("post-hook"):
+            continue
+        key_id = by_name.get((node["package_name"], keyed.group(1)), "")
+        key = nodes.get(key_id)
+        if key is None or key_id not in ran or key["config"].get("materialized") != "table":
+            continue
+        found[relation] = {
+            "column": "dossier_id",
+            "keys": f"{key['schema']}.{key.get('alias') or key['name']}",
+        }
+    return found

@@ -17,7 +17,10 @@ dossiers touched by the raw runs landed since (DBT_NEW_RUNS) and those still ope
 previous AS_OF (DBT_PREVIOUS_AS_OF), and the nodes none of whose inputs changed are not run at
 all (`Changes`, read by pipeline/build_skip.py). For that the record also holds the files of
 every other raw dataset, a hash of the data tests' code and the settings read while a node
-runs.
+runs. Each complete build has an id; an incremental one records the id of the build whose file
+it started from and which relations it may have changed (`changes`, from
+build_skip.relation_changes; None after a full build): the publication publishes only those
+when it published that very base build (pipeline/publish.py).
 """
 
 from __future__ import annotations
@@ -26,6 +29,7 @@ import datetime as dt
 import hashlib
 import json
 import os
+import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -35,6 +39,7 @@ import duckdb
 from pipeline.atomic import write_text_atomic
 from pipeline.config import Settings
 from pipeline.landing.locks import raw_commit_lock
+from pipeline.row_hash import row_hash
 from pipeline.workcal import TIMEZONE
 
 STATE_NAME = "build_state.json"
@@ -153,9 +158,7 @@ def reference_fingerprint(build_path: Path) -> str | None:
             con.execute(f"SET TimeZone = '{TIMEZONE}'")
             parts = []
             for view in REFERENCE_VIEWS:
-                count, total = con.execute(
-                    f"SELECT count(*), sum(hash(v)::HUGEINT) FROM staging.{view} AS v"
-                ).fetchall()[0]
+                count, total = row_hash(con, f"staging.{view}")
                 parts.append(f"{view}:{count}:{total}")
     except duckdb.Error:
         return None
@@ -218,6 +221,10 @@ def plan_build(settings: Settings, as_of: dt.datetime, project_dir: Path) -> Bui
         files = raw_files(settings.raw_dir)
     state = {
         "format": FORMAT,
+        # Which build made the build file, and from which one's file an incremental build
+        # started (`base_build`): the publication follows this chain (pipeline/publish.py).
+        "build_id": uuid.uuid4().hex,
+        "base_build": None,
         "as_of": as_of.isoformat(),
         "code": code_hash(project_dir),
         "settings": settings_key(settings),
@@ -237,6 +244,9 @@ def plan_build(settings: Settings, as_of: dt.datetime, project_dir: Path) -> Bui
     if reason:
         return BuildPlan(True, reason, env, state)
     new = {d: sorted(set(runs[d]) - set(previous["runs"].get(d, []))) for d in TRACKED}
+    # The build file is the one that build left (not changed by hand or a failed build since).
+    if previous.get("file") == file_identity(settings.build_path):
+        state["base_build"] = previous.get("build_id")
     env["DBT_PREVIOUS_AS_OF"] = previous["as_of"]
     env["DBT_NEW_RUNS"] = json.dumps(new)
     changed = ", ".join(f"{d}: {len(r)}" for d, r in new.items())
@@ -249,11 +259,20 @@ def begin_build(settings: Settings) -> None:
     state_path(settings).unlink(missing_ok=True)
 
 
+def file_identity(path: Path) -> list[int]:
+    """A file as it is now (inode, size, modification time): any write changes it."""
+    stat = path.stat()
+    return [stat.st_ino, stat.st_size, stat.st_mtime_ns]
+
+
 def complete_build(settings: Settings, plan: BuildPlan) -> None:
-    """After a successful dbt build: record what it was made from (atomically)."""
+    """After a successful dbt build: record what it was made from (atomically), and the build
+    file it left."""
+    reference = reference_fingerprint(settings.build_path)
     state = {
         **plan.state,
-        "reference": reference_fingerprint(settings.build_path),
+        "file": file_identity(settings.build_path),
+        "reference": reference,
         "mode": plan.mode,
         "reason": plan.reason,
         "completed_at": dt.datetime.now(dt.UTC).isoformat(),

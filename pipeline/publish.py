@@ -29,6 +29,8 @@ from pathlib import Path
 import duckdb
 
 from pipeline.atomic import atomic_path, replace_durably, temporary_beside, write_text_atomic
+from pipeline.build_state import STATE_NAME, file_identity
+from pipeline.row_hash import row_hash
 
 PUBLIC_SCHEMAS = ("marts", "audit")
 # The DuckDB limits of the dbt build (dbt_project/profiles.yml, which reads the same variable
@@ -50,6 +52,47 @@ RECORD_NAME = "publication.json"
 
 
 @dataclass(frozen=True)
+class Content:
+    """A table's content fingerprint: its columns, its row count and the sum of its rows'
+    hashes (pipeline/row_hash.py). `deleted`: the rows deleted from the published table since
+    it was last written whole, whose space DuckDB keeps."""
+
+    columns: tuple[tuple[str, str], ...]
+    rows: int
+    hash: int
+    deleted: int = 0
+
+    @property
+    def digest(self) -> str:
+        columns = [list(c) for c in self.columns]
+        return hashlib.sha256(json.dumps([columns, self.rows, str(self.hash)]).encode()).hexdigest()
+
+    def as_json(self) -> dict:
+        columns = [list(c) for c in self.columns]
+        return {
+            "columns": columns,
+            "rows": self.rows,
+            "hash": str(self.hash),
+            "deleted": self.deleted,
+        }
+
+    @classmethod
+    def from_json(cls, value: dict) -> Content:
+        columns = tuple((str(name), str(kind)) for name, kind in value["columns"])
+        return cls(columns, int(value["rows"]), int(value["hash"]), int(value.get("deleted", 0)))
+
+
+@dataclass(frozen=True)
+class ByRows:
+    """A table published by rows: in the copy of the published file, the rows whose `column`
+    is in the build's table `keys` are deleted, and the build's rows of those keys inserted."""
+
+    column: str
+    keys: str
+    incoming: int  # the build's rows of those keys
+
+
+@dataclass(frozen=True)
 class Plan:
     """What one publication does, table by table (names are `schema.table`)."""
 
@@ -59,10 +102,11 @@ class Plan:
     drop: tuple[str, ...]
     export: tuple[str, ...]
     export_kept: tuple[str, ...]
+    by_rows: tuple[str, ...] = ()
 
     @property
     def writes_file(self) -> bool:
-        return bool(self.copy or self.drop) or not self.from_previous
+        return bool(self.copy or self.drop or self.by_rows) or not self.from_previous
 
 
 @dataclass
@@ -75,6 +119,8 @@ class Publication:
     exported: list[str] = field(default_factory=list)
     export_kept: list[str] = field(default_factory=list)
     from_previous: bool = False
+    by_rows: list[str] = field(default_factory=list)  # published by rows (see `ByRows`)
+    compared: list[str] = field(default_factory=list)  # fingerprinted (scanned whole)
 
 
 def plan_publication(
@@ -83,22 +129,33 @@ def plan_publication(
     exports_present: set[str],
     compact: bool = False,
     rows: dict[str, int] | None = None,
+    by_rows: dict[str, int] | None = None,
 ) -> Plan:
     """Which tables are copied into the new file and which marts exported again.
 
     `current`: the build's fingerprint per public table; `previous`: the fingerprints recorded
     for the published file, None when no record vouches for it; `exports_present`: the marts
     whose Parquet file exists; `compact`: the published file holds more free space than data;
-    `rows`: the build's row count per table. The new file starts empty (its unchanged tables
-    copied again, not their exports) when compacting, or when the changed tables hold at least
-    as many rows as the unchanged ones: replacing most of a copied file measured slower than
-    writing a new one (1 M dossiers, `fct_dossier_indicator` changed: 1.7 times)."""
-    unchanged = {t for t, print_ in current.items() if previous and previous.get(t) == print_}
-    changed_rows = sum((rows or {}).get(t, 0) for t in current if t not in unchanged)
-    kept_rows = sum((rows or {}).get(t, 0) for t in unchanged)
+    `rows`: the build's row count per table; `by_rows`: the changed tables that may be
+    published by rows, each with the number of rows that replace theirs. The new file starts
+    empty (its unchanged tables copied again, not their exports) when compacting, or when the
+    changed rows are at least as many as the unchanged ones: replacing most of a copied file
+    measured slower than writing a new one (1 M dossiers, `fct_dossier_indicator` changed:
+    1.7 times). In a new file every table is copied whole."""
+    by_rows = by_rows or {}
+    unchanged = {
+        t
+        for t, print_ in current.items()
+        if t not in by_rows and previous and previous.get(t) == print_
+    }
+    counts = rows or {}
+    changed_rows = sum(by_rows.get(t, counts.get(t, 0)) for t in current if t not in unchanged)
+    kept_rows = sum(counts.get(t, 0) for t in unchanged)
+    kept_rows += sum(counts.get(t, 0) - n for t, n in by_rows.items() if t in current)
     mostly_changed = rows is not None and changed_rows >= kept_rows
     from_previous = previous is not None and not compact and not mostly_changed
-    copy = sorted(t for t in current if not (from_previous and t in unchanged))
+    rowwise = sorted(t for t in by_rows if from_previous and t in current)
+    copy = sorted(t for t in current if not (from_previous and (t in unchanged or t in rowwise)))
     drop = sorted(t for t in (previous or {}) if from_previous and t not in current)
     marts = sorted(t for t in current if t.split(".", 1)[0] == "marts")
     export_kept = [t for t in marts if t in unchanged and t in exports_present]
@@ -109,6 +166,7 @@ def plan_publication(
         drop=tuple(drop),
         export=tuple(t for t in marts if t not in export_kept),
         export_kept=tuple(export_kept),
+        by_rows=tuple(rowwise),
     )
 
 
@@ -127,28 +185,40 @@ def _target(table: str) -> str:
     return f"{_quote(schema)}.{_quote(name)}"
 
 
+def public_columns(
+    con: duckdb.DuckDBPyConnection, catalog: str
+) -> dict[str, tuple[tuple[str, str], ...]]:
+    """The public tables and views of `catalog`, each with its columns (name, type)."""
+    found: dict[str, list[tuple[str, str]]] = {}
+    for schema, table, column, kind in con.execute(
+        "SELECT table_schema, table_name, column_name, data_type FROM information_schema.columns "
+        "WHERE table_catalog = ? AND table_schema IN ? "
+        "ORDER BY table_schema, table_name, ordinal_position",
+        [catalog, list(PUBLIC_SCHEMAS)],
+    ).fetchall():
+        found.setdefault(f"{schema}.{table}", []).append((column, kind))
+    return {t: tuple(columns) for t, columns in found.items()}
+
+
+def content(
+    con: duckdb.DuckDBPyConnection,
+    catalog: str | None,
+    table: str,
+    columns: tuple[tuple[str, str], ...],
+) -> Content:
+    """The fingerprint of a table of `catalog` (None: the connection's own file), read whole."""
+    prefix = f"{_quote(catalog)}." if catalog else ""
+    rows, total = row_hash(con, f"{prefix}{_target(table)}")
+    return Content(columns, rows, total)
+
+
 def fingerprints(con: duckdb.DuckDBPyConnection, catalog: str) -> dict[str, tuple[str, int]]:
     """Per public table of `catalog`: a fingerprint of its columns and rows (order-insensitive:
     the sum of the rows' 64-bit hashes, with the row count) and its row count."""
-    tables = con.execute(
-        "SELECT table_schema, table_name FROM information_schema.tables "
-        "WHERE table_catalog = ? AND table_schema IN ? ORDER BY table_schema, table_name",
-        [catalog, list(PUBLIC_SCHEMAS)],
-    ).fetchall()
     prints = {}
-    for schema, table in tables:
-        columns = con.execute(
-            "SELECT column_name, data_type FROM information_schema.columns "
-            "WHERE table_catalog = ? AND table_schema = ? AND table_name = ? "
-            "ORDER BY ordinal_position",
-            [catalog, schema, table],
-        ).fetchall()
-        [(rows, hashes)] = con.execute(
-            f"SELECT count(*), coalesce(sum(hash(t)), 0) "
-            f"FROM {_quote(catalog)}.{_quote(schema)}.{_quote(table)} AS t"
-        ).fetchall()
-        digest = hashlib.sha256(json.dumps([columns, rows, str(hashes)]).encode()).hexdigest()
-        prints[f"{schema}.{table}"] = (digest, rows)
+    for table, columns in public_columns(con, catalog).items():
+        found = content(con, catalog, table, columns)
+        prints[table] = (found.digest, found.rows)
     return prints
 
 
@@ -156,16 +226,11 @@ def record_path(build_path: Path) -> Path:
     return build_path.parent / RECORD_NAME
 
 
-def _file_identity(path: Path) -> list[int]:
-    stat = path.stat()
-    return [stat.st_ino, stat.st_size, stat.st_mtime_ns]
-
-
 def read_record(build_path: Path, warehouse_path: Path) -> dict | None:
     """The record of the last publication, when it describes the file now published."""
     try:
         record = json.loads(record_path(build_path).read_text(encoding="utf-8"))
-        if record["file"] != _file_identity(warehouse_path):
+        if record["file"] != file_identity(warehouse_path):
             return None
         used, free = record["blocks"]
         tables = record["tables"]
@@ -176,6 +241,46 @@ def read_record(build_path: Path, warehouse_path: Path) -> dict | None:
         return None
 
 
+def recorded_contents(record: dict | None) -> dict[str, Content]:
+    """The fingerprints a record holds in full (a record without them holds none)."""
+    try:
+        contents = {t: Content.from_json(v) for t, v in (record or {}).get("content", {}).items()}
+    except (ValueError, KeyError, TypeError, AttributeError):
+        return {}
+    # A record's digests are those of its contents, or it vouches for none of them.
+    tables = (record or {}).get("tables", {})
+    return {t: c for t, c in contents.items() if tables.get(t) == c.digest}
+
+
+def read_build(build_path: Path) -> dict | None:
+    """The record of the build that made the build file, when the build file is still the one
+    that build left (pipeline/build_state.py)."""
+    try:
+        build = json.loads((build_path.parent / STATE_NAME).read_text(encoding="utf-8"))
+        if isinstance(build, dict) and build.get("file") == file_identity(build_path):
+            return build
+    except (OSError, ValueError):
+        pass
+    return None
+
+
+def vouched_changes(record: dict | None, build: dict | None) -> dict[str, dict | None] | None:
+    """What may differ between the published file and the build file, when the records vouch
+    for it (`relation -> None | {"column", "keys"}`, build_skip.relation_changes): nothing
+    when the build file is the very one published; the build's `changes` when that build
+    started from the one published. None (every table compared whole) otherwise: no record of
+    the publication or of the build, builds in between that no record names (two builds, a
+    full one, a failed one, a build file changed by hand), a publication that stopped."""
+    if not record or not build or not record.get("build") or not build.get("build_id"):
+        return None
+    if build["build_id"] == record["build"]:
+        return {}
+    changes = build.get("changes")
+    if build.get("base_build") == record["build"] and isinstance(changes, dict):
+        return changes
+    return None
+
+
 def publish_warehouse(build_path: Path, warehouse_path: Path) -> Publication:
     if not build_path.exists():
         raise FileNotFoundError(f"no built warehouse at {build_path}; run the dbt models first")
@@ -183,40 +288,68 @@ def publish_warehouse(build_path: Path, warehouse_path: Path) -> Publication:
     _remove_stale_temporaries(warehouse_path)
     marts_folder = warehouse_path.parent / "marts"
     record = read_record(build_path, warehouse_path)
+    build = read_build(build_path)
+    changes = vouched_changes(record, build)
     # From here on the published file and exports may change: no record vouches for them until
     # this publication has finished.
     record_path(build_path).unlink(missing_ok=True)
+    recorded = recorded_contents(record)
+    contents: dict[str, Content] = {}
+    by_rows: dict[str, ByRows] = {}
+    compared: list[str] = []
     with duckdb.connect(config=connection_config()) as con:
         con.execute(f"ATTACH {_sql_str(build_path)} AS build (READ_ONLY)")
-        current = fingerprints(con, "build")
+        columns = public_columns(con, "build")
+        for table, cols in columns.items():
+            before = recorded.get(table)
+            same_columns = before is not None and before.columns == cols
+            if changes is not None and table not in changes and same_columns:
+                contents[table] = before  # the build did not touch it since it was published
+                continue
+            spec = (changes or {}).get(table)
+            if same_columns and isinstance(spec, dict) and _has_table(con, spec.get("keys")):
+                rows_by = _rows_by(con, table, spec, before)
+                if rows_by is not None:
+                    by_rows[table] = rows_by
+                    continue
+            contents[table] = content(con, "build", table, cols)
+            compared.append(table)
+    rows = {t: c.rows for t, c in contents.items()}
+    rows.update({t: recorded[t].rows for t in by_rows})  # as published, before its rows change
     plan = plan_publication(
-        {t: digest for t, (digest, _) in current.items()},
+        {t: c.digest for t, c in contents.items()} | {t: "" for t in by_rows},
         record["tables"] if record else None,
         {f"marts.{p.stem}" for p in marts_folder.glob("*.parquet")},
         compact=bool(record) and needs_compaction(*record["blocks"]),
-        rows={t: rows for t, (_, rows) in current.items()},
+        rows=rows,
+        by_rows={t: b.incoming for t, b in by_rows.items()},
     )
+    blocks = record["blocks"] if record else [0, 0]
+    if plan.writes_file:
+        blocks, written = _write_file(build_path, warehouse_path, plan, by_rows, recorded)
+        contents.update(written)
+    else:
+        _export_marts(warehouse_path, marts_folder, plan.export)
     publication = Publication(
-        tables=len(current),
-        rows={t: rows for t, (_, rows) in current.items()},
+        tables=len(contents),
+        rows={t: c.rows for t, c in contents.items()},
         copied=list(plan.copy),
         kept=list(plan.keep),
         exported=list(plan.export),
         export_kept=list(plan.export_kept),
         from_previous=plan.from_previous,
+        by_rows=list(plan.by_rows),
+        compared=sorted(compared + [t for t in by_rows if t not in plan.by_rows]),
     )
-    blocks = record["blocks"] if record else [0, 0]
-    if plan.writes_file:
-        blocks = _write_file(build_path, warehouse_path, plan)
-    else:
-        _export_marts(warehouse_path, marts_folder, plan.export)
     publication.bytes = warehouse_path.stat().st_size
     write_text_atomic(
         record_path(build_path),
         json.dumps(
             {
-                "file": _file_identity(warehouse_path),
-                "tables": {t: digest for t, (digest, _) in current.items()},
+                "file": file_identity(warehouse_path),
+                "build": build.get("build_id") if build else None,
+                "tables": {t: c.digest for t, c in contents.items()},
+                "content": {t: c.as_json() for t, c in contents.items()},
                 "blocks": blocks,
             },
             indent=1,
@@ -225,10 +358,49 @@ def publish_warehouse(build_path: Path, warehouse_path: Path) -> Publication:
     return publication
 
 
-def _write_file(build_path: Path, warehouse_path: Path, plan: Plan) -> list[int]:
+def _has_table(con: duckdb.DuckDBPyConnection, table: object) -> bool:
+    """Whether the build file has the table `schema.name`."""
+    if not isinstance(table, str) or "." not in table:
+        return False
+    schema, name = table.split(".", 1)
+    return bool(
+        con.execute(
+            "SELECT 1 FROM information_schema.tables WHERE table_catalog = 'build' "
+            "AND table_schema = ? AND table_name = ? AND table_type = 'BASE TABLE'",
+            [schema, name],
+        ).fetchall()
+    )
+
+
+def _rows_by(
+    con: duckdb.DuckDBPyConnection, table: str, spec: dict, before: Content | None
+) -> ByRows | None:
+    """How a table changed only in the rows of some keys would be published by rows; None
+    when it is not worth it: the rows to replace are half the table or more, or the rows
+    deleted from the published table since it was written whole (whose space DuckDB keeps)
+    would outnumber its rows."""
+    column, keys = str(spec["column"]), str(spec["keys"])
+    [(incoming,)] = con.execute(
+        f"SELECT count(*) FROM build.{_target(table)} WHERE {_quote(column)} IN "
+        f"(SELECT {_quote(column)} FROM build.{_target(keys)})"
+    ).fetchall()
+    if before is None or 2 * incoming >= before.rows or before.deleted + incoming > before.rows:
+        return None
+    return ByRows(column, keys, incoming)
+
+
+def _write_file(
+    build_path: Path,
+    warehouse_path: Path,
+    plan: Plan,
+    by_rows: dict[str, ByRows],
+    recorded: dict[str, Content],
+) -> tuple[list[int], dict[str, Content]]:
     """The new published file, swapped in: the published one copied with the changed tables
-    replaced, or a new one; returns its used and free blocks."""
+    replaced (or their changed rows), or a new one; returns its used and free blocks and the
+    fingerprints of the tables it wrote that the caller did not have."""
     tmp = temporary_beside(warehouse_path)
+    written: dict[str, Content] = {}
     try:
         if plan.from_previous:
             shutil.copyfile(warehouse_path, tmp)
@@ -244,6 +416,10 @@ def _write_file(build_path: Path, warehouse_path: Path, plan: Plan) -> list[int]
             for table in plan.copy:
                 target = _target(table)
                 con.execute(f"CREATE TABLE {target} AS SELECT * FROM build.{target}")
+                if table in by_rows:  # changed by rows, copied whole: read it once more
+                    written[table] = content(con, None, table, recorded[table].columns)
+            for table in plan.by_rows:
+                written[table] = _replace_rows(con, table, by_rows[table], recorded[table])
             con.execute("DETACH build")
             con.execute("CHECKPOINT")
             [(used, free)] = con.execute(
@@ -254,7 +430,28 @@ def _write_file(build_path: Path, warehouse_path: Path, plan: Plan) -> list[int]
     finally:
         tmp.unlink(missing_ok=True)
         Path(f"{tmp}.wal").unlink(missing_ok=True)
-    return [used, free]
+    return [used, free], written
+
+
+def _replace_rows(
+    con: duckdb.DuckDBPyConnection, table: str, by: ByRows, before: Content
+) -> Content:
+    """Publish a table by rows (see `ByRows`), its fingerprint carried forward: the hashes of
+    the deleted rows subtracted, those of the inserted rows added. The table must then hold
+    as many rows as the build's; else it is replaced whole."""
+    target, column = _target(table), _quote(by.column)
+    keys = f"(SELECT {column} FROM build.{_target(by.keys)})"
+    gone_rows, gone = row_hash(con, f"(SELECT * FROM {target} WHERE {column} IN {keys})")
+    con.execute(f"DELETE FROM {target} WHERE {column} IN {keys}")
+    con.execute(f"INSERT INTO {target} SELECT * FROM build.{target} WHERE {column} IN {keys}")
+    new_rows, new = row_hash(con, f"(SELECT * FROM {target} WHERE {column} IN {keys})")
+    rows = before.rows - gone_rows + new_rows
+    [(built,)] = con.execute(f"SELECT count(*) FROM build.{target}").fetchall()
+    if new_rows != by.incoming or rows != built:
+        con.execute(f"DROP TABLE {target}")
+        con.execute(f"CREATE TABLE {target} AS SELECT * FROM build.{target}")
+        return content(con, None, table, before.columns)
+    return Content(before.columns, rows, before.hash - gone + new, before.deleted + gone_rows)
 
 
 def _export_marts(warehouse_path: Path, folder: Path, tables: tuple[str, ...]) -> None:

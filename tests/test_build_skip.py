@@ -8,7 +8,7 @@ import json
 
 import pytest
 
-from pipeline.build_skip import RUN_INPUT_MACROS, plan_skips
+from pipeline.build_skip import RUN_INPUT_MACROS, plan_skips, relation_changes
 from pipeline.build_state import TRACKED, Changes, changes_since
 from pipeline.project import DBT_PROJECT_DIR
 
@@ -216,3 +216,24 @@ def test_every_macro_reading_the_environment_is_an_input_of_the_decision():
         if unique_id.startswith(f"macro.{P}.") and "env_var(" in m["macro_sql"]
     }
     assert readers == set(RUN_INPUT_MACROS)
+
+
+def test_a_daily_build_says_which_relations_it_may_have_changed_and_how():
+    """What the publication reads of a daily build (pipeline/publish.py): on the real project,
+    the dossier marts kept by dossier changed only in the rows of the recomputed dossiers; a
+    table the build left out did not change; a view over a model that ran did; a full build
+    may have changed any relation, whole."""
+    manifest = json.loads((DBT_PROJECT_DIR / "target" / "manifest.json").read_text())
+    plan = plan_skips(manifest, change(clock=True, datasets=["motcua/dossiers"]), ("fct_dossier",))
+    ran = [u for u in manifest["nodes"] if u not in plan.skipped]
+    changes = relation_changes(manifest, ran)
+    by_dossier = {"column": "dossier_id", "keys": "intermediate.int_dossiers__to_refresh"}
+    assert changes["marts.fct_dossier_indicator"] == by_dossier
+    assert changes["marts.fct_dossier"] is None and changes["marts.fct_indicator"] is None
+    assert "marts.dim_unit" not in changes and "marts.dim_indicator" not in changes
+    # A kept model whose post-hook moves kept rows (refresh_evaluated_at) changed whole.
+    assert changes["intermediate.int_dossiers__classified_by_period"] is None
+    everything = relation_changes(manifest, None)
+    assert everything["marts.fct_dossier_indicator"] is None
+    assert {"marts.dim_unit", "audit.load_log"} <= everything.keys()
+    assert set(everything.values()) == {None}

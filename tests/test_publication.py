@@ -3,6 +3,9 @@ and exports again, and, on real DuckDB files, that what it keeps is what the bui
 
 from __future__ import annotations
 
+import json
+import uuid
+
 import duckdb
 import pytest
 
@@ -202,3 +205,172 @@ def test_a_publication_failing_half_way_leaves_the_published_file_and_no_record(
     # A record that does not parse vouches for nothing either.
     record_path(build).write_text("{not json", encoding="utf-8")
     assert len(publish_warehouse(build, warehouse).copied) == 3
+
+
+KEYED = "marts.fct_dossier_indicator"
+BY_DOSSIER = {KEYED: {"column": "dossier_id", "keys": "intermediate.to_refresh"}}
+
+
+class DailyBuilds:
+    """A build file kept by dossier as the dbt build keeps it (macros/incremental.sql): a full
+    build writes every table; a daily build deletes the rows of the dossiers it recomputes from
+    `fct_dossier_indicator` and appends them recomputed, rewrites `fct_indicator` whole, leaves
+    `dim_unit` alone, and records its changes as pipeline/build_state.py does."""
+
+    def __init__(self, build):
+        self.build = build
+        self.build_id = None
+
+    def _record(self, changes) -> None:
+        from pipeline.build_state import STATE_NAME, file_identity
+
+        base, self.build_id = self.build_id, uuid.uuid4().hex
+        state = {"build_id": self.build_id, "base_build": base if changes is not None else None}
+        state.update(changes=changes, file=file_identity(self.build))
+        (self.build.parent / STATE_NAME).write_text(json.dumps(state), encoding="utf-8")
+
+    def full(self, dossiers: dict[str, list[tuple]]) -> None:
+        with duckdb.connect(str(self.build)) as con:
+            for schema in ("marts", "audit", "intermediate"):
+                con.execute(f"CREATE SCHEMA IF NOT EXISTS {schema}")
+            con.execute(
+                "CREATE OR REPLACE TABLE marts.dim_unit AS "
+                "SELECT 'U' || i AS unit_code FROM range(5) t(i)"
+            )
+            con.execute(
+                "CREATE OR REPLACE TABLE marts.fct_dossier_indicator (dossier_id VARCHAR, "
+                "unit_code VARCHAR, indicator_code VARCHAR, in_numerator BOOLEAN)"
+            )
+            con.execute("CREATE OR REPLACE TABLE intermediate.to_refresh (dossier_id VARCHAR)")
+            self._insert(con, dossiers)
+            con.execute("CREATE OR REPLACE TABLE audit.load_log AS SELECT 1 AS records_read")
+        self._record(None)
+
+    def daily(self, dossiers: dict[str, list[tuple]]) -> None:
+        """`dossiers`: the recomputed ones, each with its rows now (none: it disappeared)."""
+        with duckdb.connect(str(self.build)) as con:
+            con.execute("DELETE FROM intermediate.to_refresh")
+            keys = [[d] for d in dossiers]
+            con.executemany("INSERT INTO intermediate.to_refresh VALUES (?)", keys)
+            con.execute(
+                "DELETE FROM marts.fct_dossier_indicator "
+                "WHERE dossier_id IN (SELECT dossier_id FROM intermediate.to_refresh)"
+            )
+            self._insert(con, dossiers)
+        self._record({**BY_DOSSIER, "marts.fct_indicator": None})
+
+    @staticmethod
+    def _insert(con, dossiers) -> None:
+        rows = [[d, *row] for d, rows in dossiers.items() for row in rows]
+        if rows:
+            con.executemany("INSERT INTO marts.fct_dossier_indicator VALUES (?, ?, ?, ?)", rows)
+        con.execute(
+            "CREATE OR REPLACE TABLE marts.fct_indicator AS SELECT unit_code, indicator_code, "
+            "count(*) FILTER (in_numerator) AS numerator, count(*) AS denominator "
+            "FROM marts.fct_dossier_indicator GROUP BY ALL"
+        )
+
+
+def _dossier(unit: str, verdicts: str = "TFT") -> list[tuple]:
+    return [(unit, f"I{i}", v == "T") for i, v in enumerate(verdicts)]
+
+
+def _same_as_build(build, warehouse) -> None:
+    """Every public table of the published file and the build, and each mart's Parquet, hold
+    the same rows (EXCEPT ALL both ways), and the record's fingerprints are the build's."""
+    from pipeline.publish import fingerprints
+
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+        con.execute(f"ATTACH '{build}' AS build (READ_ONLY)")
+        names = con.execute(
+            "SELECT DISTINCT table_schema || '.' || table_name FROM information_schema.tables "
+            "WHERE table_schema IN ('marts', 'audit') ORDER BY 1"
+        ).fetchall()
+        tables = sorted({n for (n,) in names})
+        assert tables == ["audit.load_log", "marts.dim_unit", KEYED, "marts.fct_indicator"]
+        for table in tables:
+            sources = [f"warehouse.{table}", f"build.{table}"]
+            if table.startswith("marts."):
+                sources.append(f"'{warehouse.parent / 'marts' / table.split('.')[1]}.parquet'")
+            for a in sources:
+                for b in sources:
+                    assert con.execute(
+                        f"SELECT count(*) FROM (SELECT * FROM {a} EXCEPT ALL SELECT * FROM {b})"
+                    ).fetchall() == [(0,)], (table, a, b)
+        built = fingerprints(con, "build")
+    record = json.loads(record_path(build).read_text(encoding="utf-8"))
+    assert record["tables"] == {t: digest for t, (digest, _) in built.items()}
+
+
+def test_daily_builds_are_published_by_rows_and_equal_the_build(tmp_path, monkeypatch):
+    """A mart a daily build changes only for the dossiers it recomputed is published by rows:
+    in the copy of the published file those dossiers' rows are deleted and the build's
+    inserted; what the build did not touch is not read again. Across several days (a dossier
+    that moves unit, one that disappears, a new one), an interrupted publication, two builds
+    between publications and a build file changed by hand, the published file and Parquet
+    always equal the build."""
+    build, warehouse = tmp_path / "build" / "build.duckdb", tmp_path / "wh" / "warehouse.duckdb"
+    build.parent.mkdir()
+    days = DailyBuilds(build)
+    days.full({f"D{i}": _dossier(f"U{i % 5}") for i in range(30)})
+    first = publish_warehouse(build, warehouse)
+    assert first.by_rows == [] and len(first.copied) == 4
+    _same_as_build(build, warehouse)
+
+    # Day 1: D1 moves from U1 to U3, D2 disappears, D30 is new, D4's verdicts change.
+    days.daily({"D1": _dossier("U3"), "D2": [], "D30": _dossier("U0"), "D4": _dossier("U4", "FF")})
+    day1 = publish_warehouse(build, warehouse)
+    assert day1.by_rows == [KEYED] and day1.from_previous
+    # Only what the build changed whole is compared; the rest is kept as published.
+    assert day1.compared == ["marts.fct_indicator"] and day1.copied == ["marts.fct_indicator"]
+    assert day1.kept == ["audit.load_log", "marts.dim_unit"]
+    assert day1.exported == [KEYED, "marts.fct_indicator"]
+    assert day1.rows[KEYED] == 30 * 3 - 3 + 3 - 1  # D2 gone, D30 new, D4 one row less
+    _same_as_build(build, warehouse)
+
+    # Day 2: the publication fails while exporting; the published file is day 1's, no record.
+    days.daily({"D1": _dossier("U1", "TT"), "D5": []})
+    published = warehouse.stat().st_ino
+
+    def disk_full(*args):
+        raise OSError("No space left on device")
+
+    monkeypatch.setattr("pipeline.publish._export_from", disk_full)
+    with pytest.raises(OSError):
+        publish_warehouse(build, warehouse)
+    monkeypatch.undo()
+    assert warehouse.stat().st_ino == published and not record_path(build).exists()
+    # Nothing vouches for the published file: every table is compared and copied again.
+    again = publish_warehouse(build, warehouse)
+    assert again.by_rows == [] and len(again.compared) == 4 and len(again.copied) == 4
+    _same_as_build(build, warehouse)
+
+    # Day 3: the chain holds again.
+    days.daily({"D2": _dossier("U2"), "D6": _dossier("U0", "T")})
+    day3 = publish_warehouse(build, warehouse)
+    assert day3.by_rows == [KEYED] and day3.compared == ["marts.fct_indicator"]
+    _same_as_build(build, warehouse)
+
+    # Days 4 and 5 built, published once: the record names neither base; compared whole.
+    days.daily({"D7": []})
+    days.daily({"D8": _dossier("U1", "F")})
+    two = publish_warehouse(build, warehouse)
+    assert two.by_rows == [] and len(two.compared) == 4
+    _same_as_build(build, warehouse)
+
+    # Day 6, then the build file changed by hand (a kept row deleted): compared whole.
+    days.daily({"D9": _dossier("U4")})
+    with duckdb.connect(str(build)) as con:
+        con.execute("DELETE FROM marts.fct_dossier_indicator WHERE dossier_id = 'D10'")
+    by_hand = publish_warehouse(build, warehouse)
+    assert by_hand.by_rows == [] and len(by_hand.compared) == 4
+    _same_as_build(build, warehouse)
+
+    # Day 7: the record of the last publication vouched for no build: compared whole; then
+    # published again with nothing built since: nothing compared, nothing written.
+    days.daily({"D10": _dossier("U0")})
+    assert len(publish_warehouse(build, warehouse).compared) == 4
+    _same_as_build(build, warehouse)
+    inode = warehouse.stat().st_ino
+    same = publish_warehouse(build, warehouse)
+    assert same.compared == [] and same.copied == [] and warehouse.stat().st_ino == inode

@@ -23,7 +23,7 @@ from dagster_dbt import (
 )
 
 from pipeline.atomic import atomic_path
-from pipeline.build_skip import plan_skips
+from pipeline.build_skip import plan_skips, relation_changes
 from pipeline.build_state import begin_build, code_hash, complete_build, plan_build
 from pipeline.config import Settings, load_settings
 from pipeline.pipeline_env import patched_environ
@@ -100,6 +100,7 @@ def warehouse_models(context: dg.AssetExecutionContext, dbt: DbtCliResource):
         "--exclude-resource-type",
         "unit_test",
     ]
+    plan.state["changes"] = None  # a full build may change any relation
     if plan.full:
         args.append("--full-refresh")
     else:
@@ -110,6 +111,8 @@ def warehouse_models(context: dg.AssetExecutionContext, dbt: DbtCliResource):
             context.log.info(f"dbt build: {line}")
         args += skips.exclude_args()
         plan.state["skipped"] = skips.counts()
+        ran = [u for u in manifest["nodes"] if u not in skips.skipped]
+        plan.state["changes"] = relation_changes(manifest, ran)
     begin_build(settings)
     # The run's AS_OF and incremental inputs reach the dbt process only (it starts here): a
     # later dbt command of this process (another run in process, a test) must not inherit them.
@@ -174,14 +177,16 @@ def fresh_target_path(context: dg.AssetExecutionContext, settings: Settings, kin
     description="Checkpointed read-only copy of the public schemas (marts, audit), swapped "
     "atomically into WAREHOUSE_PATH, and the marts exported as Parquet beside it "
     "(warehouse.md 'Access'). Only the tables whose content changed since the last "
-    "publication are copied and exported again.",
+    "publication are copied and exported again; a mart a daily build changed only for the "
+    "dossiers it recomputed gets only those dossiers' rows replaced.",
 )
 def published_warehouse(context: dg.AssetExecutionContext) -> dg.MaterializeResult:
     settings = load_settings()
     published = publish_warehouse(settings.build_path, settings.warehouse_path)
     context.log.info(
         f"published {published.tables} tables to {settings.warehouse_path}: "
-        f"{len(published.copied)} copied, {len(published.kept)} kept unchanged; "
+        f"{len(published.copied)} copied, {len(published.by_rows)} updated by rows, "
+        f"{len(published.kept)} kept unchanged ({len(published.compared)} read whole to compare); "
         f"{len(published.exported)} Parquet exports written, {len(published.export_kept)} kept"
     )
     return dg.MaterializeResult(
@@ -194,6 +199,10 @@ def published_warehouse(context: dg.AssetExecutionContext) -> dg.MaterializeResu
             "started_from_previous_file": published.from_previous,
             "tables_copied": dg.MetadataValue.json(published.copied),
             "tables_kept": dg.MetadataValue.json(published.kept),
+            # Published by rows: the recomputed dossiers' rows replaced in the copied file.
+            "tables_by_rows": dg.MetadataValue.json(published.by_rows),
+            # Fingerprinted whole: the tables the build records could not vouch for.
+            "tables_compared": dg.MetadataValue.json(published.compared),
             "parquet_exported": dg.MetadataValue.json(published.exported),
             "parquet_kept": dg.MetadataValue.json(published.export_kept),
         }
