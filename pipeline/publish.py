@@ -22,23 +22,38 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import re
 import shutil
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import duckdb
+import yaml
 
 from pipeline.atomic import atomic_path, replace_durably, temporary_beside, write_text_atomic
 from pipeline.build_state import STATE_NAME, file_identity
 from pipeline.row_hash import row_hash
 
 PUBLIC_SCHEMAS = ("marts", "audit")
-# The DuckDB limits of the dbt build (dbt_project/profiles.yml, which reads the same variable
-# with the same default): unbounded, the copy and Parquet export of fct_dossier_indicator (28 M
-# rows at 1 M dossiers) took 3.3 GB and kept the row order no reader relies on; bounded, 1.2 GB
-# and half the time (benchmarks/runs/2026-12-07-scale.md).
-MEMORY_LIMIT_VARIABLE = "DUCKDB_MEMORY_LIMIT"
-DEFAULT_MEMORY_LIMIT = "3000MB"
+PROFILES = Path(__file__).resolve().parent.parent / "dbt_project" / "profiles.yml"
+
+
+def profile_memory_limit(profiles: Path = PROFILES) -> tuple[str, str]:
+    """The DuckDB memory limit of the dbt build as its profile writes it: the environment
+    variable it reads and its default (`{{ env_var('NAME', 'DEFAULT') }}`)."""
+    profile = yaml.safe_load(profiles.read_text(encoding="utf-8"))
+    setting = profile["motcua_warehouse"]["outputs"]["duckdb"]["settings"]["memory_limit"]
+    found = re.fullmatch(r"\{\{\s*env_var\('(\w+)',\s*'([^']+)'\)\s*\}\}", str(setting))
+    if found is None:
+        raise ValueError(f"{profiles}: memory_limit is not an env_var with a default")
+    return found.group(1), found.group(2)
+
+
+# The DuckDB limits of the dbt build, read from its profile: unbounded, the copy and Parquet
+# export of fct_dossier_indicator (28 M rows at 1 M dossiers) took 3.3 GB and kept the row
+# order no reader relies on; bounded, 1.2 GB and half the time
+# (benchmarks/runs/2026-12-07-scale.md).
+MEMORY_LIMIT_VARIABLE, DEFAULT_MEMORY_LIMIT = profile_memory_limit()
 
 
 def connection_config() -> dict[str, object]:

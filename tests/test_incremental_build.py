@@ -52,6 +52,7 @@ class Worlds:
     later_marts: dict
     again_state: dict
     again_materialized: set[dg.AssetKey]
+    publications: dict[str, dict]
 
 
 # What a build from scratch, the one an incremental build is compared with, needs of the daily
@@ -106,11 +107,14 @@ def worlds(tmp_path_factory) -> Worlds:
         assert later.success, failures(later)
         later_state = read_state(settings_of(env))
         later_marts = fingerprint(Path(env["WAREHOUSE_PATH"]))
+        later_publication = publication_of(later)
         # The same morning again: the landings find nothing new, the clock has not moved.
         again = run_daily_refresh(env, LATER)
         assert again.success, failures(again)
         again_state = read_state(settings_of(env))
         again_materialized = {event.asset_key for event in again.get_asset_materialization_events()}
+        publications = {"first": publication_of(first), "later": later_publication}
+        publications["again"] = publication_of(again)
     # The same raw zone, built from scratch in other folders.
     full_env = {
         **env,
@@ -131,7 +135,18 @@ def worlds(tmp_path_factory) -> Worlds:
         later_marts,
         again_state,
         again_materialized,
+        publications,
     )
+
+
+def publication_of(result: dg.ExecuteInProcessResult) -> dict:
+    """What the run's publication wrote and read (its materialization's metadata)."""
+    [event] = [
+        e
+        for e in result.get_asset_materialization_events()
+        if e.asset_key == dg.AssetKey(["publish", "warehouse"])
+    ]
+    return {k: v.value for k, v in event.materialization.metadata.items()}
 
 
 def test_daily_build_is_incremental_and_equals_a_full_build(worlds):
@@ -303,3 +318,18 @@ def test_failed_build_leaves_no_record_and_the_next_build_is_full(worlds):
     assert rebuilt.success, failures(rebuilt)
     assert read_state(settings)["mode"] == "full"
     assert fingerprint(worlds.incremental_warehouse) == fingerprint(worlds.full_warehouse)
+
+
+def test_the_daily_publication_reads_and_writes_what_the_build_changed(worlds):
+    """The publication after a daily build does not read again the tables the build left out
+    (the reference dimensions), and publishes fct_dossier_indicator by rows: only the
+    recomputed dossiers' rows replaced in the copy of the published file. The published marts
+    are still those of a full build (above)."""
+    first, later, again = (worlds.publications[k] for k in ("first", "later", "again"))
+    assert not first["started_from_previous_file"] and first["tables_by_rows"] == []
+    for daily in (later, again):
+        assert "marts.dim_unit" in daily["tables_kept"], daily
+        assert "marts.dim_unit" not in daily["tables_compared"], daily
+        assert "marts.fct_indicator" in daily["tables_compared"], daily
+    assert again["tables_by_rows"] == ["marts.fct_dossier_indicator"], again
+    assert "marts.fct_dossier_indicator" not in again["tables_compared"]

@@ -108,15 +108,28 @@ def test_dbt_reads_the_warehouse_time_zone_from_the_pipeline():
     assert set(zones) == {f"\"{{{{ env_var('WAREHOUSE_TIMEZONE', '{TIMEZONE}') }}}}\""}
 
 
-def test_publication_bounds_duckdb_memory_as_the_dbt_build_does():
+def test_publication_bounds_duckdb_memory_as_the_dbt_build_does(monkeypatch, tmp_path):
     """The publication copies the marts under the dbt profile's memory limit: the same
-    variable, the same default."""
-    from pipeline.publish import DEFAULT_MEMORY_LIMIT, MEMORY_LIMIT_VARIABLE
+    variable, the same default (read from the profile, which the build reads too)."""
+    from pipeline.publish import (
+        DEFAULT_MEMORY_LIMIT,
+        MEMORY_LIMIT_VARIABLE,
+        connection_config,
+        profile_memory_limit,
+    )
 
     profiles = (REPO / "dbt_project" / "profiles.yml").read_text(encoding="utf-8")
     limit = f"\"{{{{ env_var('{MEMORY_LIMIT_VARIABLE}', '{DEFAULT_MEMORY_LIMIT}') }}}}\""
     assert f"memory_limit: {limit}" in profiles
     assert "preserve_insertion_order: false" in profiles
+    monkeypatch.delenv(MEMORY_LIMIT_VARIABLE, raising=False)
+    assert connection_config()["memory_limit"] == DEFAULT_MEMORY_LIMIT
+    monkeypatch.setenv(MEMORY_LIMIT_VARIABLE, "1234MB")
+    assert connection_config()["memory_limit"] == "1234MB"
+    # Another default in the profile is another default for the publication.
+    edited = tmp_path / "profiles.yml"
+    edited.write_text(profiles.replace(f"'{DEFAULT_MEMORY_LIMIT}'", "'2500MB'"), encoding="utf-8")
+    assert profile_memory_limit(edited) == (MEMORY_LIMIT_VARIABLE, "2500MB")
 
 
 def test_dbt_falls_back_to_the_settings_default_history_start():
