@@ -105,6 +105,7 @@ class ByRows:
     column: str
     keys: str
     incoming: int  # the build's rows of those keys
+    incoming_hash: int  # and the sum of their hashes
 
 
 @dataclass(frozen=True)
@@ -340,21 +341,22 @@ def publish_warehouse(build_path: Path, warehouse_path: Path) -> Publication:
         by_rows={t: b.incoming for t, b in by_rows.items()},
     )
     blocks = record["blocks"] if record else [0, 0]
+    whole: list[str] = []
     if plan.writes_file:
-        blocks, written = _write_file(build_path, warehouse_path, plan, by_rows, recorded)
+        blocks, written, whole = _write_file(build_path, warehouse_path, plan, by_rows, recorded)
         contents.update(written)
     else:
         _export_marts(warehouse_path, marts_folder, plan.export)
     publication = Publication(
         tables=len(contents),
         rows={t: c.rows for t, c in contents.items()},
-        copied=list(plan.copy),
+        copied=sorted([*plan.copy, *whole]),
         kept=list(plan.keep),
         exported=list(plan.export),
         export_kept=list(plan.export_kept),
         from_previous=plan.from_previous,
-        by_rows=list(plan.by_rows),
-        compared=sorted(compared + [t for t in by_rows if t not in plan.by_rows]),
+        by_rows=[t for t in plan.by_rows if t not in whole],
+        compared=sorted(compared + [t for t in by_rows if t not in plan.by_rows] + whole),
     )
     publication.bytes = warehouse_path.stat().st_size
     write_text_atomic(
@@ -395,13 +397,14 @@ def _rows_by(
     deleted from the published table since it was written whole (whose space DuckDB keeps)
     would outnumber its rows."""
     column, keys = str(spec["column"]), str(spec["keys"])
-    [(incoming,)] = con.execute(
-        f"SELECT count(*) FROM build.{_target(table)} WHERE {_quote(column)} IN "
-        f"(SELECT {_quote(column)} FROM build.{_target(keys)})"
-    ).fetchall()
+    incoming, incoming_hash = row_hash(
+        con,
+        f"(SELECT * FROM build.{_target(table)} WHERE {_quote(column)} IN "
+        f"(SELECT {_quote(column)} FROM build.{_target(keys)}))",
+    )
     if before is None or 2 * incoming >= before.rows or before.deleted + incoming > before.rows:
         return None
-    return ByRows(column, keys, incoming)
+    return ByRows(column, keys, incoming, incoming_hash)
 
 
 def _write_file(
@@ -410,12 +413,14 @@ def _write_file(
     plan: Plan,
     by_rows: dict[str, ByRows],
     recorded: dict[str, Content],
-) -> tuple[list[int], dict[str, Content]]:
+) -> tuple[list[int], dict[str, Content], list[str]]:
     """The new published file, swapped in: the published one copied with the changed tables
-    replaced (or their changed rows), or a new one; returns its used and free blocks and the
-    fingerprints of the tables it wrote that the caller did not have."""
+    replaced (or their changed rows), or a new one; returns its used and free blocks, the
+    fingerprints of the tables it wrote that the caller did not have, and the tables to be
+    published by rows that it replaced whole."""
     tmp = temporary_beside(warehouse_path)
     written: dict[str, Content] = {}
+    whole: list[str] = []
     try:
         if plan.from_previous:
             shutil.copyfile(warehouse_path, tmp)
@@ -434,7 +439,11 @@ def _write_file(
                 if table in by_rows:  # changed by rows, copied whole: read it once more
                     written[table] = content(con, None, table, recorded[table].columns)
             for table in plan.by_rows:
-                written[table] = _replace_rows(con, table, by_rows[table], recorded[table])
+                replaced = _replace_rows(con, table, by_rows[table], recorded[table])
+                if replaced is None:  # replaced whole
+                    replaced = content(con, None, table, recorded[table].columns)
+                    whole.append(table)
+                written[table] = replaced
             con.execute("DETACH build")
             con.execute("CHECKPOINT")
             [(used, free)] = con.execute(
@@ -445,28 +454,31 @@ def _write_file(
     finally:
         tmp.unlink(missing_ok=True)
         Path(f"{tmp}.wal").unlink(missing_ok=True)
-    return [used, free], written
+    return [used, free], written, whole
 
 
 def _replace_rows(
     con: duckdb.DuckDBPyConnection, table: str, by: ByRows, before: Content
-) -> Content:
+) -> Content | None:
     """Publish a table by rows (see `ByRows`), its fingerprint carried forward: the hashes of
     the deleted rows subtracted, those of the inserted rows added. The table must then hold
-    as many rows as the build's; else it is replaced whole."""
+    as many rows as the build's; else it is replaced whole (and None returned)."""
     target, column = _target(table), _quote(by.column)
     keys = f"(SELECT {column} FROM build.{_target(by.keys)})"
     gone_rows, gone = row_hash(con, f"(SELECT * FROM {target} WHERE {column} IN {keys})")
     con.execute(f"DELETE FROM {target} WHERE {column} IN {keys}")
-    con.execute(f"INSERT INTO {target} SELECT * FROM build.{target} WHERE {column} IN {keys}")
-    new_rows, new = row_hash(con, f"(SELECT * FROM {target} WHERE {column} IN {keys})")
-    rows = before.rows - gone_rows + new_rows
+    [(inserted,)] = con.execute(
+        f"INSERT INTO {target} SELECT * FROM build.{target} WHERE {column} IN {keys}"
+    ).fetchall()
+    rows = before.rows - gone_rows + inserted
     [(built,)] = con.execute(f"SELECT count(*) FROM build.{target}").fetchall()
-    if new_rows != by.incoming or rows != built:
+    [(published,)] = con.execute(f"SELECT count(*) FROM {target}").fetchall()
+    if inserted != by.incoming or not rows == built == published:
         con.execute(f"DROP TABLE {target}")
         con.execute(f"CREATE TABLE {target} AS SELECT * FROM build.{target}")
-        return content(con, None, table, before.columns)
-    return Content(before.columns, rows, before.hash - gone + new, before.deleted + gone_rows)
+        return None
+    total = before.hash - gone + by.incoming_hash
+    return Content(before.columns, rows, total, before.deleted + gone_rows)
 
 
 def _export_marts(warehouse_path: Path, folder: Path, tables: tuple[str, ...]) -> None:

@@ -246,8 +246,9 @@ class DailyBuilds:
             con.execute("CREATE OR REPLACE TABLE audit.load_log AS SELECT 1 AS records_read")
         self._record(None)
 
-    def daily(self, dossiers: dict[str, list[tuple]]) -> None:
-        """`dossiers`: the recomputed ones, each with its rows now (none: it disappeared)."""
+    def daily(self, dossiers: dict[str, list[tuple]], also_gone: str | None = None) -> None:
+        """`dossiers`: the recomputed ones, each with its rows now (none: it disappeared);
+        `also_gone`: a dossier whose rows go too, which the record does not say (a bug)."""
         with duckdb.connect(str(self.build)) as con:
             con.execute("DELETE FROM intermediate.to_refresh")
             keys = [[d] for d in dossiers]
@@ -257,6 +258,9 @@ class DailyBuilds:
                 "WHERE dossier_id IN (SELECT dossier_id FROM intermediate.to_refresh)"
             )
             self._insert(con, dossiers)
+            if also_gone:
+                gone = "DELETE FROM marts.fct_dossier_indicator WHERE dossier_id = ?"
+                con.execute(gone, [also_gone])
         self._record({**BY_DOSSIER, "marts.fct_indicator": None})
 
     @staticmethod
@@ -374,3 +378,10 @@ def test_daily_builds_are_published_by_rows_and_equal_the_build(tmp_path, monkey
     inode = warehouse.stat().st_ino
     same = publish_warehouse(build, warehouse)
     assert same.compared == [] and same.copied == [] and warehouse.stat().st_ino == inode
+
+    # Day 8: the build lost rows beyond those of the recomputed dossiers (which its record does
+    # not say): the published table would not hold the build's rows; it is replaced whole.
+    days.daily({"D11": _dossier("U1")}, also_gone="D12")
+    lost = publish_warehouse(build, warehouse)
+    assert lost.by_rows == [] and KEYED in lost.copied and KEYED in lost.compared
+    _same_as_build(build, warehouse)
