@@ -167,15 +167,23 @@ def run_daily_refresh(env: dict[str, str], as_of: str = AS_OF) -> dg.ExecuteInPr
         )
 
 
-def dbt_test(select: str, env: dict[str, str], target: Path) -> list[dict]:
+def dbt_test(
+    select: str, env: dict[str, str], target: Path, parsed_in: Path | None = None
+) -> list[dict]:
     """`dbt test --select <select>` on the project in its own target folder, as the tests run
-    it beside the pipeline: the results of run_results.json (stdout tail when there is none)."""
+    it beside the pipeline: the results of run_results.json (stdout tail when there is none).
+    `parsed_in`: the target folder of an earlier call on the same build file, whose parse state
+    dbt starts from (partial parsing: 3.6 instead of 7.8 CPU seconds of parse)."""
     import json
+    import shutil
     import subprocess
     import sys
 
     from pipeline.project import DBT_PROJECT_DIR
 
+    if parsed_in is not None:
+        target.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(parsed_in / "partial_parse.msgpack", target / "partial_parse.msgpack")
     dbt = Path(sys.executable).with_name("dbt")
     done = subprocess.run(
         [str(dbt), "test", "--select", select, "--profiles-dir", ".", "--target-path", str(target)],
