@@ -135,6 +135,7 @@ class Simulator:
         self.stats: Counter[str] = Counter()
         self.tokens: dict[str, float] = {}
         self.sessions: dict[str, float] = {}
+        self.sessions_issued: list[str] = []  # every dvcqg login (GET /_sim/dvcqg-sessions)
         self._lock = threading.Lock()
         self.world.index(self.at)
 
@@ -463,6 +464,7 @@ def create_app(settings: Settings) -> Starlette:
                 Route("/stats", stats, methods=["GET", "DELETE"]),
                 Route("/health", health),
                 *evaluation_api.admin_routes(sim),
+                *national_api.admin_routes(sim),
             ],
         ),
     ]

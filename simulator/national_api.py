@@ -11,6 +11,9 @@ from collections import Counter
 from typing import TYPE_CHECKING, Any, Protocol
 
 import numpy as np
+from starlette.requests import Request
+from starlette.responses import JSONResponse
+from starlette.routing import Route
 
 from simulator import drift
 from simulator import faults as F
@@ -26,6 +29,7 @@ class Simulator(Protocol):
 
     settings: Any
     sessions: dict[str, float]
+    sessions_issued: list[str]
     faults: F.Faults
     stats: Counter
     world: World
@@ -50,7 +54,18 @@ def login(sim: Simulator, body: dict) -> dict:
         return {"error_code": 1, "message": "Tên đăng nhập hoặc mật khẩu không đúng"}
     session = secrets.token_hex(16)
     sim.sessions[session] = time.monotonic() + s.session_ttl
+    sim.sessions_issued.append(session)
     return {"error_code": 0, "session": session}
+
+
+def admin_routes(sim: Simulator) -> list[Route]:
+    """Under `/_sim`: `GET /dvcqg-sessions`, every session a login handed out (expired ones
+    too), so a test can look for them where no secret may be."""
+
+    async def sessions(_request: Request) -> JSONResponse:
+        return JSONResponse({"issued": list(sim.sessions_issued)})
+
+    return [Route("/dvcqg-sessions", sessions)]
 
 
 def parse_compact(value: str, name: str) -> int | None:

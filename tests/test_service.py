@@ -5,6 +5,7 @@ tick recovered by the retry sensor, and a clean stop on SIGTERM. One serve sessi
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import os
 import re
@@ -141,9 +142,34 @@ def served(tmp_path):
     try:
         yield service, first, second, tmp_path
     finally:
-        if process.poll() is None:
-            process.kill()
-            process.wait()
+        stop(service)
+
+
+def stop(service: Served) -> None:
+    """The service stopped after a failed test too. SIGTERM, as an operator would: it stops
+    the webserver and the daemon (each in a process group of its own, runs included) and the
+    simulator; a SIGKILL of the service alone would leave them all running. Should the service
+    not stop within a minute, it is killed with what is left of its groups."""
+    process = service.process
+    if process.poll() is not None:
+        return
+    process.send_signal(signal.SIGTERM)
+    try:
+        process.wait(timeout=60)
+        return
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
+    for pid in started_pids(service.log):
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(pid, signal.SIGKILL)
+
+
+def started_pids(log: Path) -> list[int]:
+    """The webserver's and the daemon's process ids, as the service logged them."""
+    return [
+        int(pid) for pid in re.findall(r"started \(pid (\d+)\)", log.read_text(errors="replace"))
+    ]
 
 
 def _tick(run: dict) -> dt.datetime:
@@ -245,10 +271,7 @@ def test_the_service_runs_the_schedule_recovers_a_down_portal_and_stops_cleanly(
     service.wait_for("the housekeeping sweep", swept, timeout=90)
 
     # 4. SIGTERM stops the webserver, the daemon and the simulator within 30 seconds.
-    children = [
-        int(pid)
-        for pid in re.findall(r"started \(pid (\d+)\)", service.log.read_text(errors="replace"))
-    ]
+    children = started_pids(service.log)
     assert len(children) == 2
     started = time.monotonic()
     service.process.send_signal(signal.SIGTERM)

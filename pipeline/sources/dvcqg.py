@@ -119,7 +119,6 @@ class DvcqgClient:
         self.logins = 0
         self._lock = threading.Lock()
         self._thread = threading.local()  # .session: the calling thread's own session
-        self._issued: list[str] = []  # every session issued, for the secret scans of the tests
         self._http = http_client(timeout, connections=max(workers, 2))
 
     def close(self) -> None:
@@ -154,13 +153,7 @@ class DvcqgClient:
         session = str(body["session"])
         with self._lock:
             self.logins += 1
-            self._issued.append(session)
         return session
-
-    @property
-    def sessions_issued(self) -> tuple[str, ...]:
-        with self._lock:
-            return tuple(self._issued)
 
     def _current_session(self, *, stale: str | None = None) -> str:
         """The calling thread's session: a new one when it has none or `stale` was refused."""

@@ -117,6 +117,13 @@ def sim_stats(sim) -> dict:
     return httpx.get(sim.admin("stats"), timeout=30).json()
 
 
+def dvcqg_sessions(sim) -> set[str]:
+    """Every session the simulator's national portal handed out (expired ones too)."""
+    response = httpx.get(sim.admin("dvcqg-sessions"), timeout=30)
+    response.raise_for_status()
+    return set(response.json()["issued"])
+
+
 def truth(sim) -> dict:
     return httpx.get(sim.admin("truth"), timeout=300).json()
 

@@ -17,7 +17,7 @@ from pipeline.landing.dvcqg import DvcqgLanding
 from pipeline.landing.motcua import MotcuaLanding
 from pipeline.pipeline_env import DEMO_KEY_FILE
 from simulator.server import run_simulator
-from tests.connectors.conftest import AS_OF, SCALE, make_env
+from tests.connectors.conftest import AS_OF, SCALE, dvcqg_sessions, make_env
 
 JSON_COLUMNS = {"extra_json", "payload_redacted", "payload_json"}
 
@@ -130,8 +130,10 @@ def test_logs_of_a_run_hold_no_token_session_or_password(faulty_auth_sim, data_d
     with env.motcua_client() as motcua, env.dvcqg_client() as dvcqg:
         MotcuaLanding(env.settings, motcua, "logs").land_agencies()
         DvcqgLanding(env.settings, dvcqg, "logs").land_petitions(AS_OF)
-        sessions = set(dvcqg.sessions_issued)  # one per worker thread, renewed on expiry
-        secrets = {motcua._token, *sessions, env.motcua.password, env.dvcqg.password}
+        token = motcua._token
+    # The portal's own list: a session per worker thread of the client, renewed on expiry.
+    sessions = dvcqg_sessions(faulty_auth_sim)
+    secrets = {token, *sessions, env.motcua.password, env.dvcqg.password}
     assert None not in secrets and len(sessions) > 1 and caplog.records
     assert any("retrying" in r.getMessage() for r in caplog.records)  # faults were logged
     assert not any(secret in caplog.text for secret in secrets)
