@@ -428,7 +428,10 @@ def run(plan: dict, work: Path, out: Path, svg: Path | None) -> dict:
         sizes.append(bench.size(size, base_raw, base_dossiers))
     for s in sizes:
         s["data_part_seconds"] = s["build_seconds"] - fixed["seconds"]
-        s["data_part_vs_lower_bound"] = s["upstream_models_seconds"] / s["lower_bound_seconds"]
+        # The ratio's figure: the upstream models one at a time ÷ the lower-bound script.
+        s["upstream_models_vs_lower_bound"] = (
+            s["upstream_models_seconds"] / s["lower_bound_seconds"]
+        )
         s["in_build_vs_lower_bound"] = (
             s["upstream_models_in_build_seconds"] / s["lower_bound_seconds"]
         )
@@ -452,9 +455,9 @@ def run(plan: dict, work: Path, out: Path, svg: Path | None) -> dict:
     # The headline figures (BENCHMARKS.md states each against its target).
     results["extraction_vs_ceiling"] = min(e["ratio"] for e in extraction)
     results["demo_extraction_vs_ceiling"] = demo["extraction"]["ratio"]
-    results["full_build_vs_lower_bound"] = largest["data_part_vs_lower_bound"]
+    results["full_build_vs_lower_bound"] = largest["upstream_models_vs_lower_bound"]
     results["full_build_vs_lower_bound_by_size"] = {
-        str(s["dossiers"]): s["data_part_vs_lower_bound"] for s in sizes
+        str(s["dossiers"]): s["upstream_models_vs_lower_bound"] for s in sizes
     }
     results["incremental_vs_full"] = incremental["vs_full"]
     results["peak_rss_mb"] = max(m.peak_rss_mb for m in bench.steps.values())
@@ -478,7 +481,8 @@ def summary(r: dict) -> str:
     lines = [
         "",
         f"extraction_vs_ceiling     {r['extraction_vs_ceiling']:.2f}   (target >= 0.5)",
-        f"full_build_vs_lower_bound {r['full_build_vs_lower_bound']:.2f}   (target <= 3)",
+        f"full_build_vs_lower_bound {r['full_build_vs_lower_bound']:.2f}   (target <= 3 at every"
+        " size: upstream_models_vs_lower_bound below)",
         f"incremental_vs_full       {r['incremental_vs_full']:.2f}   (target <= 0.2; daily dbt "
         f"build {r['incremental']['build_mode']})",
         f"peak_rss_mb               {r['peak_rss_mb']:.0f}   (target <= 4096)",
@@ -494,7 +498,8 @@ def summary(r: dict) -> str:
             f"  {s['dossiers']:>9,} dossiers: build {s['build_seconds']:.0f} s, data part "
             f"{s['data_part_seconds']:.0f} s, upstream models {s['upstream_models_seconds']:.0f} s,"
             f" ({s['upstream_models_in_build_seconds']:.0f} s in the build),"
-            f" lower bound {s['lower_bound_seconds']:.1f} s"
+            f" lower bound {s['lower_bound_seconds']:.1f} s,"
+            f" upstream_models_vs_lower_bound {s['upstream_models_vs_lower_bound']:.2f}"
         )
     lines.append(f"bench took {r['bench_seconds']:.0f} s")
     return "\n".join(lines)

@@ -26,14 +26,12 @@ current_versions as (
     select * from {{ ref('int_procedures__current') }}
 ),
 
--- MaHoSo = nationCode (never `code`, §1). Grouped so that a duplicated copy cannot fan out.
+-- MaHoSo = nationCode (never `code`, §1). One row per national code: the staging model keeps
+-- the latest version of each (a row_number over the code), so no copy can fan out.
 national_copies as (
-    select
-        national_code,
-        max(coalesce(fee_line_count, 0)) as fee_line_count
+    select national_code, fee_line_count
     from {{ ref('stg_dvcqg__dossier_copies') }}
     where national_code is not null
-    group by national_code
 ),
 
 petition_links as (

@@ -84,7 +84,18 @@ targets as (
                 then {{ add_microseconds('normalised_received_at', 'cast(processing_time * 86400000000 as bigint)') }}
             when processing_time_unit = 'MONTH'
                 then {{ add_months_to_instant('normalised_received_at', 'cast(processing_time as integer)') }}
-        end as calendar_due_at
+        end as calendar_due_at,
+        -- A same-day procedure (time limit 0 with a cutoff): due at the close of the reception
+        -- date if received on a working day by the cutoff, else of the next working date.
+        case
+            when same_day_cutoff is not null and processing_time = 0 then
+                case
+                    when received_on_working_day
+                        and {{ local_time_text('accepted_at') }} <= same_day_cutoff || ':00'
+                        then received_date
+                    else next_working_date
+                end
+        end as same_day_due_date
     from normalised
 ),
 
@@ -98,19 +109,6 @@ rolled as (
         on roll.calendar_date = cast(targets.calendar_due_at as date)
 ),
 
-same_day as (
-    select
-        targets.dossier_id,
-        case
-            when targets.received_on_working_day
-                and {{ local_time_text('targets.accepted_at') }} <= targets.same_day_cutoff || ':00'
-                then targets.received_date
-            else targets.next_working_date
-        end as due_date
-    from targets
-    where targets.same_day_cutoff is not null and targets.processing_time = 0
-),
-
 resolved as (
     select
         rolled.dossier_id,
@@ -118,8 +116,8 @@ resolved as (
         rolled.normalised_received_at,
         rolled.received_index,
         case
-            when same_day.due_date is not null
-                then {{ instant_in_office_day('same_day.due_date', 480) }}
+            when rolled.same_day_due_date is not null
+                then {{ instant_in_office_day('rolled.same_day_due_date', 480) }}
             when rolled.due_index is not null
                 then {{ instant_in_office_day('due_day.calendar_date', 'rolled.due_index - due_day.working_day_ordinal * 480') }}
             when rolled.calendar_due_at is not null
@@ -135,7 +133,6 @@ resolved as (
                 end
         end as statutory_due_at
     from rolled
-    left join same_day on same_day.dossier_id = rolled.dossier_id
     left join working_days as due_day
         on due_day.working_day_ordinal = {{ due_day_ordinal('rolled.due_index') }}
 )

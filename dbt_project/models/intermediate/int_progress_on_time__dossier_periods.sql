@@ -9,6 +9,8 @@
 -- the columns its readers use are kept (the indicators, int_dossiers__classified_by_period,
 -- fct_dossier); per-dossier values (terminal index, due date) are computed once per dossier.
 {{ kept_by_dossier('int_dossiers__to_refresh', post_hook="{{ refresh_evaluated_at() }}") }}
+-- E of a round's dossier in a period (the terminal event if before T, else T).
+{% set end_at = 'case when events.terminal_at < periods.evaluated_at then events.terminal_at else periods.evaluated_at end' %}
 with
 
 calendar as (
@@ -57,7 +59,39 @@ periods as (
         on evaluated_day.calendar_date = cast(periods.evaluated_at as date)
 ),
 
-handled as (
+-- The supplement rounds of each period, aggregated before the dossier x period rows are made:
+-- only dossiers with a round have rows here (few), and the dossier x period rows below are
+-- read once, streamed into the table (a CTE read twice is materialized whole by DuckDB). A
+-- period holds a dossier's rounds requested before its end E (the terminal event if before T,
+-- else T); the join below keeps the periods the dossier is handled in.
+rounds_before_end as (
+    select
+        rounds.dossier_id,
+        periods.period_type,
+        periods.period_start,
+        count(*) as requests_before_end,
+        sum(case when rounds.received_at < {{ end_at }}
+            then {{ epoch_seconds('rounds.received_at') }} - {{ epoch_seconds('rounds.requested_at') }}
+            else 0 end) as waited_seconds,
+        sum(case when rounds.received_at < {{ end_at }}
+            then rounds.received_index - rounds.requested_index else 0 end) as waited_minutes,
+        {{ arg_max_of('rounds.requested_at', 'rounds.round_no') }} as last_requested_at,
+        {{ arg_max_of('rounds.requested_index', 'rounds.round_no') }} as last_requested_index,
+        {{ arg_max_of(
+            'rounds.received_at is null or rounds.received_at >= ' ~ end_at, 'rounds.round_no'
+        ) }} as last_request_open
+    from {{ ref('int_supplement_rounds') }} as rounds
+    left join {{ ref('int_dossier_events') }} as events on events.dossier_id = rounds.dossier_id
+    inner join periods
+        on coalesce(events.terminal_at, {{ as_of() }}) >= periods.starts_at
+        and rounds.requested_at < {{ end_at }}
+    where {{ only_changed('rounds.dossier_id', 'int_dossiers__to_refresh') }}
+    group by rounds.dossier_id, periods.period_type, periods.period_start
+),
+
+-- Each handled dossier in each period (received before T, not terminal before the period
+-- starts) with its end E, adjusted by the rounds before it.
+adjusted as (
     select
         dossiers.dossier_id,
         dossiers.unit_code,
@@ -69,69 +103,32 @@ handled as (
         periods.period_start,
         periods.evaluated_at,
         coalesce(dossiers.terminal_at < periods.evaluated_at, false) as is_terminal,
-        case
-            when dossiers.terminal_at < periods.evaluated_at then dossiers.terminal_at
-            else periods.evaluated_at
-        end as end_at,
-        case
-            when dossiers.terminal_at < periods.evaluated_at then dossiers.terminal_index
-            else periods.evaluated_index
-        end as end_index
-    from dossiers
-    inner join periods
-        on dossiers.accepted_at < periods.evaluated_at
-        and dossiers.open_until >= periods.starts_at
-),
-
-rounds as (
-    select * from {{ ref('int_supplement_rounds') }}
-),
-
-rounds_before_end as (
-    select
-        handled.dossier_id,
-        handled.period_type,
-        handled.period_start,
-        count(*) as requests_before_end,
-        sum(case when rounds.received_at < handled.end_at
-            then {{ epoch_seconds('rounds.received_at') }} - {{ epoch_seconds('rounds.requested_at') }}
-            else 0 end) as waited_seconds,
-        sum(case when rounds.received_at < handled.end_at
-            then rounds.received_index - rounds.requested_index else 0 end) as waited_minutes,
-        {{ arg_max_of('rounds.requested_at', 'rounds.round_no') }} as last_requested_at,
-        {{ arg_max_of('rounds.requested_index', 'rounds.round_no') }} as last_requested_index,
-        {{ arg_max_of(
-            'rounds.received_at is null or rounds.received_at >= handled.end_at', 'rounds.round_no'
-        ) }} as last_request_open
-    from handled
-    inner join rounds
-        on rounds.dossier_id = handled.dossier_id
-        and rounds.requested_at < handled.end_at
-    group by handled.dossier_id, handled.period_type, handled.period_start
-),
-
-adjusted as (
-    select
-        handled.*,
         coalesce(rounds_before_end.requests_before_end, 0) as requests_before_end,
         coalesce(rounds_before_end.last_request_open, false)
             and rounds_before_end.requests_before_end >= 2 as waits_on_repeated_request,
         case
             when rounds_before_end.last_request_open then rounds_before_end.last_requested_at
             else {{ add_microseconds(
-                'handled.end_at',
+                'case when dossiers.terminal_at < periods.evaluated_at then dossiers.terminal_at'
+                ~ ' else periods.evaluated_at end',
                 '-cast(coalesce(rounds_before_end.waited_seconds, 0) * 1000000 as bigint)'
             ) }}
         end as adjusted_end_at,
         case
             when rounds_before_end.last_request_open then rounds_before_end.last_requested_index
-            else handled.end_index - coalesce(rounds_before_end.waited_minutes, 0)
+            else case
+                when dossiers.terminal_at < periods.evaluated_at then dossiers.terminal_index
+                else periods.evaluated_index
+            end - coalesce(rounds_before_end.waited_minutes, 0)
         end as adjusted_end_index
-    from handled
+    from dossiers
+    inner join periods
+        on dossiers.accepted_at < periods.evaluated_at
+        and dossiers.open_until >= periods.starts_at
     left join rounds_before_end
-        on rounds_before_end.dossier_id = handled.dossier_id
-        and rounds_before_end.period_type = handled.period_type
-        and rounds_before_end.period_start = handled.period_start
+        on rounds_before_end.dossier_id = dossiers.dossier_id
+        and rounds_before_end.period_type = periods.period_type
+        and rounds_before_end.period_start = periods.period_start
 )
 
 select
