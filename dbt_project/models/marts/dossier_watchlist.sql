@@ -25,10 +25,6 @@ at_as_of as (
     where period_type = 'as_of'
 ),
 
-steps as (
-    select * from {{ ref('int_findings__steps') }}
-),
-
 copies as (
     select distinct national_code from {{ ref('stg_dvcqg__dossier_copies') }}
 ),
@@ -62,28 +58,11 @@ open_at_as_of as (
     select * from {{ ref('int_findings__open_at_as_of') }}
 ),
 
--- While waiting on the citizen, when the uninterrupted run of statuses 5/6 began.
+-- Per dossier, from its steps up to AS_OF: whether its result went to the counter or back to
+-- the applicant, and the first step of the uninterrupted wait on the citizen (statuses 5/6) its
+-- history ends with, a pause only while its status at AS_OF is 5 or 6.
 last_steps as (
-    select
-        dossier_id,
-        max(case when national_status not in (5, 6) then step_at end) as last_active_at,
-        bool_or(action = 'RESULT_TO_COUNTER') as result_at_counter,
-        bool_or(action = 'RETURN') as returned
-    from steps
-    group by dossier_id
-),
-
-pauses as (
-    select
-        steps.dossier_id,
-        min(steps.step_at) as paused_at,
-        min(steps.step_index) as paused_index
-    from steps
-    inner join last_steps on last_steps.dossier_id = steps.dossier_id
-    inner join open_at_as_of on open_at_as_of.dossier_id = steps.dossier_id
-    where open_at_as_of.status_at_as_of in (5, 6)
-      and (last_steps.last_active_at is null or steps.step_at > last_steps.last_active_at)
-    group by steps.dossier_id
+    select * from {{ ref('int_findings__step_summary') }}
 ),
 
 open_dossiers as (
@@ -91,8 +70,10 @@ open_dossiers as (
         dossiers.*,
         coalesce(last_steps.result_at_counter, false) as result_at_counter,
         coalesce(last_steps.returned, false) as returned,
-        pauses.paused_at,
-        pauses.paused_index,
+        case when open_at_as_of.status_at_as_of in (5, 6) then last_steps.paused_at end
+            as paused_at,
+        case when open_at_as_of.status_at_as_of in (5, 6) then last_steps.paused_index end
+            as paused_index,
         at_as_of.is_late,
         {{ working_minute_index('dossiers.due_at', 'due_day') }} - at_as_of.adjusted_end_index
             as working_minutes_left,
@@ -101,7 +82,6 @@ open_dossiers as (
     from dossiers
     inner join open_at_as_of on open_at_as_of.dossier_id = dossiers.dossier_id
     left join last_steps on last_steps.dossier_id = dossiers.dossier_id
-    left join pauses on pauses.dossier_id = dossiers.dossier_id
     left join at_as_of on at_as_of.dossier_id = dossiers.dossier_id
     left join copies on copies.national_code = dossiers.national_code
     left join calendar as due_day on due_day.calendar_date = cast(dossiers.due_at as date)

@@ -23,15 +23,6 @@ status_names as (
     group by national_status
 ),
 
--- Each step in order, to find where the record's run of statuses other than the copy's began.
-ordered_steps as (
-    select
-        dossier_id,
-        step_at,
-        national_status,
-        row_number() over (partition by dossier_id order by step_at, step_seq) as step_no
-    from {{ ref('int_findings__steps') }}
-),
 
 rule as (
     select grace_minutes from {{ ref('finding_catalog') }}
@@ -55,6 +46,20 @@ mismatched as (
     from dossiers
     inner join copies on copies.national_code = dossiers.national_code
     where copies.national_status is distinct from dossiers.national_status
+),
+
+-- Each step of the mismatched dossiers in order, to find where the record's run of statuses
+-- other than the copy's began. Only theirs: numbered over every judged dossier's history, the
+-- steps cost most of a daily build's time here, for the few dossiers a copy disagrees with.
+ordered_steps as (
+    select
+        steps.dossier_id,
+        steps.step_at,
+        steps.national_status,
+        row_number() over (partition by steps.dossier_id order by steps.step_at, steps.step_seq)
+            as step_no
+    from {{ ref('int_findings__steps') }} as steps
+    where steps.dossier_id in (select dossier_id from mismatched)
 ),
 
 -- The first step after the last one at the copy's status (the first step when none was).

@@ -13,9 +13,8 @@ dossiers as (
 ),
 
 last_steps as (
-    select dossier_id, {{ arg_max_of('national_status', 'step_at') }} as status_at_as_of
-    from {{ ref('int_findings__steps') }}
-    group by dossier_id
+    select dossier_id, last_step_status as status_at_as_of
+    from {{ ref('int_findings__step_summary') }}
 ),
 
 as_of as (
