@@ -4,20 +4,11 @@
 -- keeps them out of stg_motcua__dossiers and so out of every mart; here they are kept, and
 -- the reconciliation tests count them (every landed dossier is in fct_dossier or here, and
 -- their share stays within the reject rate). Codes, dates and keys only: no personal data.
--- Kept by dossier (macros/incremental.sql): an incremental build recomputes the dossiers whose
--- latest version landed since the previous build (`stg_motcua__dossiers_changed`), from the
--- versions of those runs, where their latest version is; the catalogues it is checked against
--- are the previous build's (else the build is full).
-{{ kept_by_dossier('stg_motcua__dossiers_changed', on_schema_change='fail') }}
 with
 
 latest_dossiers as (
     select id, code, agency_code, procedure_code, accepted_at, updated_at, _extracted_at, _run_id
     from {{ source('raw', 'motcua_dossiers') }}
-    {% if recomputes_subset() -%}
-    where _run_id in {{ new_runs('motcua/dossiers') }}
-      and {{ only_changed('id', 'stg_motcua__dossiers_changed') }}
-    {%- endif %}
     qualify row_number() over (
         partition by id order by updated_at desc, _extracted_at desc, _run_id desc
     ) = 1
