@@ -53,7 +53,7 @@ test: setup $(TEST_STAMP)  ## The whole test suite (pytest, which also runs dbt 
 	$(BIN)/ruff format --check $(LINTED)
 	$(UV) lock --check --offline
 	$(BIN)/dagster definitions validate -m pipeline.definitions
-	$(BIN)/python -m pytest -q -n 4 --dist loadgroup --no-loadscope-reorder
+	$(BIN)/python -m pytest -q -n 3 --dist loadgroup --no-loadscope-reorder
 
 refresh: setup  ## One pipeline run against the sources configured in the environment
 	$(BIN)/dagster job execute -m pipeline.definitions -j daily_refresh

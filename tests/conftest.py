@@ -32,15 +32,13 @@ _WORKER_SECONDS: dict[str, float] = {}
 _WORKER_GROUPS: dict[str, list[str]] = {}
 
 
-# `make test` runs the suite on xdist workers (`-n 4 --dist loadgroup --no-loadscope-reorder`):
+# `make test` runs the suite on xdist workers (`-n 3 --dist loadgroup --no-loadscope-reorder`):
 # a group's tests run on one worker, in file order. Every test that uses the session's pipeline
 # run is in one group (each worker would otherwise make that run again); the reliability suite is
 # one group (its package fixtures: the simulator, the reference run, the figures; the crash
 # tests' order); every other file is a group of its own, so a module fixture is made once.
 # The groups start longest first (LONG_GROUPS); a worker takes the next group when it is at
-# its current group's last tests. Four workers on two cores: the service test's worker waits
-# for Dagster's schedule ticks most of its 6-7 minutes, so three workers keep both cores busy
-# (with three, the other two left a core idle whenever one of them waited on a subprocess).
+# its current group's last tests.
 SESSION_RUN_GROUP = "session-pipeline-run"
 PACKAGE_GROUPS = {"tests/reliability/": "reliability"}
 LONG_GROUPS = (
