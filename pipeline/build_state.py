@@ -175,11 +175,25 @@ def settings_key(settings: Settings) -> dict[str, str]:
 
 
 def read_state(settings: Settings) -> dict | None:
+    return _read_state_file(state_path(settings))
+
+
+def _read_state_file(path: Path) -> dict | None:
     try:
-        state = json.loads(state_path(settings).read_text())
+        state = json.loads(path.read_text())
     except (OSError, ValueError):
         return None
     return state if isinstance(state, dict) and state.get("format") == FORMAT else None
+
+
+def build_of(build_path: Path) -> dict | None:
+    """The record of the complete build that made the build file at `build_path`, when the
+    file is still the one that build left (the publication follows the chain of builds)."""
+    state = _read_state_file(build_path.parent / STATE_NAME)
+    try:
+        return state if state and state.get("file") == file_identity(build_path) else None
+    except OSError:
+        return None
 
 
 def full_build_reason(

@@ -31,7 +31,7 @@ import duckdb
 import yaml
 
 from pipeline.atomic import atomic_path, replace_durably, temporary_beside, write_text_atomic
-from pipeline.build_state import STATE_NAME, file_identity
+from pipeline.build_state import build_of, file_identity
 from pipeline.row_hash import row_hash
 
 PUBLIC_SCHEMAS = ("marts", "audit")
@@ -228,16 +228,6 @@ def content(
     return Content(columns, rows, total)
 
 
-def fingerprints(con: duckdb.DuckDBPyConnection, catalog: str) -> dict[str, tuple[str, int]]:
-    """Per public table of `catalog`: a fingerprint of its columns and rows (order-insensitive:
-    the sum of the rows' 64-bit hashes, with the row count) and its row count."""
-    prints = {}
-    for table, columns in public_columns(con, catalog).items():
-        found = content(con, catalog, table, columns)
-        prints[table] = (found.digest, found.rows)
-    return prints
-
-
 def record_path(build_path: Path) -> Path:
     return build_path.parent / RECORD_NAME
 
@@ -268,18 +258,6 @@ def recorded_contents(record: dict | None) -> dict[str, Content]:
     return {t: c for t, c in contents.items() if tables.get(t) == c.digest}
 
 
-def read_build(build_path: Path) -> dict | None:
-    """The record of the build that made the build file, when the build file is still the one
-    that build left (pipeline/build_state.py)."""
-    try:
-        build = json.loads((build_path.parent / STATE_NAME).read_text(encoding="utf-8"))
-        if isinstance(build, dict) and build.get("file") == file_identity(build_path):
-            return build
-    except (OSError, ValueError):
-        pass
-    return None
-
-
 def vouched_changes(record: dict | None, build: dict | None) -> dict[str, dict | None] | None:
     """What may differ between the published file and the build file, when the records vouch
     for it (`relation -> None | {"column", "keys"}`, build_skip.relation_changes): nothing
@@ -304,7 +282,7 @@ def publish_warehouse(build_path: Path, warehouse_path: Path) -> Publication:
     _remove_stale_temporaries(warehouse_path)
     marts_folder = warehouse_path.parent / "marts"
     record = read_record(build_path, warehouse_path)
-    build = read_build(build_path)
+    build = build_of(build_path)
     changes = vouched_changes(record, build)
     # From here on the published file and exports may change: no record vouches for them until
     # this publication has finished.

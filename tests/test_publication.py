@@ -222,10 +222,11 @@ class DailyBuilds:
         self.build_id = None
 
     def _record(self, changes) -> None:
-        from pipeline.build_state import STATE_NAME, file_identity
+        from pipeline.build_state import FORMAT, STATE_NAME, file_identity
 
         base, self.build_id = self.build_id, uuid.uuid4().hex
-        state = {"build_id": self.build_id, "base_build": base if changes is not None else None}
+        state = {"format": FORMAT, "build_id": self.build_id}
+        state["base_build"] = base if changes is not None else None
         state.update(changes=changes, file=file_identity(self.build))
         (self.build.parent / STATE_NAME).write_text(json.dumps(state), encoding="utf-8")
 
@@ -282,7 +283,7 @@ def _dossier(unit: str, verdicts: str = "TFT") -> list[tuple]:
 def _same_as_build(build, warehouse) -> None:
     """Every public table of the published file and the build, and each mart's Parquet, hold
     the same rows (EXCEPT ALL both ways), and the record's fingerprints are the build's."""
-    from pipeline.publish import fingerprints
+    from pipeline.publish import content, public_columns
 
     with duckdb.connect(str(warehouse), read_only=True) as con:
         con.execute(f"ATTACH '{build}' AS build (READ_ONLY)")
@@ -301,9 +302,12 @@ def _same_as_build(build, warehouse) -> None:
                     assert con.execute(
                         f"SELECT count(*) FROM (SELECT * FROM {a} EXCEPT ALL SELECT * FROM {b})"
                     ).fetchall() == [(0,)], (table, a, b)
-        built = fingerprints(con, "build")
+        built = {
+            t: content(con, "build", t, columns).digest
+            for t, columns in public_columns(con, "build").items()
+        }
     record = json.loads(record_path(build).read_text(encoding="utf-8"))
-    assert record["tables"] == {t: digest for t, (digest, _) in built.items()}
+    assert record["tables"] == built
 
 
 def test_daily_builds_are_published_by_rows_and_equal_the_build(tmp_path, monkeypatch):
