@@ -23,7 +23,6 @@ waits for in Dagster) always run; a node run with unchanged inputs changes nothi
 
 from __future__ import annotations
 
-import re
 from collections import Counter
 from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
@@ -188,10 +187,6 @@ def plan_skips(manifest: Mapping, changes: Changes, always_run: Collection[str] 
     return plan
 
 
-# The pre-hook of a model kept by dossier (macros/incremental.sql `kept_by_dossier`).
-DELETE_DOSSIERS = re.compile(r"\{\{\s*delete_dossiers\('(\w+)'\)\s*\}\}")
-
-
 def relation_changes(
     manifest: Mapping, ran: Collection[str] | None
 ) -> dict[str, dict[str, str] | None]:
@@ -199,7 +194,8 @@ def relation_changes(
     ids; None: every node, a full build) may have changed since the build file it started from,
     each with how: None for any row, or {"column", "keys"} when only the rows whose `column`
     is in the table `keys` (`schema.name`, written by this build) may differ — a model kept by
-    dossier (`kept_by_dossier`) without a post-hook, whose key model ran, deletes those rows
+    dossier (`kept_by_dossier`, which names its key model in the node's `meta`) without a
+    post-hook, whose key model ran, deletes those rows
     and appends them recomputed, and leaves every other row as it was. A table that did not
     run holds what it held; a view shows what the relations it reads hold now, the raw
     sources' rows included (any of which may have changed)."""
@@ -234,11 +230,11 @@ def relation_changes(
         relation = f"{node['schema']}.{node.get('alias') or node['name']}"
         found[relation] = None
         config = node.get("config", {})
-        hooks = [h.get("sql", "") for h in config.get("pre-hook", [])]
-        keyed = DELETE_DOSSIERS.fullmatch(hooks[0].strip()) if len(hooks) == 1 else None
-        if not keyed or config.get("materialized") != "incremental" or config.get("post-hook"):
+        # Set by macros/incremental.sql `kept_by_dossier`: the model its pre-hook keys on.
+        key_model = config.get("meta", {}).get("kept_by_dossier")
+        if not key_model or config.get("materialized") != "incremental" or config.get("post-hook"):
             continue
-        key_id = by_name.get((node["package_name"], keyed.group(1)), "")
+        key_id = by_name.get((node["package_name"], key_model), "")
         key = nodes.get(key_id)
         if key is None or key_id not in ran or key["config"].get("materialized") != "table":
             continue

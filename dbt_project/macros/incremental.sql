@@ -32,6 +32,7 @@
         on_schema_change=on_schema_change,
         pre_hook="{{ delete_dossiers('" ~ key_model ~ "') }}",
         post_hook=[post_hook] if post_hook else [],
+        meta={'kept_by_dossier': key_model},
     ) -}}
     {#- The key model is read by the hook only: referenced here so that dbt builds it first. #}
 -- depends_on: {{ ref(key_model) }}

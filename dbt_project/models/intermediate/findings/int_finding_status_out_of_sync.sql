@@ -23,7 +23,6 @@ status_names as (
     group by national_status
 ),
 
-
 rule as (
     select grace_minutes from {{ ref('finding_catalog') }}
     where finding_code = 'STATUS_OUT_OF_SYNC'
