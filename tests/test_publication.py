@@ -118,6 +118,11 @@ def _build(path, dossiers: int, as_of: str) -> None:
         con.execute("CREATE OR REPLACE TABLE audit.load_log AS SELECT 1 AS records_read")
 
 
+def _disk_full(*args):
+    """A Parquet export that fails half-way through a publication."""
+    raise OSError("No space left on device")
+
+
 def _rows(path, sql: str):
     with duckdb.connect(str(path), read_only=True) as con:
         return sorted(con.execute(sql).fetchall())
@@ -188,10 +193,7 @@ def test_a_publication_failing_half_way_leaves_the_published_file_and_no_record(
     inode = warehouse.stat().st_ino
     _build(build, 4, "2026-12-02 08:00:00+07")
 
-    def disk_full(*args):
-        raise OSError("No space left on device")
-
-    monkeypatch.setattr("pipeline.publish._export_from", disk_full)
+    monkeypatch.setattr("pipeline.publish._export_from", _disk_full)
     with pytest.raises(OSError):
         publish_warehouse(build, warehouse)
     monkeypatch.undo()
@@ -340,10 +342,7 @@ def test_daily_builds_are_published_by_rows_and_equal_the_build(tmp_path, monkey
     days.daily({"D1": _dossier("U1", "TT"), "D5": []})
     published = warehouse.stat().st_ino
 
-    def disk_full(*args):
-        raise OSError("No space left on device")
-
-    monkeypatch.setattr("pipeline.publish._export_from", disk_full)
+    monkeypatch.setattr("pipeline.publish._export_from", _disk_full)
     with pytest.raises(OSError):
         publish_warehouse(build, warehouse)
     monkeypatch.undo()
