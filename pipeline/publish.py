@@ -320,8 +320,11 @@ def publish_warehouse(build_path: Path, warehouse_path: Path) -> Publication:
     )
     blocks = record["blocks"] if record else [0, 0]
     whole: list[str] = []
+    same: list[str] = []
     if plan.writes_file:
-        blocks, written, whole = _write_file(build_path, warehouse_path, plan, by_rows, recorded)
+        blocks, written, whole, same = _write_file(
+            build_path, warehouse_path, plan, by_rows, recorded
+        )
         contents.update(written)
     else:
         _export_marts(warehouse_path, marts_folder, plan.export)
@@ -330,8 +333,8 @@ def publish_warehouse(build_path: Path, warehouse_path: Path) -> Publication:
         rows={t: c.rows for t, c in contents.items()},
         copied=sorted([*plan.copy, *whole]),
         kept=list(plan.keep),
-        exported=list(plan.export),
-        export_kept=list(plan.export_kept),
+        exported=[t for t in plan.export if t not in same],
+        export_kept=sorted([*plan.export_kept, *same]),
         from_previous=plan.from_previous,
         by_rows=[t for t in plan.by_rows if t not in whole],
         compared=sorted(compared + [t for t in by_rows if t not in plan.by_rows] + whole),
@@ -391,11 +394,11 @@ def _write_file(
     plan: Plan,
     by_rows: dict[str, ByRows],
     recorded: dict[str, Content],
-) -> tuple[list[int], dict[str, Content], list[str]]:
+) -> tuple[list[int], dict[str, Content], list[str], list[str]]:
     """The new published file, swapped in: the published one copied with the changed tables
     replaced (or their changed rows), or a new one; returns its used and free blocks, the
-    fingerprints of the tables it wrote that the caller did not have, and the tables to be
-    published by rows that it replaced whole."""
+    fingerprints of the tables it wrote that the caller did not have, the tables to be
+    published by rows that it replaced whole, and those whose export it kept."""
     tmp = temporary_beside(warehouse_path)
     written: dict[str, Content] = {}
     whole: list[str] = []
@@ -427,12 +430,23 @@ def _write_file(
             [(used, free)] = con.execute(
                 "SELECT used_blocks, free_blocks FROM pragma_database_size()"
             ).fetchall()
-            _export_from(con, warehouse_path.parent / "marts", plan.export)
+            # A table published by rows that came out as published keeps its export, which the
+            # record vouched for: the Parquet of a table is its costliest part to write.
+            folder = warehouse_path.parent / "marts"
+            same = [
+                t
+                for t in plan.by_rows
+                if t in written
+                and t not in whole
+                and written[t].digest == recorded[t].digest
+                and (folder / f"{t.split('.', 1)[1]}.parquet").exists()
+            ]
+            _export_from(con, folder, tuple(t for t in plan.export if t not in same))
         replace_durably(tmp, warehouse_path)
     finally:
         tmp.unlink(missing_ok=True)
         Path(f"{tmp}.wal").unlink(missing_ok=True)
-    return [used, free], written, whole
+    return [used, free], written, whole, same
 
 
 def _replace_rows(

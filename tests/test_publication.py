@@ -388,3 +388,30 @@ def test_daily_builds_are_published_by_rows_and_equal_the_build(tmp_path, monkey
     lost = publish_warehouse(build, warehouse)
     assert lost.by_rows == [] and KEYED in lost.copied and KEYED in lost.compared
     _same_as_build(build, warehouse)
+
+
+def test_a_table_published_by_rows_that_comes_out_as_published_keeps_its_export(tmp_path):
+    """Most dossiers a daily build recomputes come out as they were: when none of a table's
+    rows changed, its Parquet (the costliest part of a publication) is not written again, and
+    it still equals the published table."""
+    build, warehouse = tmp_path / "build" / "build.duckdb", tmp_path / "wh" / "warehouse.duckdb"
+    build.parent.mkdir()
+    days = DailyBuilds(build)
+    days.full({f"D{i}": _dossier(f"U{i % 5}") for i in range(30)})
+    publish_warehouse(build, warehouse)
+    export = warehouse.parent / "marts" / "fct_dossier_indicator.parquet"
+    written = export.stat().st_mtime_ns
+
+    # D1 and D2 recomputed, their rows as before.
+    days.daily({"D1": _dossier("U1"), "D2": _dossier("U2")})
+    same = publish_warehouse(build, warehouse)
+    assert same.by_rows == [KEYED] and KEYED in same.export_kept and KEYED not in same.exported
+    assert export.stat().st_mtime_ns == written
+    _same_as_build(build, warehouse)
+
+    # The next day D1 changes: its rows are replaced and the Parquet written again.
+    days.daily({"D1": _dossier("U1", "FFF")})
+    changed = publish_warehouse(build, warehouse)
+    assert changed.by_rows == [KEYED] and KEYED in changed.exported
+    assert export.stat().st_mtime_ns != written
+    _same_as_build(build, warehouse)
