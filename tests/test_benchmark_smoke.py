@@ -11,17 +11,13 @@ from benchmarks.bench import SMOKE, run
 
 pytestmark = pytest.mark.slow
 
-# `make bench --smoke`'s plan with half its worlds (the demo's stays): every step runs the same
-# way; what a step costs beyond the fixed part of each build follows the dossiers.
-PLAN = {**SMOKE, "sizes": [1_500], "extraction_sizes": [1_500]}
-
 
 @pytest.fixture(scope="module")
 def results(tmp_path_factory):
     work = tmp_path_factory.mktemp("bench")
     out = work / "results.json"
     svg = work / "build_time.svg"
-    run(PLAN, work, out, svg)
+    run(SMOKE, work, out, svg)
     return json.loads(out.read_text()), svg
 
 
@@ -41,14 +37,14 @@ def test_writes_every_figure_of_the_issue(results):
     assert len(by_size) == len(figures["sizes"])
     assert all(isinstance(seconds, int | float) for seconds in by_size.values())
     # Each size's world is the demo's raw zone multiplied to about that many dossiers.
-    for size, planned in zip(figures["sizes"], PLAN["sizes"], strict=True):
+    for size, planned in zip(figures["sizes"], SMOKE["sizes"], strict=True):
         assert abs(size["dossiers"] - planned) <= 0.05 * planned, (size["dossiers"], planned)
     assert figures["incremental"]["changed"] > 0
     # The daily step measures the incremental path, not a silent full rebuild.
     assert figures["incremental"]["build_mode"] == "incremental", figures["incremental"]
     # The fixed part is that of a full build every time (a repeat in the same folder would
     # otherwise be a same-day incremental build that skips nearly everything).
-    assert figures["fixed_part"]["build_modes"] == ["full"] * PLAN["fixed_repeats"]
+    assert figures["fixed_part"]["build_modes"] == ["full"] * SMOKE["fixed_repeats"]
 
 
 def test_lower_bound_agrees_with_the_models(results):
