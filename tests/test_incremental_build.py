@@ -399,14 +399,16 @@ def test_failed_build_leaves_no_record_and_the_next_build_is_full(worlds):
 
 def test_the_daily_publication_reads_and_writes_what_the_build_changed(worlds):
     """The publication after a daily build does not read again the tables the build left out
-    (the reference dimensions), and publishes fct_dossier_indicator by rows: only the
-    recomputed dossiers' rows replaced in the copy of the published file. The published marts
-    are still those of a full build (above)."""
+    (the reference dimensions), and publishes the public tables kept by dossier
+    (fct_dossier_indicator, audit.unattributed_dossiers) by rows: only the recomputed dossiers'
+    rows replaced in the copy of the published file. The published tables are still those of a
+    full build (above)."""
     first, later, again = (worlds.publications[k] for k in ("first", "later", "again"))
     assert not first["started_from_previous_file"] and first["tables_by_rows"] == []
     for daily in (later, again):
         assert "marts.dim_unit" in daily["tables_kept"], daily
         assert "marts.dim_unit" not in daily["tables_compared"], daily
         assert "marts.fct_indicator" in daily["tables_compared"], daily
-    assert again["tables_by_rows"] == ["marts.fct_dossier_indicator"], again
+    by_rows = ["audit.unattributed_dossiers", "marts.fct_dossier_indicator"]
+    assert again["tables_by_rows"] == by_rows, again
     assert "marts.fct_dossier_indicator" not in again["tables_compared"]
