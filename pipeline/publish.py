@@ -439,7 +439,7 @@ def _write_file(
                 if t in written
                 and t not in whole
                 and written[t].digest == recorded[t].digest
-                and (folder / f"{t.split('.', 1)[1]}.parquet").exists()
+                and export_path(folder, t).exists()
             ]
             _export_from(con, folder, tuple(t for t in plan.export if t not in same))
         replace_durably(tmp, warehouse_path)
@@ -492,11 +492,15 @@ def _remove_stale_temporaries(warehouse_path: Path) -> None:
         stale.unlink(missing_ok=True)
 
 
+def export_path(folder: Path, table: str) -> Path:
+    """The Parquet copy of the public table `table` (`schema.name`) in the exports' folder."""
+    return folder / f"{table.split('.', 1)[1]}.parquet"
+
+
 def _export_from(con: duckdb.DuckDBPyConnection, folder: Path, tables: tuple[str, ...]) -> None:
     folder.mkdir(parents=True, exist_ok=True)
     for table in tables:
-        final = folder / f"{table.split('.', 1)[1]}.parquet"
-        with atomic_path(final) as tmp:
+        with atomic_path(export_path(folder, table)) as tmp:
             con.execute(
                 f"COPY {_target(table)} TO {_sql_str(tmp)} (FORMAT parquet, COMPRESSION zstd)"
             )
