@@ -1,7 +1,10 @@
 """The service as an operator runs it (`make serve`): Dagster's webserver and daemon as real
 processes, the embedded simulator, the schedule firing on its own, a portal down at the first
 tick recovered by the retry sensor, and a clean stop on SIGTERM. One serve session covers both
-"Done when" tests of issue 17; everything is observed through the webserver's GraphQL."""
+"Done when" tests of issue 17; everything is observed through the webserver's GraphQL. It is
+also where a schedule's run request is executed for real (tests/test_orchestration.py evaluates
+the tick through Dagster's schedule API): the warehouse it publishes is as of the tick's instant,
+with every month from HISTORY_START to the tick's."""
 
 from __future__ import annotations
 
@@ -19,12 +22,15 @@ import duckdb
 import httpx
 import pytest
 
+from pipeline.config import DEFAULT_HISTORY_START
 from pipeline.runtime import AS_OF_TAG
 from pipeline.workcal import VN_TZ
 from simulator.server import free_port
-from tests.conftest import TEST_SCALE
 
 REPO = Path(__file__).resolve().parent.parent
+# A small world (a third of the suite's TEST_SCALE, about 50 dossiers a month): every assertion
+# compares the warehouse with the simulator's own truth, whatever its size.
+SIM_SCALE = 0.01
 RETRY_INTERVAL = 10  # seconds after the failure before the retry run (DAILY_REFRESH_RETRY_INTERVAL)
 # The daemon's scheduler starts counting ticks at its first pass after the code loaded (a minute
 # boundary); the service takes about a minute to get there on the 2-core machine.
@@ -114,7 +120,8 @@ def served(tmp_path):
             "DATA_DIR": str(tmp_path / "data"),
             "WAREHOUSE_PATH": str(tmp_path / "warehouse" / "warehouse.duckdb"),
             "REPORTS_DIR": str(tmp_path / "reports"),
-            "SIM_SCALE": str(TEST_SCALE),
+            "SIM_SCALE": str(SIM_SCALE),
+            "HISTORY_START": DEFAULT_HISTORY_START.isoformat(),
             "SIM_PORT": str(sim_port),
             # A frozen world, so the warehouse can be compared with the simulator's truth.
             "SIM_CLOCK_STEP": "0",
@@ -176,6 +183,22 @@ def _tick(run: dict) -> dt.datetime:
     return dt.datetime.fromisoformat(run["tags"][AS_OF_TAG])
 
 
+def published_as_of_and_months(warehouse: Path) -> tuple[dt.datetime, int]:
+    """The published warehouse's evaluation instant and its number of monthly periods."""
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+        [(as_of, months)] = con.execute(
+            "select max(as_of), count(distinct period_start) from marts.fct_indicator "
+            "where period_type = 'month'"
+        ).fetchall()
+    return as_of, months
+
+
+def months_until(tick: dt.datetime) -> int:
+    """The months from HISTORY_START's to the tick's (Vietnam time), both included."""
+    start = DEFAULT_HISTORY_START
+    return (tick.year - start.year) * 12 + tick.month - start.month + 1
+
+
 STEPS_QUERY = """
 query ($runId: ID!) { runOrError(runId: $runId) { ... on Run { stepStats { stepKey status } } } }
 """
@@ -216,6 +239,10 @@ def test_the_service_runs_the_schedule_recovers_a_down_portal_and_stops_cleanly(
 
     [scheduled] = service.wait_for("the first tick's run", succeeded(first), timeout=600)
     assert scheduled["tags"]["dagster/schedule_name"] == "daily_refresh_0500"
+    # The schedule's run request executed: the warehouse as of the tick's instant, every month
+    # from HISTORY_START to the tick's (the second tick's run fails before any publication).
+    warehouse = root / "warehouse" / "warehouse.duckdb"
+    assert published_as_of_and_months(warehouse) == (first, months_until(first))
 
     # 2. The second tick's run fails on its own: the extraction steps were retried by Dagster
     # (one retry each) and the source was still unavailable.
@@ -252,12 +279,11 @@ def test_the_service_runs_the_schedule_recovers_a_down_portal_and_stops_cleanly(
     published = service.graphql(PUBLISHED_QUERY)["assetOrError"]["assetMaterializations"]
     assert {m["runId"] for m in published} == {scheduled["runId"], retry["runId"]}
     truth = httpx.get(f"{service.sim_url}/_sim/truth", timeout=60).json()
-    with duckdb.connect(str(root / "warehouse" / "warehouse.duckdb"), read_only=True) as con:
+    with duckdb.connect(str(warehouse), read_only=True) as con:
         codes = [c for (c,) in con.execute("select dossier_code from marts.fct_dossier").fetchall()]
-        [(as_of,)] = con.execute("select max(as_of) from marts.fct_indicator").fetchall()
     assert len(codes) == len(set(codes)), "a dossier was published twice"
     assert set(codes) == {d["code"] for d in truth["dossiers"]}
-    assert as_of == second
+    assert published_as_of_and_months(warehouse) == (second, months_until(second))
 
     # Nothing of the runs is left behind once they are over: no staging folder, no dbt target
     # folder of theirs (the sensor `housekeeping` sweeps every 30 s).
