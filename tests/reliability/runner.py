@@ -6,7 +6,9 @@ The environment is the pipeline's (see `tests/conftest.py::pipeline_environment`
 and four test knobs read here, never by the pipeline:
 
 - `RELIABILITY_ASSETS`: comma-separated asset keys (`publish/warehouse`) to run instead of
-  the whole `daily_refresh` job; `core` is the job without the dbt docs site.
+  the whole `daily_refresh` job; `core` is the job without the dbt docs site, `published` the
+  job without the docs site and the reports (extraction, build, publication: for the runs whose
+  tests read no report).
 - `RELIABILITY_FAST_CLIENTS`: source clients with a 1 s timeout and short backoffs (fault
   runs; the production timeouts and the obedience to Retry-After are proved by the connector
   tests).
@@ -28,6 +30,7 @@ from pathlib import Path
 import dagster as dg
 
 CORE_EXCLUDED = (("publish", "dbt_docs"),)
+REPORTS = "reports"
 
 
 @contextmanager
@@ -83,6 +86,8 @@ def _selection(job: dg.JobDefinition) -> list[dg.AssetKey] | None:
     keys = job.asset_layer.executable_asset_keys
     if wanted == "core":
         return [k for k in keys if tuple(k.path) not in CORE_EXCLUDED]
+    if wanted == "published":
+        return [k for k in keys if tuple(k.path) not in CORE_EXCLUDED and k.path[0] != REPORTS]
     return [dg.AssetKey(part.split("/")) for part in wanted.split(",")]
 
 
