@@ -302,7 +302,7 @@ class KeysetCrawler:
                         window = next(pending, None)
                     if window is None:
                         return
-                    for page in self.window(*window):
+                    for page in self.window(*window, settled=True):
                         if not put(page):
                             return
                     self.observer.window_done()
@@ -332,22 +332,33 @@ class KeysetCrawler:
             for thread in threads:
                 thread.join()
 
-    def window(self, lo: dt.datetime, hi: dt.datetime | None) -> Iterator[list]:
+    def window(
+        self, lo: dt.datetime, hi: dt.datetime | None, settled: bool = False
+    ) -> Iterator[list]:
+        """The pages of [lo, hi). `settled`: a window before the tail, which records can only
+        leave while it is read (a change moves a record past the source's clock): there, the
+        records of a crowded instant already read are not read again (`_past_ties`)."""
         tally = _Tally(self.key_of)
         cursor = lo
+        page: Page | None = None  # a page that goes on from `cursor` without a gap
         while True:
-            page = self.fetch(cursor, hi, 0)
-            self.observer.page(len(page.records))
-            tally.add(page, first=True)
-            if page.records:
-                yield page.records
-            if is_final(page, 0, self.page_size):
-                break
+            continued = page is not None
+            if page is None:
+                page = self.fetch(cursor, hi, 0)
+                self.observer.page(len(page.records))
+                tally.add(page, first=True)
+                if page.records:
+                    yield page.records
+                if is_final(page, 0, self.page_size):
+                    break
             # Only instants inside the window move the cursor: a garbled one must not skip.
             instants = filter(None, map(self.instant_of, page.records))
             latest = max(
                 (t for t in instants if t >= cursor and (hi is None or t < hi)), default=None
             )
+            if continued and (latest is None or latest <= cursor):
+                page = None  # the crowded instant goes on: read on from its first record
+                continue
             if latest is None or latest <= cursor:
                 # A whole page shares the cursor's instant: read that instant by offset (from
                 # its first page again when this one came back short: no offset is skipped).
@@ -357,11 +368,49 @@ class KeysetCrawler:
                     cursor, step if hi is None else min(step, hi), tally, 1 if full else 0
                 )
                 cursor = step
+                page = None
                 if hi is not None and cursor >= hi:
                     break
-            else:
-                cursor = latest
+                continue
+            cursor = latest
+            records, page = page.records, None
+            if settled:
+                ahead = yield from self._past_ties(latest, hi, records, tally)
+                if ahead is not None:
+                    final, page = ahead
+                    if final:
+                        break
         self._check(lo, hi, tally)
+
+    def _past_ties(
+        self, latest: dt.datetime, hi: dt.datetime | None, records: list, tally: _Tally
+    ) -> Generator[list, None, tuple[bool, Page] | None]:
+        """After a page that ends inside a crowded instant `latest`, the rest of the list from
+        `latest` without reading that instant's records again, when it pays.
+
+        The portal orders a list by instant, ties broken by key (sources.md A.4): from
+        `latest`, the page's last `tied` records open the list, so the list goes on at offset
+        `tied`. The page of `tied - 1` records at offset `tied - 1` is asked; when it starts
+        with the last record read, nothing before it left the list and it goes on without a
+        gap (the window is settled: records only leave it). It is read (it holds `tied - 2`
+        new records, more than the `page_size - tied` of a page from `latest`, hence only
+        when `tied` passes half a page); (whether it ends the window, the page) is returned
+        when it goes on without a gap, None otherwise (keyset reads on from `latest`)."""
+        size = self.page_size
+        tied = 0
+        for record in reversed(records):
+            if self.instant_of(record) != latest:
+                break
+            tied += 1
+        if size is None or 2 * tied <= size + 2:
+            return None
+        if any(self.instant_of(record) == latest for record in records[:-tied]):
+            return None  # the instant's records are not all at the end of the page
+        page = self.fetch(latest, hi, 1, tied - 1)
+        yield from self._take(page, tally)
+        if not page.records or page.records[0] != records[-1]:
+            return None
+        return is_final(page, 1, tied - 1), page
 
     def _instant(
         self, lo: dt.datetime, hi: dt.datetime, tally: _Tally, page_number: int
