@@ -12,6 +12,12 @@ parallel; a record that changes during the crawl can only move to an instant aft
 source's clock, so it always lands in the tail window, which is read last, alone.
 `tail_from` must therefore not be later than the source's clock when the crawl starts.
 
+Crowded instants (hundreds of records changed in one second) are not read twice in the windows
+before the tail: a page that ends inside one goes on at the offset of the records of that
+instant it holds (the portal breaks ties by key, so they open the list from that instant), and
+only when the page there starts with the last record read, i.e. nothing before it left the list
+(see `KeysetCrawler._past_ties`); otherwise keyset reads on from the instant, as in the tail.
+
 Memory stays bounded whatever the size of the source: pages are handed over as they arrive
 (pages of one window in order, windows interleaved) through a queue of a few pages, so a
 province-size crawl never holds more than `workers` + `PREFETCH_PAGES` pages.
