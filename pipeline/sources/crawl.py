@@ -61,6 +61,9 @@ T = TypeVar("T")
 R = TypeVar("R")
 # Pages fetched ahead of the consumer (besides the one each worker holds while it waits).
 PREFETCH_PAGES = 4
+# The share of a page of records read again that is worth a request of its own to avoid
+# (`KeysetCrawler._past_ties`): a request costs both sides a few records' worth of CPU.
+TIES_WORTH_A_REQUEST = 0.2
 _DONE = object()
 log = logging.getLogger(__name__)
 
@@ -398,9 +401,9 @@ class KeysetCrawler:
         `latest`, the page's last `tied` records open the list, so the list goes on at offset
         `tied`. The page of `tied - 1` records at offset `tied - 1` is asked; when it starts
         with the last record read, nothing before it left the list and it goes on without a
-        gap (the window is settled: records only leave it). It is read (it holds `tied - 2`
-        new records, more than the `page_size - tied` of a page from `latest`, hence only
-        when `tied` passes half a page); (whether it ends the window, the page) is returned
+        gap (the window is settled: records only leave it). It is asked when the records it
+        saves serving again (`tied`, of a page from `latest`) are worth the request: at least
+        `TIES_WORTH_A_REQUEST` of a page. (whether it ends the window, the page) is returned
         when it goes on without a gap, None otherwise (keyset reads on from `latest`)."""
         size = self.page_size
         tied = 0
@@ -408,7 +411,7 @@ class KeysetCrawler:
             if self.instant_of(record) != latest:
                 break
             tied += 1
-        if size is None or 2 * tied <= size + 2:
+        if size is None or tied < max(3, int(size * TIES_WORTH_A_REQUEST)):
             return None
         if any(self.instant_of(record) == latest for record in records[:-tied]):
             return None  # the instant's records are not all at the end of the page
