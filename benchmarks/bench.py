@@ -30,7 +30,7 @@ import sys
 import time
 from pathlib import Path
 
-from benchmarks.measure import Measured, run_step
+from benchmarks.measure import SAMPLE_SECONDS, Measured, run_step
 from benchmarks.plot import build_time_svg
 from pipeline.build_state import STATE_NAME
 from pipeline.config import DEFAULT_HISTORY_START
@@ -54,16 +54,24 @@ FULL = {
     "extraction_sizes": [300_000, 1_000_000],
     "sample_days": SAMPLE_DAYS,
     "fixed_repeats": 2,
+    "rss_sample_seconds": SAMPLE_SECONDS,
 }
 # Every step once, on the smallest worlds that exercise it: one size (a second one ran every
 # step again, a sixth of the smoke's CPU time, and showed nothing the first does not); 1 500
 # dossiers cost what 3 000 did less 11 CPU-s of the test's 194, and every step still runs.
+# The demo's world at scale 0.01 (~1 700 dossiers, halved): the size's 1 500 are a hash-chosen
+# share of it (`worlds.replicate`, factor below 1).
+# The memory sampler scans all of /proc for each sample, a cost that grows with the steps' wall
+# time and the machine's processes: every 50 ms it cost the smoke's own process 59 of its 260
+# CPU-s on a busy machine. Every 0.5 s each step still gets a peak (the first sample is taken
+# as the step starts); a precise one is `make bench`'s.
 SMOKE = {
-    "demo_scale": 0.02,
+    "demo_scale": 0.01,
     "sizes": [1_500],
     "extraction_sizes": [1_500],
     "sample_days": 60,
     "fixed_repeats": 1,
+    "rss_sample_seconds": 0.5,
 }
 
 
@@ -90,7 +98,14 @@ class Bench:
 
     def step(self, name: str, args: list[str], env: dict[str, str]) -> Measured:
         say(f"  {name} …")
-        measured = run_step(name, [PYTHON, *args], env=env, cwd=REPO, log=self.log)
+        measured = run_step(
+            name,
+            [PYTHON, *args],
+            env=env,
+            cwd=REPO,
+            log=self.log,
+            sample_seconds=self.plan["rss_sample_seconds"],
+        )
         self.steps[name] = measured
         say(f"  {name}: {measured.seconds:.1f} s, peak RSS {measured.peak_rss_mb:.0f} MB")
         return measured

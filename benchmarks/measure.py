@@ -63,8 +63,9 @@ def tree_rss_bytes(pid: int) -> int:
 
 
 class PeakSampler:
-    def __init__(self, pid: int):
+    def __init__(self, pid: int, every: float = SAMPLE_SECONDS):
         self.pid = pid
+        self.every = every
         self.peak = 0
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, daemon=True)
@@ -72,7 +73,7 @@ class PeakSampler:
     def _run(self) -> None:
         while not self._stop.is_set():
             self.peak = max(self.peak, tree_rss_bytes(self.pid))
-            self._stop.wait(SAMPLE_SECONDS)
+            self._stop.wait(self.every)
 
     def __enter__(self) -> PeakSampler:
         self._thread.start()
@@ -91,13 +92,15 @@ def run_step(
     cwd: Path,
     log: Path,
     check: bool = True,
+    sample_seconds: float = SAMPLE_SECONDS,
 ) -> Measured:
-    """Run `command`, return its wall time, peak tree RSS and the JSON of its last stdout line."""
+    """Run `command`, return its wall time, peak tree RSS (sampled every `sample_seconds`) and
+    the JSON of its last stdout line."""
     log.parent.mkdir(parents=True, exist_ok=True)
     started = time.perf_counter()
     with open(log, "ab") as err:
         process = subprocess.Popen(command, cwd=cwd, env=env, stdout=subprocess.PIPE, stderr=err)
-        with PeakSampler(process.pid) as sampler:
+        with PeakSampler(process.pid, sample_seconds) as sampler:
             out, _ = process.communicate()
     seconds = time.perf_counter() - started
     lines = [line for line in out.decode("utf-8", "replace").splitlines() if line.strip()]
