@@ -51,6 +51,15 @@ def test_deployment_instance_loads_with_its_limits_and_retention(tmp_path):
         # SQLite under DAGSTER_HOME by default.
         assert type(instance.run_storage).__name__ == "SqliteRunStorage"
         assert str(home) in instance.run_storage._conn_string
+        # The daemon runs what the project uses, not the asset daemon (no automation conditions).
+        assert set(instance.get_required_daemon_types()) == {
+            "SCHEDULER",
+            "SENSOR",
+            "QUEUED_RUN_COORDINATOR",
+            "MONITORING",
+            "FRESHNESS_DAEMON",
+            "BACKFILL",
+        }
 
 
 def test_postgres_instance_config_is_valid(tmp_path, monkeypatch):
