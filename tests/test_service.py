@@ -54,15 +54,17 @@ PUBLISHED_QUERY = """
 
 
 def ticks_from(now: dt.datetime) -> tuple[dt.datetime, dt.datetime]:
-    """Two ticks a minute apart, the first leaving the service time to start."""
+    """Two ticks a minute apart in the same hour, the first leaving the service time to start
+    (one cron expression cannot name 01:59 and 02:00 alone: "59 1,2" is 01:59 and 02:59)."""
     first = (now + STARTUP).replace(second=0, microsecond=0) + dt.timedelta(minutes=1)
+    if first.minute == 59:
+        first += dt.timedelta(minutes=1)
     return first, first + dt.timedelta(minutes=1)
 
 
 def cron_of(first: dt.datetime, second: dt.datetime) -> str:
-    if first.hour == second.hour:
-        return f"{first.minute},{second.minute} {first.hour} * * *"
-    return f"{first.minute} {first.hour},{second.hour} * * *"  # first at :59, second at :00
+    assert first.hour == second.hour, (first, second)
+    return f"{first.minute},{second.minute} {first.hour} * * *"
 
 
 class Served:
