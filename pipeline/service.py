@@ -1,15 +1,20 @@
 """`make serve`: Dagster as a service, in the foreground.
 
-Starts the two production processes of Dagster, `dagster-webserver` (the UI and its GraphQL
-API) and `dagster-daemon` (schedules, sensors, the run queue, freshness), and keeps them
-running until SIGTERM or Ctrl-C, which stop both (SIGTERM to each one's process group, with
-the code servers and a run in progress, which is interrupted and marked failed; SIGKILL to
-what is left after `STOP_TIMEOUT`). If either process dies, the other
-is stopped and the service exits with an error, so a supervisor (systemd, Docker) restarts the
-pair.
+Starts the three production processes of Dagster: the code server (`dagster code-server
+start`, workspace.yaml's module and location name), which loads the definitions once and
+launches the runs; then, once it answers, `dagster-webserver` (the UI and its GraphQL API) and
+`dagster-daemon` (schedules, sensors, the run queue, freshness), both on deploy/workspace.yaml,
+which points them at that code server. Left to manage code servers of their own, the daemon
+would start a new one, importing the definitions again, every minute, and the webserver keep
+another. It keeps them running until SIGTERM or Ctrl-C, which stop all three (SIGTERM to each
+one's process group: the code server's holds a run in progress, which is interrupted and marked
+failed; SIGKILL to what is left after `STOP_TIMEOUT`). If any process dies, the others are
+stopped and the service exits with an error, so a supervisor (systemd, Docker) restarts them.
 
 `python -m pipeline.service prepare` only prepares the instance (below) and exits, for those who
-run the two processes under their own supervisor.
+run the three processes under their own supervisor; `python -m pipeline.service
+wait-code-server` waits until the code server at `DAGSTER_CODE_SERVER_HOST`:
+`DAGSTER_CODE_SERVER_PORT` answers (the systemd unit's `ExecStartPost=`).
 
 Settings (environment):
 - `DAGSTER_HOME`: the instance folder (run history, event logs, schedule state); default
@@ -18,6 +23,8 @@ Settings (environment):
   setting of the repository's `.dagster/dagster.yaml` it lacks (the `warehouse_writer` pool
   limit, the run queue); settings already there are kept (an operator's storage choice).
 - `DAGSTER_HOST` (127.0.0.1), `DAGSTER_PORT` (3000): where the UI listens.
+- `DAGSTER_CODE_SERVER_PORT` (default: a free port): where the code server listens, on
+  127.0.0.1 (`DAGSTER_CODE_SERVER_HOST`).
 - `DAILY_REFRESH_CRON` and the retry settings are read by the definitions
   (pipeline/definitions.py, pipeline/recovery.py).
 - Without `MOTCUA_BASE_URL` in the environment, the portals are the embedded simulator (as in
@@ -34,6 +41,7 @@ import datetime as dt
 import os
 import shutil
 import signal
+import socket
 import subprocess
 import sys
 import threading
@@ -51,11 +59,22 @@ STOP_TIMEOUT = 20.0
 # The embedded simulator's world moves with the wall clock, one step this often (seconds).
 SIM_CLOCK_STEP = 60.0
 DEFAULT_SIM_SCALE = 0.1
+CODE_SERVER_HOST = "127.0.0.1"
+# How long the code server may take to load the definitions before it answers (seconds).
+CODE_SERVER_STARTUP_TIMEOUT = 300.0
 REPO_INSTANCE_YAML = REPO_ROOT / ".dagster" / "dagster.yaml"
+# The code location as `make ui` loads it (module, working directory, location name)...
+REPO_WORKSPACE_YAML = REPO_ROOT / "workspace.yaml"
+# ...and the webserver's and the daemon's workspace in a deployment: that code server's address.
+SERVICE_WORKSPACE_YAML = REPO_ROOT / "deploy" / "workspace.yaml"
 USAGE = (
-    "usage: python -m pipeline.service [prepare]\n"
-    "  (no argument)  run dagster-webserver and dagster-daemon until SIGTERM / Ctrl-C\n"
-    "  prepare        only prepare the instance in DAGSTER_HOME (dagster.yaml, storage) and exit"
+    "usage: python -m pipeline.service [prepare | wait-code-server]\n"
+    "  (no argument)     run the code server, dagster-webserver and dagster-daemon until\n"
+    "                    SIGTERM / Ctrl-C\n"
+    "  prepare           only prepare the instance in DAGSTER_HOME (dagster.yaml, storage)\n"
+    "                    and exit\n"
+    "  wait-code-server  wait until the code server at DAGSTER_CODE_SERVER_HOST:\n"
+    "                    DAGSTER_CODE_SERVER_PORT answers"
 )
 
 
@@ -112,11 +131,35 @@ def migrate_storage(home: Path) -> None:
         instance.upgrade()
 
 
-def dagster_commands(host: str, port: int) -> dict[str, list[str]]:
-    """The two production processes, from the environment this Python runs in."""
+def code_location() -> dict:
+    """workspace.yaml's code location: `module_name`, `working_directory`, `location_name`."""
+    [entry] = yaml.safe_load(REPO_WORKSPACE_YAML.read_text())["load_from"]
+    return entry["python_module"]
+
+
+def dagster_commands(host: str, port: int, code_port: int) -> dict[str, list[str]]:
+    """The three production processes, from the environment this Python runs in, in the order
+    they start. The webserver and the daemon find the code server through the environment
+    (`DAGSTER_CODE_SERVER_HOST`, `DAGSTER_CODE_SERVER_PORT`: `code_server_environment`)."""
     bin_dir = Path(sys.executable).parent
-    workspace = str(REPO_ROOT / "workspace.yaml")
+    workspace = str(SERVICE_WORKSPACE_YAML)
+    location = code_location()
     return {
+        "code-server": [
+            str(bin_dir / "dagster"),
+            "code-server",
+            "start",
+            "-m",
+            location["module_name"],
+            "-d",
+            str((REPO_ROOT / location["working_directory"]).resolve()),
+            "--location-name",
+            location["location_name"],
+            "-h",
+            CODE_SERVER_HOST,
+            "-p",
+            str(code_port),
+        ],
         "webserver": [
             str(bin_dir / "dagster-webserver"),
             "-w",
@@ -128,6 +171,40 @@ def dagster_commands(host: str, port: int) -> dict[str, list[str]]:
         ],
         "daemon": [str(bin_dir / "dagster-daemon"), "run", "-w", workspace],
     }
+
+
+def code_server_environment(code_port: int) -> dict[str, str]:
+    return {
+        "DAGSTER_CODE_SERVER_HOST": CODE_SERVER_HOST,
+        "DAGSTER_CODE_SERVER_PORT": str(code_port),
+    }
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind((CODE_SERVER_HOST, 0))
+        return sock.getsockname()[1]
+
+
+def answers(host: str, port: int) -> bool:
+    """The code server accepts connections: it opens its port once the definitions loaded."""
+    try:
+        socket.create_connection((host, port), timeout=2).close()
+    except OSError:
+        return False
+    return True
+
+
+def wait_for_code_server(
+    host: str, port: int, timeout: float, go_on: Callable[[], bool] = lambda: True
+) -> bool:
+    """Until the code server answers (True), `timeout` passes or `go_on()` turns false."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline and go_on():
+        if answers(host, port):
+            return True
+        time.sleep(0.5)
+    return False
 
 
 def uses_simulator(environ: dict[str, str] | os._Environ) -> bool:
@@ -187,21 +264,45 @@ def embedded_simulator(
 
 
 class Service:
-    """The webserver and the daemon as child processes, each in its own process group (so a
-    stop reaches the code servers and run workers they started)."""
+    """The code server, the webserver and the daemon as child processes, each in its own process
+    group (so a stop reaches the code server's definitions process and the runs it launched)."""
 
-    def __init__(self, commands: dict[str, list[str]], env: dict[str, str]):
+    def __init__(self, commands: dict[str, list[str]], env: dict[str, str], code_port: int):
         self.commands = commands
         self.env = env
+        self.code_port = code_port
         self.processes: dict[str, subprocess.Popen] = {}
         self.stopping = threading.Event()
 
-    def start(self) -> None:
+    def start(self) -> bool:
+        """The code server, then, once it answers, the others; False if it never did."""
         for name, command in self.commands.items():
             self.processes[name] = subprocess.Popen(
                 command, cwd=REPO_ROOT, env=self.env, process_group=0
             )
             print(f"[serve] {name} started (pid {self.processes[name].pid})", flush=True)
+            if name == "code-server" and not self._code_server_answers():
+                return False
+        return True
+
+    def _code_server_answers(self) -> bool:
+        started = time.monotonic()
+        process = self.processes["code-server"]
+        if not wait_for_code_server(
+            CODE_SERVER_HOST,
+            self.code_port,
+            CODE_SERVER_STARTUP_TIMEOUT,
+            lambda: process.poll() is None and not self.stopping.is_set(),
+        ):
+            if not self.stopping.is_set():
+                print("[serve] the code server did not start", file=sys.stderr, flush=True)
+            return False
+        print(
+            f"[serve] code server on {CODE_SERVER_HOST}:{self.code_port} "
+            f"({time.monotonic() - started:.1f} s)",
+            flush=True,
+        )
+        return True
 
     def wait(self) -> int:
         """Until a stop is requested (0) or a process exits on its own (1)."""
@@ -217,9 +318,9 @@ class Service:
         return 0
 
     def stop(self) -> None:
-        """SIGTERM to each process group (the webserver or the daemon, the code servers they
-        started, a run in progress, which is interrupted and marked failed); SIGKILL to what
-        is left after `STOP_TIMEOUT`."""
+        """SIGTERM to each process group (the webserver, the daemon, the code server with its
+        definitions process and a run in progress, which is interrupted and marked failed);
+        SIGKILL to what is left after `STOP_TIMEOUT`."""
         started = time.monotonic()
         groups = [process.pid for process in self.processes.values()]
         for process in self.processes.values():
@@ -256,6 +357,14 @@ def _group_alive(group: int) -> bool:
 
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
+    if argv == ["wait-code-server"]:
+        host = os.environ.get("DAGSTER_CODE_SERVER_HOST") or CODE_SERVER_HOST
+        port = int(os.environ["DAGSTER_CODE_SERVER_PORT"])
+        if wait_for_code_server(host, port, CODE_SERVER_STARTUP_TIMEOUT):
+            print(f"[serve] code server on {host}:{port} answers", flush=True)
+            return 0
+        print(f"[serve] no code server on {host}:{port}", file=sys.stderr, flush=True)
+        return 1
     if argv not in ([], ["prepare"]):
         # Anything else (`--help`, a typo) must not start the service.
         print(USAGE, file=sys.stderr if argv not in (["-h"], ["--help"]) else sys.stdout)
@@ -264,12 +373,13 @@ def main(argv: list[str] | None = None) -> int:
     if argv == ["prepare"] or not uses_simulator(os.environ):
         prepare_instance(home)
     if argv == ["prepare"]:
-        # For those who run the two processes under their own supervisor (systemd units,
+        # For those who run the three processes under their own supervisor (systemd units,
         # containers): the instance folder and storage, ready before either starts.
         print(f"[serve] instance {home} ready")
         return 0
     host = os.environ.get("DAGSTER_HOST") or DEFAULT_HOST
     port = int(os.environ.get("DAGSTER_PORT") or DEFAULT_PORT)
+    code_port = int(os.environ.get("DAGSTER_CODE_SERVER_PORT") or free_port())
     service: Service | None = None
 
     def request_stop(signum, _frame) -> None:
@@ -281,20 +391,28 @@ def main(argv: list[str] | None = None) -> int:
     signal.signal(signal.SIGTERM, request_stop)
     signal.signal(signal.SIGINT, request_stop)
     with contextlib.ExitStack() as stack:
-        env = {**os.environ, "DAGSTER_HOME": str(home), "PYTHONPATH": str(REPO_ROOT)}
+        env = {
+            **os.environ,
+            "DAGSTER_HOME": str(home),
+            "PYTHONPATH": str(REPO_ROOT),
+            **code_server_environment(code_port),
+        }
         try:
             if uses_simulator(os.environ):
                 env.update(stack.enter_context(embedded_simulator(lambda: prepare_instance(home))))
         except KeyboardInterrupt:
             return 0
-        if shutil.which(dagster_commands(host, port)["daemon"][0]) is None:
-            print("[serve] dagster-daemon not found in this environment", file=sys.stderr)
-            return 1
-        service = Service(dagster_commands(host, port), env)
+        commands = dagster_commands(host, port, code_port)
+        for command in commands.values():
+            if shutil.which(command[0]) is None:
+                print(f"[serve] {command[0]} not found in this environment", file=sys.stderr)
+                return 1
+        service = Service(commands, env, code_port)
         print(f"[serve] instance {home}; UI on http://{host}:{port}", flush=True)
-        service.start()
         try:
-            code = service.wait()
+            started = service.start()
+            # A stop requested while the code server loaded is a clean stop.
+            code = service.wait() if started else int(not service.stopping.is_set())
         finally:
             service.stop()
     return code

@@ -1,5 +1,6 @@
-"""The service as an operator runs it (`make serve`): Dagster's webserver and daemon as real
-processes, the embedded simulator, the schedule firing on its own, a portal down at the first
+"""The service as an operator runs it (`make serve`): Dagster's code server, webserver and daemon
+as real processes (the definitions loaded once, by the code server the two others share), the
+embedded simulator, the schedule firing on its own, a portal down at the first
 tick recovered by the retry sensor, and a clean stop on SIGTERM. One serve session covers both
 "Done when" tests of issue 17; everything is observed through the webserver's GraphQL. It is
 also where a schedule's run request is executed for real (tests/test_orchestration.py evaluates
@@ -53,15 +54,17 @@ PUBLISHED_QUERY = """
 
 
 def ticks_from(now: dt.datetime) -> tuple[dt.datetime, dt.datetime]:
-    """Two ticks a minute apart, the first leaving the service time to start."""
+    """Two ticks a minute apart in the same hour, the first leaving the service time to start
+    (one cron expression cannot name 01:59 and 02:00 alone: "59 1,2" is 01:59 and 02:59)."""
     first = (now + STARTUP).replace(second=0, microsecond=0) + dt.timedelta(minutes=1)
+    if first.minute == 59:
+        first += dt.timedelta(minutes=1)
     return first, first + dt.timedelta(minutes=1)
 
 
 def cron_of(first: dt.datetime, second: dt.datetime) -> str:
-    if first.hour == second.hour:
-        return f"{first.minute},{second.minute} {first.hour} * * *"
-    return f"{first.minute} {first.hour},{second.hour} * * *"  # first at :59, second at :00
+    assert first.hour == second.hour, (first, second)
+    return f"{first.minute},{second.minute} {first.hour} * * *"
 
 
 class Served:
@@ -154,9 +157,9 @@ def served(tmp_path):
 
 def stop(service: Served) -> None:
     """The service stopped after a failed test too. SIGTERM, as an operator would: it stops
-    the webserver and the daemon (each in a process group of its own, runs included) and the
-    simulator; a SIGKILL of the service alone would leave them all running. Should the service
-    not stop within a minute, it is killed with what is left of its groups."""
+    the code server, the webserver and the daemon (each in a process group of its own, runs
+    included) and the simulator; a SIGKILL of the service alone would leave them all running.
+    Should the service not stop within a minute, it is killed with what is left of its groups."""
     process = service.process
     if process.poll() is not None:
         return
@@ -173,10 +176,28 @@ def stop(service: Served) -> None:
 
 
 def started_pids(log: Path) -> list[int]:
-    """The webserver's and the daemon's process ids, as the service logged them."""
+    """The code server's, the webserver's and the daemon's process ids, in this order, as the
+    service logged them."""
     return [
         int(pid) for pid in re.findall(r"started \(pid (\d+)\)", log.read_text(errors="replace"))
     ]
+
+
+def definitions_loaders(groups: list[int]) -> list[list[int]]:
+    """In each of these process groups, the processes that hold the definitions loaded: Dagster's
+    `dagster api grpc` servers (a code server's, or one the webserver or the daemon started)."""
+    found: dict[int, list[int]] = {group: [] for group in groups}
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            group = int((entry / "stat").read_text().rsplit(")", 1)[1].split()[2])
+            argv = (entry / "cmdline").read_bytes().split(b"\0")
+        except OSError:
+            continue
+        if group in found and b"api" in argv and b"grpc" in argv:
+            found[group].append(int(entry.name))
+    return [found[group] for group in groups]
 
 
 def _tick(run: dict) -> dt.datetime:
@@ -296,9 +317,15 @@ def test_the_service_runs_the_schedule_recovers_a_down_portal_and_stops_cleanly(
 
     service.wait_for("the housekeeping sweep", swept, timeout=90)
 
-    # 4. SIGTERM stops the webserver, the daemon and the simulator within 30 seconds.
+    # The definitions are held by one process, the code server's, which the webserver and the
+    # daemon share: neither has a code server of its own (the daemon would start a new one,
+    # importing the definitions again, every minute).
     children = started_pids(service.log)
-    assert len(children) == 2
+    assert len(children) == 3
+    assert [len(loaders) for loaders in definitions_loaders(children)] == [1, 0, 0]
+
+    # 4. SIGTERM stops the code server, the webserver, the daemon and the simulator within 30
+    # seconds.
     started = time.monotonic()
     service.process.send_signal(signal.SIGTERM)
     assert service.process.wait(timeout=30) == 0
