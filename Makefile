@@ -58,7 +58,7 @@ test: setup $(TEST_STAMP)  ## The whole test suite (pytest, which also runs dbt 
 refresh: setup  ## One pipeline run against the sources configured in the environment
 	$(BIN)/dagster job execute -m pipeline.definitions -j daily_refresh
 
-serve: setup  ## Dagster as a service (webserver + daemon) until SIGTERM / Ctrl-C; see docs/operations.md
+serve: setup  ## Dagster as a service (code server + webserver + daemon) until SIGTERM / Ctrl-C; see docs/operations.md
 	DAGSTER_HOME=$(SERVICE_DAGSTER_HOME) $(BIN)/python -m pipeline.service
 
 simulator: setup  ## Serve the portal simulator in the foreground
