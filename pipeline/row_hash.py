@@ -16,3 +16,21 @@ def row_hash(con: duckdb.DuckDBPyConnection, relation: str) -> tuple[int, int]:
         f"SELECT count(*), coalesce(sum(hash(r)::HUGEINT), 0) FROM {relation} AS r"
     ).fetchall()
     return int(rows), int(total)
+
+
+def row_hash_by(
+    con: duckdb.DuckDBPyConnection, relation: str, columns: tuple[str, ...]
+) -> dict[tuple[str | None, ...], tuple[int, int]]:
+    """`row_hash` of `relation` per value of `columns` (quoted names), their values as text:
+    the fingerprint of each partition of a table exported by partitions. The whole relation's
+    is the sum of its partitions'."""
+    keys = ", ".join(f"r.{c}::VARCHAR" for c in columns)
+    found = con.execute(
+        f"SELECT {keys}, count(*), sum(hash(r)::HUGEINT) FROM {relation} AS r GROUP BY ALL"
+    ).fetchall()
+    return {tuple(row[:-2]): (int(row[-2]), int(row[-1])) for row in found}
+
+
+def total(parts: dict[tuple[str | None, ...], tuple[int, int]]) -> tuple[int, int]:
+    """The `row_hash` of the relation whose partitions' fingerprints are `parts`."""
+    return sum(n for n, _ in parts.values()), sum(h for _, h in parts.values())
