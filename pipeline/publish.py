@@ -3,7 +3,9 @@
 The public schemas of the private build file are published as a checkpointed DuckDB file,
 renamed over `WAREHOUSE_PATH` in one step: an analyst holding the old file open keeps reading
 it undisturbed, and nobody ever sees a half-built mart. The marts are exported as Parquet under
-`<warehouse folder>/marts/`, each file swapped in the same way.
+`<warehouse folder>/marts/`, each file swapped in the same way; a partitioned mart (see
+`PARTITIONED`) as a folder of Hive partitions, a link to a version folder renamed over the old
+link, in which a publication by rows writes again only the partitions whose rows changed.
 
 Only what changed is published again (issue 20): every public table of the build gets a content
 fingerprint (its columns, row count and the sum of its rows' hashes); a table whose fingerprint
@@ -342,7 +344,8 @@ def publish_warehouse(build_path: Path, warehouse_path: Path) -> Publication:
     blocks = record["blocks"] if record else [0, 0]
     whole: list[str] = []
     same: list[str] = []
-    vouched = {t: v for t, v in (record or {}).get("exports", {}).items() if isinstance(v, str)}
+    exports = (record or {}).get("exports")
+    vouched = exports if isinstance(exports, dict) else {}
     if plan.writes_file:
         blocks, written, whole, same, partitions = _write_file(
             build_path, warehouse_path, plan, by_rows, recorded, vouched
