@@ -56,11 +56,12 @@ FULL = {
     "fixed_repeats": 2,
 }
 # Every step once, on the smallest worlds that exercise it: one size (a second one ran every
-# step again, a sixth of the smoke's CPU time, and showed nothing the first does not).
+# step again, a sixth of the smoke's CPU time, and showed nothing the first does not); 1 500
+# dossiers cost what 3 000 did less 11 CPU-s of the test's 194, and every step still runs.
 SMOKE = {
     "demo_scale": 0.02,
-    "sizes": [3_000],
-    "extraction_sizes": [3_000],
+    "sizes": [1_500],
+    "extraction_sizes": [1_500],
     "sample_days": 60,
     "fixed_repeats": 1,
 }

@@ -569,6 +569,11 @@ def _remove_stale_temporaries(warehouse_path: Path) -> None:
                 shutil.rmtree(version, ignore_errors=True)
 
 
+def export_path(folder: Path, table: str) -> Path:
+    """The Parquet copy of the public table `table` (`schema.name`) in the exports' folder."""
+    return folder / f"{table.split('.', 1)[1]}.parquet"
+
+
 def _export_from(
     con: duckdb.DuckDBPyConnection,
     folder: Path,
@@ -584,8 +589,7 @@ def _export_from(
         if table in PARTITIONED:
             partitions[table] = _export_partitioned(con, folder, table, (partial or {}).get(table))
             continue
-        final = folder / f"{table.split('.', 1)[1]}.parquet"
-        with atomic_path(final) as tmp:
+        with atomic_path(export_path(folder, table)) as tmp:
             con.execute(
                 f"COPY {_target(table)} TO {_sql_str(tmp)} (FORMAT parquet, COMPRESSION zstd)"
             )
@@ -608,7 +612,7 @@ def export_present(folder: Path, table: str) -> bool:
     """Whether a mart's export is there: its Parquet file, or its partitioned folder."""
     if table in PARTITIONED:
         return _current_version(folder, table) is not None
-    return table.startswith("marts.") and (folder / f"{table.split('.', 1)[1]}.parquet").exists()
+    return table.startswith("marts.") and export_path(folder, table).exists()
 
 
 _PLAIN = re.compile(r"[\w.:-]+")
@@ -658,7 +662,7 @@ def _export_partitioned(
     for old in folder.glob(f".{name}-*"):
         if old != version:
             shutil.rmtree(old, ignore_errors=True)
-    (folder / f"{name}.parquet").unlink(missing_ok=True)  # the single file of before
+    export_path(folder, table).unlink(missing_ok=True)  # the single file of before
     written = sum(1 for _ in version.glob("/".join("*" * len(by)))) - kept
     return [written, kept]
 

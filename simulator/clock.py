@@ -36,7 +36,7 @@ def local_date(t: int) -> dt.date:
 
 
 @functools.lru_cache(maxsize=4096)
-def _day(days: int) -> tuple[str, str]:
+def day_strings(days: int) -> tuple[str, str]:
     """`YYYY-MM-DD` and `YYYYMMDD` of a local day (days since 1970-01-01)."""
     d = dt.date.fromordinal(719163 + days)
     return f"{d.year:04d}-{d.month:02d}-{d.day:02d}", f"{d.year:04d}{d.month:02d}{d.day:02d}"
@@ -56,7 +56,7 @@ def iso(t: int | None) -> str | None:
     if t is None:
         return None
     days, second = divmod(t + OFFSET, DAY)
-    return _day(days)[0] + _time_of_day(second)[0]
+    return day_strings(days)[0] + _time_of_day(second)[0]
 
 
 def compact(t: int | None) -> str:
@@ -64,7 +64,7 @@ def compact(t: int | None) -> str:
     if t is None:
         return ""
     days, second = divmod(t + OFFSET, DAY)
-    return _day(days)[1] + _time_of_day(second)[1]
+    return day_strings(days)[1] + _time_of_day(second)[1]
 
 
 class Clock:

@@ -4,6 +4,8 @@ from the caller's random generator, so it is reproducible per dossier."""
 
 from __future__ import annotations
 
+import bisect
+import functools
 import random
 import unicodedata
 
@@ -227,7 +229,8 @@ def person_name(rng: random.Random, female: bool | None = None) -> tuple[str, bo
     if female is None:
         female = rng.random() < 0.5
     u = rng.random() * _total
-    surname = next(s for (s, _), c in zip(SURNAMES, _SURNAME_CUM, strict=True) if u <= c)
+    # the first surname whose cumulative weight reaches u (u < _total: always one)
+    surname = SURNAMES[bisect.bisect_left(_SURNAME_CUM, u)][0]
     middle = rng.choice(FEMALE_MIDDLE if female else MALE_MIDDLE)
     given = rng.choice(FEMALE_GIVEN if female else MALE_GIVEN)
     return f"{surname} {middle} {given}", female
@@ -237,6 +240,12 @@ def identity_number(rng: random.Random, female: bool, birth_year: int) -> str:
     """A 12-digit citizen identity number: Hưng Yên province (033), sex/century digit, year."""
     century_digit = (0 if birth_year < 2000 else 2) + (1 if female else 0)
     return f"033{century_digit}{birth_year % 100:02d}{rng.randrange(10**6):06d}"
+
+
+@functools.lru_cache(maxsize=1 << 16)
+def _folded_words(person: str) -> tuple[str, ...]:
+    """The lower-case ASCII words of a name (names repeat: a few thousand in a world)."""
+    return tuple(ascii_fold(person).lower().split())
 
 
 def ascii_fold(text: str) -> str:
@@ -259,7 +268,7 @@ def applicant(rng: random.Random, applicant_type: int, place: str) -> dict:
         fullname = f"{rng.choice(STATE_BODIES)} {place.split(',')[0]}"
     else:
         fullname = f"{rng.choice(OTHER_ORGS)} {place.split(',')[0]}"
-    folded = ascii_fold(person).lower().split()
+    folded = _folded_words(person)
     email = f"{folded[-1]}{folded[0]}{rng.randrange(100, 9999)}@{rng.choice(MAIL_DOMAINS)}"
     if rng.random() < 0.5:
         street = f"Số {rng.randint(1, 250)}, {rng.choice(STREETS)}"

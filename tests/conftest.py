@@ -34,13 +34,15 @@ _WORKER_GROUPS: dict[str, list[str]] = {}
 
 # `make test` runs the suite on xdist workers (`-n 3 --dist loadgroup --no-loadscope-reorder`):
 # a group's tests run on one worker, in file order. Every test that uses the session's pipeline
-# run is in one group (each worker would otherwise make that run again); the reliability suite is
-# one group (its package fixtures: the simulator, the reference run, the figures; the crash
-# tests' order); every other file is a group of its own, so a module fixture is made once.
+# run is in one group (each worker would otherwise make that run again); the reliability suite's
+# tests that use its package fixtures (the simulator, and through it the reference run, the
+# storm; the figures) are one group, as are the crash tests in their order; every other file
+# (the suite's property tests, which use none of them, included: they leave the suite's worker,
+# the longest, free for the runs) is a group of its own, so a module fixture is made once.
 # The groups start longest first (LONG_GROUPS); a worker takes the next group when it is at
 # its current group's last tests.
 SESSION_RUN_GROUP = "session-pipeline-run"
-PACKAGE_GROUPS = {"tests/reliability/": "reliability"}
+PACKAGE_GROUPS = {"tests/reliability/": ("reliability", {"rel_sim", "figures"})}
 LONG_GROUPS = (
     "reliability",
     SESSION_RUN_GROUP,
@@ -52,8 +54,8 @@ LONG_GROUPS = (
 
 def xdist_group_of(nodeid: str, fixturenames: list[str]) -> str:
     path = nodeid.split("::")[0]
-    for folder, group in PACKAGE_GROUPS.items():
-        if path.startswith(folder):
+    for folder, (group, package_fixtures) in PACKAGE_GROUPS.items():
+        if path.startswith(folder) and package_fixtures & set(fixturenames):
             return group
     if "pipeline_run" in fixturenames:
         return SESSION_RUN_GROUP

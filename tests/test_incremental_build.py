@@ -53,6 +53,7 @@ class Worlds:
     again_state: dict
     again_materialized: set[dg.AssetKey]
     publications: dict[str, dict]
+    planted: dict[str, str]
 
 
 # What a build from scratch, the one an incremental build is compared with, needs of the daily
@@ -101,6 +102,7 @@ def worlds(tmp_path_factory) -> Worlds:
         first = run_daily_refresh(env, FIRST)
         assert first.success, failures(first)
         first_state = read_state(settings_of(env))
+        planted = plant_unattributed(settings_of(env).raw_dir)
         moved = httpx.post(sim.admin("as-of"), json={"as_of": LATER}, timeout=600)
         moved.raise_for_status()
         later = run_daily_refresh(env, LATER)
@@ -136,7 +138,64 @@ def worlds(tmp_path_factory) -> Worlds:
         again_state,
         again_materialized,
         publications,
+        planted,
     )
+
+
+PLANTED_RUN = "planted-unattributed"
+
+
+def plant_unattributed(raw: Path) -> dict[str, str]:
+    """Dossiers of a unit or procedure the catalogues do not know, landed as one more raw run
+    before the later build (as a crawl lands them): a new dossier of an unknown unit, and a new
+    version of a dossier the first build attributed, now naming an unknown procedure (it leaves
+    the marts for audit.unattributed_dossiers). Their dossier ids, with what is missing."""
+    dossiers = raw / "motcua" / "dossiers"
+    source = f"read_parquet('{dossiers}/**/*.parquet', hive_partitioning = true)"
+    staging = raw.parent / "planted"
+    with duckdb.connect() as con:
+        # The dossier that moves is the one updated longest ago: the simulator's later days
+        # leave it as it is, so the planted version stays its latest.
+        [(new_from, moved)] = con.execute(
+            f"select min(id) filter (where id <> oldest), any_value(oldest) from {source}, "
+            f"(select arg_min(id, updated_at) as oldest from {source} "
+            f"where accepted_at is not null) where accepted_at is not null"
+        ).fetchall()
+        planted = {f"{new_from}-planted": "UNKNOWN_UNIT", moved: "UNKNOWN_PROCEDURE"}
+        con.execute(
+            f"""
+            copy (
+                select * replace (
+                    case when id = $moved then id else id || '-planted' end as id,
+                    case when id = $moved then code else code || '-planted' end as code,
+                    case when id = $moved then nation_code end as nation_code,
+                    case when id = $moved then agency_code else 'UNKNOWN-UNIT' end
+                        as agency_code,
+                    case when id = $moved then 'UNKNOWN-PROCEDURE' else procedure_code end
+                        as procedure_code,
+                    updated_at + interval 1 second as updated_at,
+                    '{PLANTED_RUN}' as _run_id)
+                from {source}
+                where id in ($new_from, $moved)
+                qualify row_number() over (
+                    partition by id order by updated_at desc, _extracted_at desc, _run_id desc
+                ) = 1
+            ) to '{staging}' (format parquet, partition_by (reception_month),
+                filename_pattern 'planted-{{i}}')
+            """,
+            {"new_from": new_from, "moved": moved},
+        )
+    for path in staging.rglob("*.parquet"):
+        target = dossiers / path.parent.name / path.name
+        target.parent.mkdir(parents=True, exist_ok=True)
+        shutil.move(path, target)
+    shutil.rmtree(staging)
+    return planted
+
+
+def unattributed(warehouse: Path) -> list[tuple]:
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+        return con.execute("select * from audit.unattributed_dossiers order by all").fetchall()
 
 
 def publication_of(result: dg.ExecuteInProcessResult) -> dict:
@@ -177,6 +236,18 @@ def test_daily_build_is_incremental_and_equals_a_full_build(worlds):
     assert all(full[table].rows > 0 for table in worklists), {t: full[t].rows for t in worklists}
     differing = [table for table in full if incremental[table] != full[table]]
     assert differing == []
+    # The dossiers no catalogue attributes (kept by dossier too): the planted ones, one new and
+    # one that left the marts, are there, row for row as a full build has them.
+    kept = unattributed(worlds.incremental_warehouse)
+    assert kept == unattributed(worlds.full_warehouse)
+    assert {row[0]: row[4] for row in kept if row[0] in worlds.planted} == worlds.planted
+    with duckdb.connect(str(worlds.incremental_warehouse), read_only=True) as con:
+        in_marts = con.execute(
+            "select count(*) from marts.fct_dossier where dossier_id in "
+            f"({', '.join('?' for _ in worlds.planted)})",
+            list(worlds.planted),
+        ).fetchone()[0]
+    assert in_marts == 0
 
 
 def materialized(result: dg.ExecuteInProcessResult) -> set[dg.AssetKey]:
@@ -328,14 +399,16 @@ def test_failed_build_leaves_no_record_and_the_next_build_is_full(worlds):
 
 def test_the_daily_publication_reads_and_writes_what_the_build_changed(worlds):
     """The publication after a daily build does not read again the tables the build left out
-    (the reference dimensions), and publishes fct_dossier_indicator by rows: only the
-    recomputed dossiers' rows replaced in the copy of the published file. The published marts
-    are still those of a full build (above)."""
+    (the reference dimensions), and publishes the public tables kept by dossier
+    (fct_dossier_indicator, audit.unattributed_dossiers) by rows: only the recomputed dossiers'
+    rows replaced in the copy of the published file. The published tables are still those of a
+    full build (above)."""
     first, later, again = (worlds.publications[k] for k in ("first", "later", "again"))
     assert not first["started_from_previous_file"] and first["tables_by_rows"] == []
     for daily in (later, again):
         assert "marts.dim_unit" in daily["tables_kept"], daily
         assert "marts.dim_unit" not in daily["tables_compared"], daily
         assert "marts.fct_indicator" in daily["tables_compared"], daily
-    assert again["tables_by_rows"] == ["marts.fct_dossier_indicator"], again
+    by_rows = ["audit.unattributed_dossiers", "marts.fct_dossier_indicator"]
+    assert again["tables_by_rows"] == by_rows, again
     assert "marts.fct_dossier_indicator" not in again["tables_compared"]

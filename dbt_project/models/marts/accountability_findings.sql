@@ -9,6 +9,9 @@
 -- or NEVER. By when it must be fixed is the catalogue's `act_by_rule`: AFTER_DETECTION
 -- (`act_within_minutes` working minutes after detected_at), DOSSIER_DUE (the due instant the
 -- index compares with), STATUTORY_DUE (§0.4's statutory due); null when nothing is to be done.
+-- Rebuilt every day (its rows carry AS_OF), cheaply: every column that does not move with AS_OF,
+-- the working-minute indices and the AFTER_DETECTION instant included, is in the kept rows of
+-- `int_findings__listed`; here only the cut at AS_OF, the days open, who acts and whether.
 with
 
 findings as (
@@ -35,14 +38,6 @@ open_at_as_of as (
     select dossier_id, is_open from {{ ref('int_findings__open_at_as_of') }}
 ),
 
-dues as (
-    select dossier_id, due_at, statutory_due_at from {{ ref('int_findings__dossiers') }}
-),
-
-calendar as (
-    select * from {{ ref('int_calendar__working_days') }}
-),
-
 -- Only what applied by AS_OF counts, and a finding resolved after AS_OF is still open at it
 -- (this matters when the extract holds events later than the run's AS_OF).
 assigned as (
@@ -57,15 +52,15 @@ assigned as (
         catalog.actionable_when,
         catalog.action_vi,
         catalog.act_by_rule,
-        catalog.act_within_minutes,
         coalesce(open_at_as_of.is_open, false) as dossier_is_open,
         -- Received in the running month (indices.md §0.1): the month's index still moves.
         coalesce(
             findings.received_at >= cast(date_trunc('month', cast(as_of.as_of as date)) as {{ instant_type() }}),
             false
         ) as received_in_running_month,
-        dues.due_at,
-        dues.statutory_due_at,
+        findings.due_at,
+        findings.statutory_due_at,
+        findings.act_after_detection_at,
         findings.dossier_code,
         findings.national_code,
         findings.unit_code,
@@ -75,13 +70,17 @@ assigned as (
             when 'HANDLING_UNIT' then responsible.handling_responsible_code
             else responsible.counter_responsible_code
         end as responsible_unit_code,
-        least(coalesce(findings.resolved_at, as_of.as_of), as_of.as_of) as open_until,
+        findings.detected_index,
+        -- The index of least(coalesce(resolved_at, AS_OF), AS_OF).
+        case
+            when findings.resolved_at <= as_of.as_of then findings.resolved_index
+            else as_of.as_of_index
+        end as until_index,
         as_of.as_of
     from findings
     inner join catalog on catalog.finding_code = findings.finding_code
     left join responsible on responsible.unit_code = findings.unit_code
     left join open_at_as_of on open_at_as_of.dossier_id = findings.dossier_id
-    left join dues on dues.dossier_id = findings.dossier_id
     cross join as_of
     where findings.detected_at <= as_of.as_of
 ),
@@ -89,8 +88,6 @@ assigned as (
 judged as (
     select
         assigned.*,
-        {{ working_minute_index('assigned.detected_at', 'detected_day') }} as detected_index,
-        {{ working_minute_index('assigned.open_until', 'until_day') }} as until_index,
         assigned.resolved_at is null and case assigned.actionable_when
             when 'ALWAYS' then true
             when 'DOSSIER_OPEN' then assigned.dossier_is_open
@@ -98,28 +95,6 @@ judged as (
             else false
         end as is_actionable
     from assigned
-    left join calendar as detected_day on detected_day.calendar_date = cast(assigned.detected_at as date)
-    left join calendar as until_day on until_day.calendar_date = cast(assigned.open_until as date)
-),
-
--- AFTER_DETECTION as an instant: `minute` office minutes into the working day its index ends on
--- (a deadline at a day's close is 17:00 of that day, as for the graces).
-after_detection as (
-    select finding_code, dossier_id, detected_index + act_within_minutes as act_by_index
-    from judged
-    where is_actionable and act_by_rule = 'AFTER_DETECTION'
-),
-
-act_after_detection as (
-    select
-        after_detection.finding_code,
-        after_detection.dossier_id,
-        {{ instant_in_office_day('act_day.calendar_date', '(after_detection.act_by_index - act_day.working_day_ordinal * 480)') }}
-            as act_by
-    from after_detection
-    inner join calendar as act_day
-        on act_day.is_working_day
-        and act_day.working_day_ordinal = {{ due_day_ordinal('(after_detection.act_by_index)') }}
 )
 
 select
@@ -143,14 +118,11 @@ select
     assigned.action_vi,
     case when assigned.is_actionable then
         case assigned.act_by_rule
-            when 'AFTER_DETECTION' then act_after_detection.act_by
+            when 'AFTER_DETECTION' then assigned.act_after_detection_at
             when 'DOSSIER_DUE' then assigned.due_at
             when 'STATUTORY_DUE' then assigned.statutory_due_at
         end
     end as act_by
 from judged as assigned
-left join act_after_detection
-    on act_after_detection.finding_code = assigned.finding_code
-    and act_after_detection.dossier_id = assigned.dossier_id
 left join units as handling_unit on handling_unit.unit_code = assigned.unit_code
 left join units as responsible_unit on responsible_unit.unit_code = assigned.responsible_unit_code

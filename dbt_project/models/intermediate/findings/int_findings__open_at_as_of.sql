@@ -4,7 +4,8 @@
 -- var('open_after_finish_working_days') working days after its finish — an apology, a call or a
 -- paper hand-over still helps it then; a result "waiting" for years is a record, not a task.
 -- Read by accountability_findings (is_actionable) and dossier_watchlist, so that both mean the
--- same by "open".
+-- same by "open". Only the open dossiers are listed (both readers take a dossier not listed as
+-- closed): rebuilt every day, it writes the few open dossiers, not every judged one.
 with
 
 dossiers as (
@@ -37,11 +38,17 @@ judged as (
     cross join as_of
     left join last_steps on last_steps.dossier_id = dossiers.dossier_id
     left join calendar as finished_day on finished_day.calendar_date = cast(dossiers.finished_at as date)
+),
+
+opened as (
+    select
+        dossier_id,
+        status_at_as_of,
+        progress_status in ('IN_PROGRESS_OVERDUE', 'IN_PROGRESS_WITHIN_DUE')
+            or (status_at_as_of = 9 and coalesce(finished_recently, false)) as is_open
+    from judged
 )
 
-select
-    dossier_id,
-    status_at_as_of,
-    progress_status in ('IN_PROGRESS_OVERDUE', 'IN_PROGRESS_WITHIN_DUE')
-        or (status_at_as_of = 9 and coalesce(finished_recently, false)) as is_open
-from judged
+select dossier_id, status_at_as_of, is_open
+from opened
+where is_open
