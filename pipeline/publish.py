@@ -446,6 +446,10 @@ def _write_file(
     written: dict[str, Content] = {}
     whole: list[str] = []
     changed: dict[str, set[Partition]] = {}
+    # Partitioned exports written but not yet swapped in: their links are renamed only after
+    # the file's own rename, so a publication killed at any point leaves the exports of the
+    # previous file or of the new one, each readable whole.
+    pending: list[tuple[str, Path]] = []
     try:
         if plan.from_previous:
             shutil.copyfile(warehouse_path, tmp)
@@ -496,12 +500,17 @@ def _write_file(
                 and vouched.get(t) == version.name
             }
             partitions = _export_from(
-                con, folder, tuple(t for t in plan.export if t not in same), partial
+                con, folder, tuple(t for t in plan.export if t not in same), partial, pending
             )
         replace_durably(tmp, warehouse_path)
+        while pending:  # a swap that fails leaves its version to the next publication's cleanup
+            table, version = pending.pop(0)
+            _swap_in(folder, table, version)
     finally:
         tmp.unlink(missing_ok=True)
         Path(f"{tmp}.wal").unlink(missing_ok=True)
+        for _, version in pending:  # written, never swapped in: no link names them
+            shutil.rmtree(version, ignore_errors=True)
     return [used, free], written, whole, same, partitions
 
 
@@ -579,15 +588,24 @@ def _export_from(
     folder: Path,
     tables: tuple[str, ...],
     partial: dict[str, set[Partition]] | None = None,
+    pending: list[tuple[str, Path]] | None = None,
 ) -> dict[str, list[int]]:
     """Export `tables` of the connection's file under `folder`: one Parquet file each, or a
     partitioned folder (see PARTITIONED), of which only the partitions in `partial` are
-    written when given. Returns the partitions written and kept per partitioned export."""
+    written when given. A partitioned export's new version is swapped in at once, or, given
+    `pending`, appended to it for the caller to swap in (`_swap_in`). Returns the partitions
+    written and kept per partitioned export."""
     folder.mkdir(parents=True, exist_ok=True)
     partitions = {}
     for table in tables:
         if table in PARTITIONED:
-            partitions[table] = _export_partitioned(con, folder, table, (partial or {}).get(table))
+            version, partitions[table] = _export_partitioned(
+                con, folder, table, (partial or {}).get(table)
+            )
+            if pending is None:
+                _swap_in(folder, table, version)
+            else:
+                pending.append((table, version))
             continue
         with atomic_path(export_path(folder, table)) as tmp:
             con.execute(
@@ -620,23 +638,19 @@ _PLAIN = re.compile(r"[\w.:-]+")
 
 def _export_partitioned(
     con: duckdb.DuckDBPyConnection, folder: Path, table: str, changed: set[Partition] | None
-) -> list[int]:
-    """A partitioned export (Hive folders by PARTITIONED[table]) as a new version folder
-    `<folder>/.<name>-<id>/`, published by renaming the link `<folder>/<name>` over the old
-    one: a reader sees the whole old version or the whole new one. With `changed`, only those
+) -> tuple[Path, list[int]]:
+    """A partitioned export (Hive folders by PARTITIONED[table]) written as a new version
+    folder `<folder>/.<name>-<id>/`, for `_swap_in` to publish. With `changed`, only those
     partitions are written; the others are hard links to the current version's files (the
     same files), and the new version must hold as many rows as the table, else it is written
-    whole. Old versions (and the single file of before) are removed after the swap. Returns
-    the partitions written and kept."""
+    whole. Returns the version folder and its partitions written and kept."""
     name = table.split(".", 1)[1]
     by = PARTITIONED[table]
-    link = folder / name
     previous = _current_version(folder, table) if changed is not None else None
     plain = all(v is not None and _PLAIN.fullmatch(v) for p in changed or () for v in p)
     if not plain:
         previous = None  # a partition whose folder name DuckDB would escape: written whole
     version = folder / f".{name}-{uuid.uuid4().hex}"
-    tmp_link = temporary_beside(link)
     try:
         kept = 0
         if previous is not None:
@@ -650,21 +664,33 @@ def _export_partitioned(
         for path in sorted(version.rglob("*"), reverse=True):
             fsync_path(path)
         fsync_path(version)
+    except BaseException:
+        shutil.rmtree(version, ignore_errors=True)
+        raise
+    written = sum(1 for _ in version.glob("/".join("*" * len(by)))) - kept
+    return version, [written, kept]
+
+
+def _swap_in(folder: Path, table: str, version: Path) -> None:
+    """Publish a partitioned export's version folder by renaming the link `<folder>/<name>`
+    over the old one: a reader sees the whole old version or the whole new one. Old versions
+    (and the single file of before) are removed after the swap."""
+    name = table.split(".", 1)[1]
+    link = folder / name
+    tmp_link = temporary_beside(link)
+    try:
         os.symlink(version.name, tmp_link)
         if link.is_dir() and not link.is_symlink():
             shutil.rmtree(link)  # not a version of ours: replaced (no reader can rely on it)
         os.replace(tmp_link, link)
         fsync_path(folder)
     except BaseException:
-        shutil.rmtree(version, ignore_errors=True)
         tmp_link.unlink(missing_ok=True)
         raise
     for old in folder.glob(f".{name}-*"):
         if old != version:
             shutil.rmtree(old, ignore_errors=True)
     export_path(folder, table).unlink(missing_ok=True)  # the single file of before
-    written = sum(1 for _ in version.glob("/".join("*" * len(by)))) - kept
-    return [written, kept]
 
 
 def _copy_partitions(

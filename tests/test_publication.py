@@ -575,3 +575,42 @@ def test_the_partitioned_export_survives_a_migration_a_failure_and_a_killed_publ
     assert _versions(warehouse) == [os.readlink(link)]
     assert [p.name for p in marts.glob(".*.tmp")] == []
     _same_as_build(build, warehouse)
+
+
+def test_a_publication_stopped_before_or_after_its_file_swap_leaves_a_readable_export(
+    tmp_path, monkeypatch
+):
+    """The partitioned export's link is renamed only after the published file: a publication
+    stopped before the file's rename leaves the file and export as they were; one stopped
+    between the file's rename and the link's leaves the new file and the last export, whole
+    and readable, and no record (the next publication writes the export whole)."""
+    build, warehouse = tmp_path / "build" / "build.duckdb", tmp_path / "wh" / "warehouse.duckdb"
+    build.parent.mkdir()
+    link = warehouse.parent / "marts" / "fct_dossier_indicator"
+    days = DailyBuilds(build)
+    days.full({f"D{i}": _dossier(f"U{i % 5}", month=i % 12 + 1) for i in range(24)})
+    publish_warehouse(build, warehouse)
+    published, files, inode = os.readlink(link), _files(warehouse), warehouse.stat().st_ino
+    export = f"SELECT count(*) FROM read_parquet('{link}/**/*.parquet', hive_partitioning=true)"
+    [(rows,)] = _rows(warehouse, export)
+
+    days.daily({"D1": _dossier("U1", "FFF", month=2)})
+    monkeypatch.setattr("pipeline.publish.replace_durably", _disk_full)
+    with pytest.raises(OSError):
+        publish_warehouse(build, warehouse)
+    monkeypatch.undo()
+    assert warehouse.stat().st_ino == inode
+    assert os.readlink(link) == published and _files(warehouse) == files
+    assert _versions(warehouse) == [published]
+
+    monkeypatch.setattr("pipeline.publish._swap_in", _disk_full)
+    with pytest.raises(OSError):
+        publish_warehouse(build, warehouse)
+    monkeypatch.undo()
+    assert warehouse.stat().st_ino != inode  # the new file is published
+    assert os.readlink(link) == published and _files(warehouse) == files
+    assert _rows(warehouse, export) == [(rows,)] and not record_path(build).exists()
+
+    again = publish_warehouse(build, warehouse)
+    assert again.partitions[KEYED][1] == 0 and _versions(warehouse) == [os.readlink(link)]
+    _same_as_build(build, warehouse)
