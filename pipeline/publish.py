@@ -79,8 +79,10 @@ RECORD_NAME = "publication.json"
 # a daily publication by rows writes again only the partitions whose rows changed. At 1 M
 # dossiers (0.5 % changed) the rows that changed (open dossiers moving with the clock) lie in 3
 # of 50 partitions, the current year's (about 4 M of 28 M rows): the daily publication went
-# from 26.4 to 18.0 CPU-s. A whole export costs more than the single file did (33 against 13.4
-# CPU-s, 270 against 155 MB: rows split by period compress worse), paid by full publications.
+# from 26.4 to 18.0 CPU-s. A whole export costs more than the single file did (2.9 times its
+# CPU, 1.6 times its size, the 3 GB memory limit against 0.6 GB: rows split by period compress
+# worse, DuckDB's partitioned writer spills), paid by full publications; the ways tried to
+# close the gap are in benchmarks/runs/2026-12-07-partitioned-export.md.
 PARTITIONED: dict[str, tuple[str, ...]] = {
     "marts.fct_dossier_indicator": ("period_type", "period_start"),
 }
