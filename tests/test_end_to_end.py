@@ -126,3 +126,24 @@ def test_marts_are_exported_as_parquet(pipeline_run):
             "select count(*) from read_parquet(?)", [str(folder / "fct_indicator.parquet")]
         ).fetchall()
     assert exported == rows > 0
+
+
+def test_fct_dossier_indicator_is_exported_as_period_partitions(pipeline_run):
+    """Read as README says, the partitioned export is the table; the publication's metadata
+    says how many partitions it wrote (a first publication: all of them, none linked)."""
+    folder = pipeline_run.warehouse_path.parent / "marts" / "fct_dossier_indicator"
+    table = "marts.fct_dossier_indicator"
+    [(rows, periods)] = query(
+        pipeline_run.warehouse_path,
+        f"select count(*), count(distinct (period_type, period_start)) from {table}",
+    )
+    with duckdb.connect() as con:
+        [(exported,)] = con.execute(
+            "select count(*) from read_parquet(?, hive_partitioning=true)",
+            [str(folder / "**" / "*.parquet")],
+        ).fetchall()
+    assert exported == rows > 0
+    [publish] = pipeline_run.result.asset_materializations_for_node("publish__warehouse")
+    assert publish.metadata["parquet_partitions"].value == {
+        table: {"written": periods, "linked": 0}
+    }
