@@ -74,19 +74,22 @@ def connection_config() -> dict[str, object]:
 
 RECORD_NAME = "publication.json"
 
-# Marts exported as a Hive-partitioned folder instead of one file, by these columns (kept inside
-# the files too, so `read_parquet('<folder>/**/*.parquet')` gives the table's columns and types):
-# a daily publication by rows writes again only the partitions whose rows changed. At 1 M
-# dossiers (0.5 % changed) the rows that changed (open dossiers moving with the clock) lie in 3
-# of 50 partitions, the current year's (about 4 M of 28 M rows): the daily publication went
-# from 26.4 to 18.0 CPU-s. A whole export costs more than the single file did (2.9 times its
-# CPU, 1.6 times its size, the 3 GB memory limit against 0.6 GB: rows split by period compress
-# worse, DuckDB's partitioned writer spills), paid by full publications; the ways tried to
-# close the gap are in benchmarks/runs/2026-12-07-partitioned-export.md.
-PARTITIONED: dict[str, tuple[str, ...]] = {
-    "marts.fct_dossier_indicator": ("period_type", "period_start"),
+# Marts exported as a Hive-partitioned folder instead of one file, by a key derived from their
+# columns: (the key's column name, its SQL expression). The key is not written inside the
+# files: `read_parquet('<folder>/**/*.parquet', hive_partitioning=true)` gives the table's
+# columns and types plus the key, read from the folder names (`period_year=2026/`). A daily
+# publication by rows writes again only the partitions whose rows changed.
+# fct_dossier_indicator by year of period_start: a dossier's month, quarter and year rows of a
+# year stay side by side as in the single file (which they compress with), and each partition
+# is one plain COPY (DuckDB's partitioned writer holds a row group per open partition: by
+# (period_type, period_start), 50 partitions, a whole export took 2.9 times the single file's
+# CPU and 3 GB). At 1 M dossiers (3 years, 28 M rows) a whole export costs about what the
+# single file did and a daily one rewrites the current year only (benchmarks/runs/
+# 2026-12-07-partitioned-export.md).
+PARTITIONED: dict[str, tuple[str, str]] = {
+    "marts.fct_dossier_indicator": ("period_year", "year(period_start)"),
 }
-Partition = tuple[str | None, ...]
+Partition = tuple[str | None, ...]  # the key's value as text (None: the key is NULL)
 
 
 @dataclass(frozen=True)
@@ -421,7 +424,7 @@ def _rows_by(
     )
     parts = None
     if table in PARTITIONED:
-        parts = row_hash_by(con, rows, tuple(_quote(c) for c in PARTITIONED[table]))
+        parts = row_hash_by(con, rows, (PARTITIONED[table][1],))
         incoming, incoming_hash = total(parts)
     else:
         incoming, incoming_hash = row_hash(con, rows)
@@ -529,7 +532,7 @@ def _replace_rows(
     deleted = f"(SELECT * FROM {target} WHERE {column} IN {keys})"
     changed = None
     if by.incoming_parts is not None:
-        gone_parts = row_hash_by(con, deleted, tuple(_quote(c) for c in PARTITIONED[table]))
+        gone_parts = row_hash_by(con, deleted, (PARTITIONED[table][1],))
         gone_rows, gone = total(gone_parts)
         incoming = by.incoming_parts
         changed = {p for p in {*gone_parts, *incoming} if gone_parts.get(p) != incoming.get(p)}
@@ -635,9 +638,6 @@ def export_present(folder: Path, table: str) -> bool:
     return table.startswith("marts.") and export_path(folder, table).exists()
 
 
-_PLAIN = re.compile(r"[\w.:-]+")
-
-
 def _export_partitioned(
     con: duckdb.DuckDBPyConnection, folder: Path, table: str, changed: set[Partition] | None
 ) -> tuple[Path, list[int]]:
@@ -647,29 +647,26 @@ def _export_partitioned(
     same files), and the new version must hold as many rows as the table, else it is written
     whole. Returns the version folder and its partitions written and kept."""
     name = table.split(".", 1)[1]
-    by = PARTITIONED[table]
     previous = _current_version(folder, table) if changed is not None else None
-    plain = all(v is not None and _PLAIN.fullmatch(v) for p in changed or () for v in p)
-    if not plain:
-        previous = None  # a partition whose folder name DuckDB would escape: written whole
     version = folder / f".{name}-{uuid.uuid4().hex}"
     try:
-        kept = 0
+        kept = None
         if previous is not None:
-            kept = _write_partitions(con, table, by, version, previous, changed or set())
+            kept = _write_partitions(con, table, version, previous, changed or set())
             if kept is None:
                 shutil.rmtree(version, ignore_errors=True)
-                previous = None
-        if previous is None:
+        if kept is None:
             kept = 0
-            _copy_partitions(con, f"SELECT * FROM {_target(table)}", by, version)
+            version.mkdir()
+            for value, native in _partition_values(con, table).items():
+                _copy_partition(con, table, value, native, version)
         for path in sorted(version.rglob("*"), reverse=True):
             fsync_path(path)
         fsync_path(version)
     except BaseException:
         shutil.rmtree(version, ignore_errors=True)
         raise
-    written = sum(1 for _ in version.glob("/".join("*" * len(by)))) - kept
+    written = sum(1 for _ in version.glob(f"{PARTITIONED[table][0]}=*")) - kept
     return version, [written, kept]
 
 
@@ -695,48 +692,61 @@ def _swap_in(folder: Path, table: str, version: Path) -> None:
     export_path(folder, table).unlink(missing_ok=True)  # the single file of before
 
 
-def _copy_partitions(
-    con: duckdb.DuckDBPyConnection, query: str, by: tuple[str, ...], target: Path
+def _partition_values(con: duckdb.DuckDBPyConnection, table: str) -> dict[str | None, object]:
+    """The values of the table's partition key: as text (a `Partition`'s) -> as they are."""
+    key = PARTITIONED[table][1]
+    query = f"SELECT DISTINCT ({key})::VARCHAR, {key} FROM {_target(table)}"
+    return dict(con.execute(query).fetchall())
+
+
+def _partition_folder(table: str, value: str | None) -> str:
+    """A partition's folder name, as Hive readers parse it (DuckDB reads `NULL` as NULL)."""
+    if value is not None and not _PLAIN.fullmatch(value):
+        raise ValueError(f"{table}: a partition key value is not a plain folder name")
+    return f"{PARTITIONED[table][0]}={'NULL' if value is None else value}"
+
+
+_PLAIN = re.compile(r"[\w.:-]+")
+
+
+def _copy_partition(
+    con: duckdb.DuckDBPyConnection, table: str, value: str | None, native: object, version: Path
 ) -> None:
-    columns = ", ".join(_quote(c) for c in by)
+    """One partition's rows, in the table's order, as one Parquet file of its folder: a plain
+    COPY per partition (a partitioned COPY keeps a row group in the making per partition)."""
+    key = PARTITIONED[table][1]
+    target = version / _partition_folder(table, value)
+    target.mkdir()
     con.execute(
-        f"COPY ({query}) TO {_sql_str(target)} (FORMAT parquet, COMPRESSION zstd, "
-        f"PARTITION_BY ({columns}), WRITE_PARTITION_COLUMNS true)"
+        f"COPY (SELECT * FROM {_target(table)} WHERE ({key}) IS NOT DISTINCT FROM ?) "
+        f"TO {_sql_str(target / 'data_0.parquet')} (FORMAT parquet, COMPRESSION zstd)",
+        [native],
     )
-    target.mkdir(exist_ok=True)  # no rows: no partition written
 
 
 def _write_partitions(
     con: duckdb.DuckDBPyConnection,
     table: str,
-    by: tuple[str, ...],
     version: Path,
     previous: Path,
     changed: set[Partition],
 ) -> int | None:
     """The changed partitions written into `version`, the others linked from `previous`;
     the number of partitions linked, or None when the result does not hold the table's rows."""
-    con.execute("CREATE OR REPLACE TEMP TABLE publish_changed_partitions (key VARCHAR[])")
-    con.executemany(
-        "INSERT INTO publish_changed_partitions VALUES (?)", [[list(p)] for p in changed]
-    )
-    key = "[" + ", ".join(f"t.{_quote(c)}::VARCHAR" for c in by) + "]"
-    _copy_partitions(
-        con,
-        f"SELECT t.* FROM {_target(table)} AS t WHERE {key} IN "
-        "(SELECT key FROM publish_changed_partitions)",
-        by,
-        version,
-    )
-    con.execute("DROP TABLE publish_changed_partitions")
+    version.mkdir()
+    present = _partition_values(con, table)
+    for value, native in present.items():
+        if (value,) in changed:
+            _copy_partition(con, table, value, native, version)
     kept = 0
-    for part in previous.glob("/".join("*" * len(by))):
-        values = tuple(s.split("=", 1)[1] for s in part.relative_to(previous).parts)
-        if values in changed:
+    for part in previous.glob(f"{PARTITIONED[table][0]}=*"):
+        value = part.name.split("=", 1)[1]
+        value = None if value == "NULL" else value
+        if value not in present or (value,) in changed:
             continue
-        target = version / part.relative_to(previous)
+        target = version / part.name
         try:
-            target.mkdir(parents=True)
+            target.mkdir()
         except FileExistsError:
             return None  # written and kept: the folder names do not read as the values
         for file in part.iterdir():

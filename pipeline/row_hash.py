@@ -19,14 +19,14 @@ def row_hash(con: duckdb.DuckDBPyConnection, relation: str) -> tuple[int, int]:
 
 
 def row_hash_by(
-    con: duckdb.DuckDBPyConnection, relation: str, columns: tuple[str, ...]
+    con: duckdb.DuckDBPyConnection, relation: str, keys: tuple[str, ...]
 ) -> dict[tuple[str | None, ...], tuple[int, int]]:
-    """`row_hash` of `relation` per value of `columns` (quoted names), their values as text:
-    the fingerprint of each partition of a table exported by partitions. The whole relation's
-    is the sum of its partitions'."""
-    keys = ", ".join(f"r.{c}::VARCHAR" for c in columns)
+    """`row_hash` of `relation` per value of `keys` (SQL expressions over its columns), their
+    values as text: the fingerprint of each partition of a table exported by partitions. The
+    whole relation's is the sum of its partitions'."""
+    by = ", ".join(f"({k})::VARCHAR" for k in keys)
     found = con.execute(
-        f"SELECT {keys}, count(*), sum(hash(r)::HUGEINT) FROM {relation} AS r GROUP BY ALL"
+        f"SELECT {by}, count(*), sum(hash(r)::HUGEINT) FROM {relation} AS r GROUP BY ALL"
     ).fetchall()
     return {tuple(row[:-2]): (int(row[-2]), int(row[-1])) for row in found}
 

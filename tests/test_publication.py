@@ -284,22 +284,33 @@ class DailyBuilds:
 PERIODS = ("month", "quarter", "year")
 
 
-def _dossier(unit: str, verdicts: str = "TFT", month: int = 11) -> list[tuple]:
-    """A dossier's rows: its i-th indicator in the month, quarter or year (by i) of `month`."""
+def _dossier(unit: str, verdicts: str = "TFT", month: int = 11, year: int = 2026) -> list[tuple]:
+    """A dossier's rows: its i-th indicator in the month, quarter or year (by i) of `month`
+    of `year`."""
     starts = {"month": month, "quarter": 3 * ((month - 1) // 3) + 1, "year": 1}
     rows = []
     for i, v in enumerate(verdicts):
         kind = PERIODS[i % 3]
-        rows.append((unit, f"I{i}", v == "T", kind, f"2026-{starts[kind]:02d}-01"))
+        rows.append((unit, f"I{i}", v == "T", kind, f"{year}-{starts[kind]:02d}-01"))
     return rows
 
 
+def _three_years() -> dict[str, list[tuple]]:
+    """24 dossiers over 12 months of 3 years (2024 to 2026): 3 partitions."""
+    return {f"D{i}": _dossier(f"U{i % 5}", month=i % 12 + 1, year=2024 + i % 3) for i in range(24)}
+
+
 def _export(warehouse, table: str) -> str:
-    """The relation a mart's Parquet export reads as: one file, or a partitioned folder."""
+    """The relation a mart's Parquet export reads as: one file, or a partitioned folder read
+    as README says (the table's columns, then the partition key `period_year`)."""
     folder = warehouse.parent / "marts" / table.split(".")[1]
     if table == KEYED:
-        return f"read_parquet('{folder}/**/*.parquet')"
+        return f"read_parquet('{folder}/**/*.parquet', hive_partitioning=true)"
     return f"'{folder}.parquet'"
+
+
+def _table_of(export: str) -> str:
+    return f"(SELECT * EXCLUDE (period_year) FROM {export})"
 
 
 def _same_as_build(build, warehouse) -> None:
@@ -317,17 +328,26 @@ def _same_as_build(build, warehouse) -> None:
         assert tables == ["audit.load_log", "marts.dim_unit", KEYED, "marts.fct_indicator"]
         for table in tables:
             sources = [f"warehouse.{table}", f"build.{table}"]
-            if table.startswith("marts."):
+            if table == KEYED:
+                sources.append(_table_of(_export(warehouse, table)))
+            elif table.startswith("marts."):
                 sources.append(_export(warehouse, table))
             for a in sources:
                 for b in sources:
                     assert con.execute(
                         f"SELECT count(*) FROM (SELECT * FROM {a} EXCEPT ALL SELECT * FROM {b})"
                     ).fetchall() == [(0,)], (table, a, b)
-        # The partitioned export reads as the table: the same columns and types.
-        assert con.execute(f"DESCRIBE SELECT * FROM {_export(warehouse, KEYED)}").fetchall() == (
-            con.execute(f"DESCRIBE build.{KEYED}").fetchall()
-        )
+        # The partitioned export reads as the table, its columns and types, plus the year of
+        # period_start as `period_year`.
+        export = _export(warehouse, KEYED)
+        columns = "SELECT column_name, column_type FROM (DESCRIBE SELECT * FROM {})"
+        assert con.execute(columns.format(export)).fetchall() == [
+            *con.execute(columns.format(f"build.{KEYED}")).fetchall(),
+            ("period_year", "BIGINT"),
+        ]
+        assert con.execute(
+            f"SELECT count(*) FROM {export} WHERE period_year IS DISTINCT FROM year(period_start)"
+        ).fetchall() == [(0,)]
         built = {
             t: content(con, "build", t, columns).digest
             for t, columns in public_columns(con, "build").items()
@@ -452,59 +472,48 @@ def test_a_table_published_by_rows_that_comes_out_as_published_keeps_its_export(
 
 
 def test_a_daily_publication_rewrites_only_the_partitions_whose_rows_changed(tmp_path):
-    """fct_dossier_indicator is exported as Hive folders by (period_type, period_start). A
-    daily publication by rows writes a new version of the folder in which only the partitions
-    whose rows changed are written; the others are the very same files (hard links). The
-    whole export still equals the published table, and a full publication writes every
-    partition."""
+    """fct_dossier_indicator is exported as Hive folders by the year of period_start. A daily
+    publication by rows writes a new version of the folder in which only the years whose rows
+    changed are written; the others are the very same files (hard links). The whole export
+    still equals the published table, and a full publication writes every partition."""
     build, warehouse = tmp_path / "build" / "build.duckdb", tmp_path / "wh" / "warehouse.duckdb"
     build.parent.mkdir()
     days = DailyBuilds(build)
-    # 24 dossiers over 12 months: 12 month, 4 quarter and 1 year partitions.
-    days.full({f"D{i}": _dossier(f"U{i % 5}", month=i % 12 + 1) for i in range(24)})
+    dossiers = _three_years()
+    days.full(dossiers)
     first = publish_warehouse(build, warehouse)
-    assert first.partitions == {KEYED: [17, 0]}
+    assert first.partitions == {KEYED: [3, 0]}
     marts = warehouse.parent / "marts"
     assert (marts / "fct_dossier_indicator").is_symlink()
-    assert (
-        marts / "fct_dossier_indicator" / "period_type=month" / "period_start=2026-03-01"
-    ).is_dir()
+    assert (marts / "fct_dossier_indicator" / "period_year=2025").is_dir()
     assert not (marts / "fct_dossier_indicator.parquet").exists()
     _same_as_build(build, warehouse)
     before = _files(warehouse)
 
-    # D1 (February) changes its month and year verdicts (T -> F), its quarter verdict stays F;
-    # D5 (June) is recomputed unchanged.
-    days.daily({"D1": _dossier("U1", "FFF", month=2), "D5": _dossier("U0", month=6)})
+    # D1 (February 2025) changes its month and year verdicts (T -> F), its quarter verdict
+    # stays F; D5 (June 2026) is recomputed unchanged.
+    days.daily(
+        {"D1": _dossier("U1", "FFF", month=2, year=2025), "D5": _dossier("U0", month=6, year=2026)}
+    )
     day1 = publish_warehouse(build, warehouse)
     assert day1.by_rows == [KEYED] and KEYED in day1.exported
-    assert day1.partitions == {KEYED: [2, 15]}
+    assert day1.partitions == {KEYED: [1, 2]}
     after = _files(warehouse)
-    rewritten = {
-        "period_type=month/period_start=2026-02-01",
-        "period_type=year/period_start=2026-01-01",
-    }
+    rewritten = {"period_year=2025"}
     assert {f.rsplit("/", 1)[0] for f in after if after[f] != before.get(f)} == rewritten
     untouched = {f: ino for f, ino in before.items() if f.rsplit("/", 1)[0] not in rewritten}
-    assert {f: after[f] for f in untouched} == untouched  # the same files, not copies
+    assert untouched and {f: after[f] for f in untouched} == untouched  # the same files
     assert len(_versions(warehouse)) == 1  # the old version is gone once swapped
     _same_as_build(build, warehouse)
 
-    # D2 and D14, March's only dossiers, disappear: their month partition
-    # goes; D30 lands in a month nobody had (a new partition, as 2027 would be).
-    days.daily(
-        {
-            "D2": [],
-            "D14": [],
-            "D30": [(u, i, v, "month", "2027-01-01") for u, i, v, *_ in _dossier("U0")],
-        }
-    )
+    # The dossiers of 2024 disappear: their partition goes; D30 lands in 2027, a year nobody
+    # had (a new partition).
+    gone = {d: [] for i, d in enumerate(dossiers) if i % 3 == 0}
+    days.daily({**gone, "D30": _dossier("U0", month=1, year=2027)})
     day2 = publish_warehouse(build, warehouse)
     parts = {f.rsplit("/", 1)[0] for f in _files(warehouse)}
-    assert "period_type=month/period_start=2026-03-01" not in parts
-    assert "period_type=month/period_start=2027-01-01" in parts
-    written, kept = day2.partitions[KEYED]
-    assert written < 6 and written + kept == len(parts)
+    assert parts == {"period_year=2025", "period_year=2026", "period_year=2027"}
+    assert day2.partitions[KEYED] == [1, 2]
     _same_as_build(build, warehouse)
 
     # A full build is published whole: every partition written again (the last version's
@@ -514,9 +523,9 @@ def test_a_daily_publication_rewrites_only_the_partitions_whose_rows_changed(tmp
     for n, f in enumerate(version.rglob("*.parquet")):
         os.link(f, tmp_path / "held" / f"{n}.parquet")
     held = {f.stat().st_ino for f in (tmp_path / "held").iterdir()}
-    days.full({f"D{i}": _dossier(f"U{i % 5}", month=i % 12 + 1) for i in range(24)})
+    days.full(dossiers)
     full = publish_warehouse(build, warehouse)
-    assert full.partitions == {KEYED: [17, 0]}
+    assert full.partitions == {KEYED: [3, 0]}
     assert not set(_files(warehouse).values()) & held
     _same_as_build(build, warehouse)
 
@@ -532,7 +541,7 @@ def test_the_partitioned_export_survives_a_migration_a_failure_and_a_killed_publ
     build.parent.mkdir()
     marts = warehouse.parent / "marts"
     days = DailyBuilds(build)
-    days.full({f"D{i}": _dossier(f"U{i % 5}", month=i % 12 + 1) for i in range(24)})
+    days.full(_three_years())
     publish_warehouse(build, warehouse)
 
     # As a publication of before left it: one file, and a record naming no version folder.
@@ -567,11 +576,11 @@ def test_the_partitioned_export_survives_a_migration_a_failure_and_a_killed_publ
     _same_as_build(build, warehouse)
 
     # A killed publication's leftovers: a version no link names and a temporary link.
-    (marts / ".fct_dossier_indicator-killed" / "period_type=month").mkdir(parents=True)
+    (marts / ".fct_dossier_indicator-killed" / "period_year=2026").mkdir(parents=True)
     os.symlink(".fct_dossier_indicator-killed", marts / ".fct_dossier_indicator.x.tmp")
-    days.daily({"D4": _dossier("U4", "FFF", month=5)})
+    days.daily({"D4": _dossier("U4", "FFF", month=5, year=2025)})
     rerun = publish_warehouse(build, warehouse)
-    assert rerun.partitions[KEYED][0] == 2
+    assert rerun.partitions[KEYED] == [1, 2]
     assert _versions(warehouse) == [os.readlink(link)]
     assert [p.name for p in marts.glob(".*.tmp")] == []
     _same_as_build(build, warehouse)
@@ -588,7 +597,7 @@ def test_a_publication_stopped_before_or_after_its_file_swap_leaves_a_readable_e
     build.parent.mkdir()
     link = warehouse.parent / "marts" / "fct_dossier_indicator"
     days = DailyBuilds(build)
-    days.full({f"D{i}": _dossier(f"U{i % 5}", month=i % 12 + 1) for i in range(24)})
+    days.full(_three_years())
     publish_warehouse(build, warehouse)
     published, files, inode = os.readlink(link), _files(warehouse), warehouse.stat().st_ino
     export = f"SELECT count(*) FROM read_parquet('{link}/**/*.parquet', hive_partitioning=true)"
