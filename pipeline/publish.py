@@ -74,20 +74,19 @@ def connection_config() -> dict[str, object]:
 
 RECORD_NAME = "publication.json"
 
-# Marts exported as a Hive-partitioned folder instead of one file, by a key derived from their
-# columns: (the key's column name, its SQL expression). The key is not written inside the
-# files: `read_parquet('<folder>/**/*.parquet', hive_partitioning=true)` gives the table's
-# columns and types plus the key, read from the folder names (`period_year=2026/`). A daily
-# publication by rows writes again only the partitions whose rows changed.
+# Marts exported as a Hive-partitioned folder instead of one file, by the year of a DATE
+# column: (the key's column name, the DATE column). The key is not written inside the files:
+# `read_parquet('<folder>/**/*.parquet', hive_partitioning=true)` gives the table's columns and
+# types plus the key, read from the folder names (`period_year=2026/`). A daily publication by
+# rows writes again only the partitions whose rows changed.
 # fct_dossier_indicator by year of period_start: a dossier's month, quarter and year rows of a
 # year stay side by side as in the single file (which they compress with), and each partition
 # is one plain COPY (DuckDB's partitioned writer holds a row group per open partition: by
 # (period_type, period_start), 50 partitions, a whole export took 2.9 times the single file's
-# CPU and 3 GB). At 1 M dossiers (3 years, 28 M rows) a whole export costs about what the
-# single file did and a daily one rewrites the current year only (benchmarks/runs/
-# 2026-12-07-partitioned-export.md).
+# CPU and 3 GB). At 1 M dossiers (3 years, 28 M rows) see
+# benchmarks/runs/2026-12-07-partitioned-export.md for the whole and daily exports' cost.
 PARTITIONED: dict[str, tuple[str, str]] = {
-    "marts.fct_dossier_indicator": ("period_year", "year(period_start)"),
+    "marts.fct_dossier_indicator": ("period_year", "period_start"),
 }
 Partition = tuple[str | None, ...]  # the key's value as text (None: the key is NULL)
 
@@ -424,7 +423,7 @@ def _rows_by(
     )
     parts = None
     if table in PARTITIONED:
-        parts = row_hash_by(con, rows, (PARTITIONED[table][1],))
+        parts = row_hash_by(con, rows, (_partition_key(table),))
         incoming, incoming_hash = total(parts)
     else:
         incoming, incoming_hash = row_hash(con, rows)
@@ -532,7 +531,7 @@ def _replace_rows(
     deleted = f"(SELECT * FROM {target} WHERE {column} IN {keys})"
     changed = None
     if by.incoming_parts is not None:
-        gone_parts = row_hash_by(con, deleted, (PARTITIONED[table][1],))
+        gone_parts = row_hash_by(con, deleted, (_partition_key(table),))
         gone_rows, gone = total(gone_parts)
         incoming = by.incoming_parts
         changed = {p for p in {*gone_parts, *incoming} if gone_parts.get(p) != incoming.get(p)}
@@ -658,8 +657,8 @@ def _export_partitioned(
         if kept is None:
             kept = 0
             version.mkdir()
-            for value, native in _partition_values(con, table).items():
-                _copy_partition(con, table, value, native, version)
+            for year in _partition_values(con, table).values():
+                _copy_partition(con, table, year, version)
         for path in sorted(version.rglob("*"), reverse=True):
             fsync_path(path)
         fsync_path(version)
@@ -692,36 +691,46 @@ def _swap_in(folder: Path, table: str, version: Path) -> None:
     export_path(folder, table).unlink(missing_ok=True)  # the single file of before
 
 
-def _partition_values(con: duckdb.DuckDBPyConnection, table: str) -> dict[str | None, object]:
-    """The values of the table's partition key: as text (a `Partition`'s) -> as they are."""
-    key = PARTITIONED[table][1]
-    query = f"SELECT DISTINCT ({key})::VARCHAR, {key} FROM {_target(table)}"
-    return dict(con.execute(query).fetchall())
+def _partition_key(table: str) -> str:
+    """The partition key of a partitioned mart, as SQL over its columns."""
+    return f"year({_quote(PARTITIONED[table][1])})"
 
 
-def _partition_folder(table: str, value: str | None) -> str:
-    """A partition's folder name, as Hive readers parse it (DuckDB reads `NULL` as NULL)."""
-    if value is not None and not _PLAIN.fullmatch(value):
-        raise ValueError(f"{table}: a partition key value is not a plain folder name")
-    return f"{PARTITIONED[table][0]}={'NULL' if value is None else value}"
-
-
-_PLAIN = re.compile(r"[\w.:-]+")
+def _partition_values(con: duckdb.DuckDBPyConnection, table: str) -> dict[str | None, int | None]:
+    """The years the table's partitions may hold: as text (a `Partition`'s) -> as numbers.
+    Every year from the first to the last (read from the column's statistics, no scan), and
+    None when some rows have no date; a year without rows writes no partition."""
+    column = _quote(PARTITIONED[table][1])
+    [(first, last, undated)] = con.execute(
+        f"SELECT year(min({column})), year(max({column})), "
+        f"count(*) FILTER ({column} IS NULL) FROM {_target(table)}"
+    ).fetchall()
+    years: dict[str | None, int | None] = {}
+    if first is not None:
+        years = {str(y): y for y in range(first, last + 1)}
+    if undated:
+        years[None] = None
+    return years
 
 
 def _copy_partition(
-    con: duckdb.DuckDBPyConnection, table: str, value: str | None, native: object, version: Path
+    con: duckdb.DuckDBPyConnection, table: str, year: int | None, version: Path
 ) -> None:
-    """One partition's rows, in the table's order, as one Parquet file of its folder: a plain
-    COPY per partition (a partitioned COPY keeps a row group in the making per partition)."""
-    key = PARTITIONED[table][1]
-    target = version / _partition_folder(table, value)
+    """One year's rows, in the table's order, as one Parquet file of its folder: a plain COPY
+    per partition (a partitioned COPY keeps a row group in the making per partition), its
+    filter a date range the scan applies itself. A year without rows leaves no folder."""
+    column = _quote(PARTITIONED[table][1])
+    where = f"{column} IS NULL"
+    if year is not None:
+        where = f"{column} >= DATE '{year:04d}-01-01' AND {column} < DATE '{year + 1:04d}-01-01'"
+    target = version / f"{PARTITIONED[table][0]}={'NULL' if year is None else year}"
     target.mkdir()
-    con.execute(
-        f"COPY (SELECT * FROM {_target(table)} WHERE ({key}) IS NOT DISTINCT FROM ?) "
-        f"TO {_sql_str(target / 'data_0.parquet')} (FORMAT parquet, COMPRESSION zstd)",
-        [native],
-    )
+    [(rows,)] = con.execute(
+        f"COPY (SELECT * FROM {_target(table)} WHERE {where}) "
+        f"TO {_sql_str(target / 'data_0.parquet')} (FORMAT parquet, COMPRESSION zstd)"
+    ).fetchall()
+    if not rows:
+        shutil.rmtree(target)
 
 
 def _write_partitions(
@@ -735,9 +744,9 @@ def _write_partitions(
     the number of partitions linked, or None when the result does not hold the table's rows."""
     version.mkdir()
     present = _partition_values(con, table)
-    for value, native in present.items():
+    for value, year in present.items():
         if (value,) in changed:
-            _copy_partition(con, table, value, native, version)
+            _copy_partition(con, table, year, version)
     kept = 0
     for part in previous.glob(f"{PARTITIONED[table][0]}=*"):
         value = part.name.split("=", 1)[1]
