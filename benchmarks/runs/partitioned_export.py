@@ -4,8 +4,10 @@
 
 Each variant runs in its own process on the published file (read-only), with the publication's
 DuckDB settings (memory_limit 3000MB, preserve_insertion_order false) unless it says otherwise;
-one JSON line per variant: CPU seconds (user + sys), wall, peak RSS, MB on disk, files, row
-groups and rows. Findings: benchmarks/runs/2026-12-07-partitioned-export.md.
+one JSON line per variant: CPU seconds (user + sys), wall, peak RSS, MB written (files that are
+not hard links), files, row groups and rows. Outputs go beside the source, or under
+`$EXPORT_OUT`; `publish_*` run pipeline/publish.py's own export (PYTHONPATH: the repository).
+Findings: benchmarks/runs/2026-12-07-partitioned-export.md.
 """
 
 from __future__ import annotations
@@ -29,6 +31,11 @@ DAILY = (
     "AND period_start = DATE '2026-10-01') OR (period_type = 'month' "
     "AND period_start = DATE '2026-11-01')"
 )
+# parts5: one partition per year of period_start, the key a derived column `period_year`
+# (not written inside the files: readers get it from the folder names).
+BY_YEAR = f"SELECT *, year(period_start) AS period_year FROM {TABLE}"
+HIVE_YEAR = "PARTITION_BY (period_year)"
+THIS_YEAR = "year(period_start) = 2026"
 
 
 def copy(con: duckdb.DuckDBPyConnection, query: str, out: Path, options: str = HIVE) -> None:
@@ -42,6 +49,32 @@ def export(source: str, variant: str, out: Path) -> None:
     everything = f"SELECT * FROM {TABLE}"
     if variant == "single":  # main: one file
         copy(con, everything, out, "")
+    elif variant in ("hive_year", "hive_year_threads1"):  # one partition per year (parts5)
+        if variant.endswith("threads1"):
+            con.execute("SET threads = 1")
+        copy(con, BY_YEAR, out, HIVE_YEAR)
+    elif variant == "hive_year_columns":  # the same, the key also written inside the files
+        copy(con, BY_YEAR, out, f"{HIVE_YEAR}, WRITE_PARTITION_COLUMNS true")
+    elif variant.startswith("hive_year_flush"):  # hive_year_flush_<rows>
+        con.execute(f"SET partitioned_write_flush_threshold = {variant.rsplit('_', 1)[1]}")
+        copy(con, BY_YEAR, out, HIVE_YEAR)
+    elif variant == "daily_hive_year":  # the current year's partition
+        copy(con, f"{BY_YEAR} WHERE {THIS_YEAR}", out, HIVE_YEAR)
+    elif variant in ("per_year", "daily_per_year"):  # one plain COPY per year's folder
+        years = [2026]
+        if variant == "per_year":
+            query = f"SELECT DISTINCT year(period_start) FROM {TABLE} ORDER BY 1"
+            years = [y for (y,) in con.execute(query).fetchall()]
+        for year in years:
+            folder = out / f"period_year={year}"
+            folder.mkdir(parents=True)
+            where = f"period_start >= DATE '{year}-01-01' AND period_start < '{year + 1}-01-01'"
+            copy(con, f"{everything} WHERE {where}", folder / "data_0.parquet", "")
+    elif variant in ("publish_whole", "publish_daily"):  # pipeline/publish.py's own export
+        from pipeline.publish import _export_partitioned
+
+        changed = {("2026",)} if variant == "publish_daily" else None
+        _export_partitioned(con, out, TABLE, changed)
     elif variant == "hive":  # parts3: one partitioned COPY
         copy(con, everything, out)
     elif variant == "hive_threads1":
@@ -87,14 +120,27 @@ def export(source: str, variant: str, out: Path) -> None:
 
 
 def measure(source: str, variant: str) -> dict:
-    out = Path(f"{source}-out-{variant}" + (".parquet" if variant == "single" else ""))
+    # Written beside the source, or under $EXPORT_OUT when set.
+    base = Path(os.environ["EXPORT_OUT"]) / "out" if os.environ.get("EXPORT_OUT") else Path(source)
+    out = Path(f"{base}-out-{variant}" + (".parquet" if variant == "single" else ""))
     shutil.rmtree(out, ignore_errors=True)
     out.unlink(missing_ok=True)
+    if variant.startswith("publish"):  # the version folder the publication would link to
+        out.mkdir(parents=True)
+        if variant == "publish_daily":  # from the last version, written whole beforehand
+            one = [sys.executable, __file__, "--one", source, "publish_whole", str(out)]
+            subprocess.run(one, check=True)
+            os.symlink(next(out.iterdir()).name, out / "fct_dossier_indicator")
+    before = set(out.iterdir()) if out.is_dir() else set()
     started = time.perf_counter()
     child = subprocess.Popen([sys.executable, __file__, "--one", source, variant, str(out)])
     _, status, usage = os.wait4(child.pid, 0)
     wall = time.perf_counter() - started
+    if variant.startswith("publish"):
+        [out] = set(out.iterdir()) - before
+    # The files written (hard links to the last version's files are not).
     files = [out] if out.is_file() else list(out.rglob("*.parquet"))
+    files = [f for f in files if f.stat().st_nlink == 1]
     glob = str(out) if out.is_file() else f"{out}/**/*.parquet"
     [(groups, rows)] = duckdb.sql(
         "SELECT count(*), sum(row_group_num_rows) FROM (SELECT DISTINCT file_name, "
