@@ -467,8 +467,7 @@ def _write_file(
             # The dropped tables' blocks are freed at a checkpoint, for the new ones to reuse.
             con.execute("CHECKPOINT")
             for table in plan.copy:
-                target = _target(table)
-                con.execute(f"CREATE TABLE {target} AS SELECT * FROM build.{target}")
+                _copy_table(con, table)
                 if table in by_rows:  # changed by rows, copied whole: read it once more
                     written[table] = content(con, None, table, recorded[table].columns)
             for table in plan.by_rows:
@@ -546,7 +545,7 @@ def _replace_rows(
     [(published,)] = con.execute(f"SELECT count(*) FROM {target}").fetchall()
     if inserted != by.incoming or not rows == built == published:
         con.execute(f"DROP TABLE {target}")
-        con.execute(f"CREATE TABLE {target} AS SELECT * FROM build.{target}")
+        _copy_table(con, table)
         return None, None
     carried = before.hash - gone + by.incoming_hash
     return Content(before.columns, rows, carried, before.deleted + gone_rows), changed
@@ -696,14 +695,17 @@ def _partition_key(table: str) -> str:
     return f"year({_quote(PARTITIONED[table][1])})"
 
 
-def _partition_values(con: duckdb.DuckDBPyConnection, table: str) -> dict[str | None, int | None]:
-    """The years the table's partitions may hold: as text (a `Partition`'s) -> as numbers.
-    Every year from the first to the last (read from the column's statistics, no scan), and
-    None when some rows have no date; a year without rows writes no partition."""
+def _partition_values(
+    con: duckdb.DuckDBPyConnection, table: str, relation: str | None = None
+) -> dict[str | None, int | None]:
+    """The years the table's partitions may hold (`relation`: where the table is read, by
+    default the connection's own): as text (a `Partition`'s) -> as numbers. Every year from
+    the first to the last (read from the column's statistics, no scan), and None when some
+    rows have no date; a year without rows writes no partition."""
     column = _quote(PARTITIONED[table][1])
     [(first, last, undated)] = con.execute(
         f"SELECT year(min({column})), year(max({column})), "
-        f"count(*) FILTER ({column} IS NULL) FROM {_target(table)}"
+        f"count(*) FILTER ({column} IS NULL) FROM {relation or _target(table)}"
     ).fetchall()
     years: dict[str | None, int | None] = {}
     if first is not None:
@@ -713,16 +715,37 @@ def _partition_values(con: duckdb.DuckDBPyConnection, table: str) -> dict[str | 
     return years
 
 
+def _year_filter(table: str, year: int | None) -> str:
+    """The rows of a partition, as a filter on the date column that the scan applies itself."""
+    column = _quote(PARTITIONED[table][1])
+    if year is None:
+        return f"{column} IS NULL"
+    return f"{column} >= DATE '{year:04d}-01-01' AND {column} < DATE '{year + 1:04d}-01-01'"
+
+
+def _copy_table(con: duckdb.DuckDBPyConnection, table: str) -> None:
+    """A table of the attached build copied into the connection's file. A partitioned mart is
+    copied year by year (each year's rows together, in the build's order), so that exporting
+    a year scans only its own row groups: at 1 M dossiers the copy costs about the same and the
+    whole export went from 1.18 to about 0.9 times the single file's CPU
+    (benchmarks/runs/2026-12-07-partitioned-export.md)."""
+    target = _target(table)
+    if table not in PARTITIONED:
+        con.execute(f"CREATE TABLE {target} AS SELECT * FROM build.{target}")
+        return
+    con.execute(f"CREATE TABLE {target} AS SELECT * FROM build.{target} LIMIT 0")
+    for year in _partition_values(con, table, f"build.{target}").values():
+        where = _year_filter(table, year)
+        con.execute(f"INSERT INTO {target} SELECT * FROM build.{target} WHERE {where}")
+
+
 def _copy_partition(
     con: duckdb.DuckDBPyConnection, table: str, year: int | None, version: Path
 ) -> None:
     """One year's rows, in the table's order, as one Parquet file of its folder: a plain COPY
     per partition (a partitioned COPY keeps a row group in the making per partition), its
     filter a date range the scan applies itself. A year without rows leaves no folder."""
-    column = _quote(PARTITIONED[table][1])
-    where = f"{column} IS NULL"
-    if year is not None:
-        where = f"{column} >= DATE '{year:04d}-01-01' AND {column} < DATE '{year + 1:04d}-01-01'"
+    where = _year_filter(table, year)
     target = version / f"{PARTITIONED[table][0]}={'NULL' if year is None else year}"
     target.mkdir()
     [(rows,)] = con.execute(
