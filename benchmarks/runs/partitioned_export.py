@@ -45,6 +45,19 @@ def copy(con: duckdb.DuckDBPyConnection, query: str, out: Path, options: str = H
 
 def export(source: str, variant: str, out: Path) -> None:
     config = {"memory_limit": "3000MB", "preserve_insertion_order": False}
+    if variant in ("full_main", "full_publish"):  # a whole publication of the table
+        from pipeline.publish import _copy_table, _export_partitioned
+
+        con = duckdb.connect(str(out / "published.duckdb"), config=config)
+        con.execute(f"ATTACH '{source}' AS build (READ_ONLY)")
+        con.execute("CREATE SCHEMA marts")
+        if variant == "full_main":  # main: the table copied, then one file
+            con.execute(f"CREATE TABLE {TABLE} AS SELECT * FROM build.{TABLE}")
+            copy(con, f"SELECT * FROM {TABLE}", out / "export.parquet", "")
+        else:  # parts5: copied year by year, then one COPY per year
+            _copy_table(con, TABLE)
+            _export_partitioned(con, out, TABLE, None)
+        return
     con = duckdb.connect(source, read_only=True, config=config)
     everything = f"SELECT * FROM {TABLE}"
     if variant == "single":  # main: one file
@@ -125,7 +138,7 @@ def measure(source: str, variant: str) -> dict:
     out = Path(f"{base}-out-{variant}" + (".parquet" if variant == "single" else ""))
     shutil.rmtree(out, ignore_errors=True)
     out.unlink(missing_ok=True)
-    if variant.startswith("publish"):  # the version folder the publication would link to
+    if variant.startswith(("publish", "full")):
         out.mkdir(parents=True)
         if variant == "publish_daily":  # from the last version, written whole beforehand
             one = [sys.executable, __file__, "--one", source, "publish_whole", str(out)]
@@ -136,8 +149,10 @@ def measure(source: str, variant: str) -> dict:
     child = subprocess.Popen([sys.executable, __file__, "--one", source, variant, str(out)])
     _, status, usage = os.wait4(child.pid, 0)
     wall = time.perf_counter() - started
-    if variant.startswith("publish"):
+    if variant.startswith("publish"):  # the version folder the publication would link to
         [out] = set(out.iterdir()) - before
+    elif variant.startswith("full"):
+        (out / "published.duckdb").unlink()  # MB, files and rows: the export's
     # The files written (hard links to the last version's files are not).
     files = [out] if out.is_file() else list(out.rglob("*.parquet"))
     files = [f for f in files if f.stat().st_nlink == 1]
