@@ -16,3 +16,21 @@ def row_hash(con: duckdb.DuckDBPyConnection, relation: str) -> tuple[int, int]:
         f"SELECT count(*), coalesce(sum(hash(r)::HUGEINT), 0) FROM {relation} AS r"
     ).fetchall()
     return int(rows), int(total)
+
+
+def row_hash_by(
+    con: duckdb.DuckDBPyConnection, relation: str, keys: tuple[str, ...]
+) -> dict[tuple[str | None, ...], tuple[int, int]]:
+    """`row_hash` of `relation` per value of `keys` (SQL expressions over its columns), their
+    values as text: the fingerprint of each partition of a table exported by partitions. The
+    whole relation's is the sum of its partitions'."""
+    by = ", ".join(f"({k})::VARCHAR" for k in keys)
+    found = con.execute(
+        f"SELECT {by}, count(*), sum(hash(r)::HUGEINT) FROM {relation} AS r GROUP BY ALL"
+    ).fetchall()
+    return {tuple(row[:-2]): (int(row[-2]), int(row[-1])) for row in found}
+
+
+def total(parts: dict[tuple[str | None, ...], tuple[int, int]]) -> tuple[int, int]:
+    """The `row_hash` of the relation whose partitions' fingerprints are `parts`."""
+    return sum(n for n, _ in parts.values()), sum(h for _, h in parts.values())

@@ -126,3 +126,36 @@ def test_marts_are_exported_as_parquet(pipeline_run):
             "select count(*) from read_parquet(?)", [str(folder / "fct_indicator.parquet")]
         ).fetchall()
     assert exported == rows > 0
+
+
+def test_fct_dossier_indicator_is_exported_as_year_partitions(pipeline_run):
+    """Read as README says, the partitioned export is the table plus its partition key
+    `period_year` (the year of period_start); the publication's metadata says how many
+    partitions it wrote (a first publication: one per year, all written, none linked)."""
+    folder = pipeline_run.warehouse_path.parent / "marts" / "fct_dossier_indicator"
+    table = "marts.fct_dossier_indicator"
+    [(rows, years)] = query(
+        pipeline_run.warehouse_path,
+        f"select count(*), count(distinct year(period_start)) from {table}",
+    )
+    export = "read_parquet(?, hive_partitioning=true)"
+    with duckdb.connect() as con:
+        con.execute(f"ATTACH '{pipeline_run.warehouse_path}' AS published (READ_ONLY)")
+        glob = [str(folder / "**" / "*.parquet")]
+        differ = (
+            f"select count(*) from (select * exclude (period_year) from {export} "
+            f"except all select * from published.{table})"
+        )
+        [(extra,)] = con.execute(differ, glob).fetchall()
+        [(exported, off_key)] = con.execute(
+            "select count(*), count(*) filter (period_year is distinct from year(period_start)) "
+            f"from {export}",
+            glob,
+        ).fetchall()
+        columns = "select column_name, column_type from (describe select * from {})"
+        described = con.execute(columns.format(export), glob).fetchall()
+        table_columns = con.execute(columns.format(f"published.{table}")).fetchall()
+    assert exported == rows > 0 and extra == 0 and off_key == 0
+    assert described == [*table_columns, ("period_year", "BIGINT")]
+    [publish] = pipeline_run.result.asset_materializations_for_node("publish__warehouse")
+    assert publish.metadata["parquet_partitions"].value == {table: {"written": years, "linked": 0}}

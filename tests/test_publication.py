@@ -4,6 +4,7 @@ and exports again, and, on real DuckDB files, that what it keeps is what the bui
 from __future__ import annotations
 
 import json
+import os
 import uuid
 
 import duckdb
@@ -242,7 +243,8 @@ class DailyBuilds:
             )
             con.execute(
                 "CREATE OR REPLACE TABLE marts.fct_dossier_indicator (dossier_id VARCHAR, "
-                "unit_code VARCHAR, indicator_code VARCHAR, in_numerator BOOLEAN)"
+                "unit_code VARCHAR, indicator_code VARCHAR, in_numerator BOOLEAN, "
+                "period_type VARCHAR, period_start DATE)"
             )
             con.execute("CREATE OR REPLACE TABLE intermediate.to_refresh (dossier_id VARCHAR)")
             self._insert(con, dossiers)
@@ -270,7 +272,8 @@ class DailyBuilds:
     def _insert(con, dossiers) -> None:
         rows = [[d, *row] for d, rows in dossiers.items() for row in rows]
         if rows:
-            con.executemany("INSERT INTO marts.fct_dossier_indicator VALUES (?, ?, ?, ?)", rows)
+            insert = "INSERT INTO marts.fct_dossier_indicator VALUES (?, ?, ?, ?, ?, ?)"
+            con.executemany(insert, rows)
         con.execute(
             "CREATE OR REPLACE TABLE marts.fct_indicator AS SELECT unit_code, indicator_code, "
             "count(*) FILTER (in_numerator) AS numerator, count(*) AS denominator "
@@ -278,8 +281,36 @@ class DailyBuilds:
         )
 
 
-def _dossier(unit: str, verdicts: str = "TFT") -> list[tuple]:
-    return [(unit, f"I{i}", v == "T") for i, v in enumerate(verdicts)]
+PERIODS = ("month", "quarter", "year")
+
+
+def _dossier(unit: str, verdicts: str = "TFT", month: int = 11, year: int = 2026) -> list[tuple]:
+    """A dossier's rows: its i-th indicator in the month, quarter or year (by i) of `month`
+    of `year`."""
+    starts = {"month": month, "quarter": 3 * ((month - 1) // 3) + 1, "year": 1}
+    rows = []
+    for i, v in enumerate(verdicts):
+        kind = PERIODS[i % 3]
+        rows.append((unit, f"I{i}", v == "T", kind, f"{year}-{starts[kind]:02d}-01"))
+    return rows
+
+
+def _three_years() -> dict[str, list[tuple]]:
+    """24 dossiers over 12 months of 3 years (2024 to 2026): 3 partitions."""
+    return {f"D{i}": _dossier(f"U{i % 5}", month=i % 12 + 1, year=2024 + i % 3) for i in range(24)}
+
+
+def _export(warehouse, table: str) -> str:
+    """The relation a mart's Parquet export reads as: one file, or a partitioned folder read
+    as README says (the table's columns, then the partition key `period_year`)."""
+    folder = warehouse.parent / "marts" / table.split(".")[1]
+    if table == KEYED:
+        return f"read_parquet('{folder}/**/*.parquet', hive_partitioning=true)"
+    return f"'{folder}.parquet'"
+
+
+def _table_of(export: str) -> str:
+    return f"(SELECT * EXCLUDE (period_year) FROM {export})"
 
 
 def _same_as_build(build, warehouse) -> None:
@@ -297,13 +328,26 @@ def _same_as_build(build, warehouse) -> None:
         assert tables == ["audit.load_log", "marts.dim_unit", KEYED, "marts.fct_indicator"]
         for table in tables:
             sources = [f"warehouse.{table}", f"build.{table}"]
-            if table.startswith("marts."):
-                sources.append(f"'{warehouse.parent / 'marts' / table.split('.')[1]}.parquet'")
+            if table == KEYED:
+                sources.append(_table_of(_export(warehouse, table)))
+            elif table.startswith("marts."):
+                sources.append(_export(warehouse, table))
             for a in sources:
                 for b in sources:
                     assert con.execute(
                         f"SELECT count(*) FROM (SELECT * FROM {a} EXCEPT ALL SELECT * FROM {b})"
                     ).fetchall() == [(0,)], (table, a, b)
+        # The partitioned export reads as the table, its columns and types, plus the year of
+        # period_start as `period_year`.
+        export = _export(warehouse, KEYED)
+        columns = "SELECT column_name, column_type FROM (DESCRIBE SELECT * FROM {})"
+        assert con.execute(columns.format(export)).fetchall() == [
+            *con.execute(columns.format(f"build.{KEYED}")).fetchall(),
+            ("period_year", "BIGINT"),
+        ]
+        assert con.execute(
+            f"SELECT count(*) FROM {export} WHERE period_year IS DISTINCT FROM year(period_start)"
+        ).fetchall() == [(0,)]
         built = {
             t: content(con, "build", t, columns).digest
             for t, columns in public_columns(con, "build").items()
@@ -390,6 +434,16 @@ def test_daily_builds_are_published_by_rows_and_equal_the_build(tmp_path, monkey
     _same_as_build(build, warehouse)
 
 
+def _files(warehouse) -> dict[str, int]:
+    """The partitioned export's files (path under the version folder -> inode)."""
+    version = (warehouse.parent / "marts" / "fct_dossier_indicator").resolve()
+    return {str(f.relative_to(version)): f.stat().st_ino for f in version.rglob("*.parquet")}
+
+
+def _versions(warehouse) -> list[str]:
+    return sorted(p.name for p in (warehouse.parent / "marts").glob(".fct_dossier_indicator-*"))
+
+
 def test_a_table_published_by_rows_that_comes_out_as_published_keeps_its_export(tmp_path):
     """Most dossiers a daily build recomputes come out as they were: when none of a table's
     rows changed, its Parquet (the costliest part of a publication) is not written again, and
@@ -399,19 +453,173 @@ def test_a_table_published_by_rows_that_comes_out_as_published_keeps_its_export(
     days = DailyBuilds(build)
     days.full({f"D{i}": _dossier(f"U{i % 5}") for i in range(30)})
     publish_warehouse(build, warehouse)
-    export = warehouse.parent / "marts" / "fct_dossier_indicator.parquet"
-    written = export.stat().st_mtime_ns
+    export = warehouse.parent / "marts" / "fct_dossier_indicator"
+    written = os.readlink(export)
 
     # D1 and D2 recomputed, their rows as before.
     days.daily({"D1": _dossier("U1"), "D2": _dossier("U2")})
     same = publish_warehouse(build, warehouse)
     assert same.by_rows == [KEYED] and KEYED in same.export_kept and KEYED not in same.exported
-    assert export.stat().st_mtime_ns == written
+    assert os.readlink(export) == written
     _same_as_build(build, warehouse)
 
     # The next day D1 changes: its rows are replaced and the Parquet written again.
     days.daily({"D1": _dossier("U1", "FFF")})
     changed = publish_warehouse(build, warehouse)
     assert changed.by_rows == [KEYED] and KEYED in changed.exported
-    assert export.stat().st_mtime_ns != written
+    assert os.readlink(export) != written and _versions(warehouse) == [os.readlink(export)]
+    _same_as_build(build, warehouse)
+
+
+def test_a_daily_publication_rewrites_only_the_partitions_whose_rows_changed(tmp_path):
+    """fct_dossier_indicator is exported as Hive folders by the year of period_start. A daily
+    publication by rows writes a new version of the folder in which only the years whose rows
+    changed are written; the others are the very same files (hard links). The whole export
+    still equals the published table, and a full publication writes every partition."""
+    build, warehouse = tmp_path / "build" / "build.duckdb", tmp_path / "wh" / "warehouse.duckdb"
+    build.parent.mkdir()
+    days = DailyBuilds(build)
+    dossiers = _three_years()
+    days.full(dossiers)
+    first = publish_warehouse(build, warehouse)
+    assert first.partitions == {KEYED: [3, 0]}
+    marts = warehouse.parent / "marts"
+    assert (marts / "fct_dossier_indicator").is_symlink()
+    assert (marts / "fct_dossier_indicator" / "period_year=2025").is_dir()
+    assert not (marts / "fct_dossier_indicator.parquet").exists()
+    _same_as_build(build, warehouse)
+    before = _files(warehouse)
+
+    # D1 (February 2025) changes its month and year verdicts (T -> F), its quarter verdict
+    # stays F; D5 (June 2026) is recomputed unchanged.
+    days.daily(
+        {"D1": _dossier("U1", "FFF", month=2, year=2025), "D5": _dossier("U0", month=6, year=2026)}
+    )
+    day1 = publish_warehouse(build, warehouse)
+    assert day1.by_rows == [KEYED] and KEYED in day1.exported
+    assert day1.partitions == {KEYED: [1, 2]}
+    after = _files(warehouse)
+    rewritten = {"period_year=2025"}
+    assert {f.rsplit("/", 1)[0] for f in after if after[f] != before.get(f)} == rewritten
+    untouched = {f: ino for f, ino in before.items() if f.rsplit("/", 1)[0] not in rewritten}
+    assert untouched and {f: after[f] for f in untouched} == untouched  # the same files
+    assert len(_versions(warehouse)) == 1  # the old version is gone once swapped
+    _same_as_build(build, warehouse)
+
+    # The dossiers of 2024 disappear: their partition goes; D30 lands in 2027, a year nobody
+    # had (a new partition).
+    gone = {d: [] for i, d in enumerate(dossiers) if i % 3 == 0}
+    days.daily({**gone, "D30": _dossier("U0", month=1, year=2027)})
+    day2 = publish_warehouse(build, warehouse)
+    parts = {f.rsplit("/", 1)[0] for f in _files(warehouse)}
+    assert parts == {"period_year=2025", "period_year=2026", "period_year=2027"}
+    assert day2.partitions[KEYED] == [1, 2]
+    _same_as_build(build, warehouse)
+
+    # A full build is published whole: every partition written again (the last version's
+    # files kept alive by links of our own, so that no new file can reuse their inodes).
+    version = (warehouse.parent / "marts" / "fct_dossier_indicator").resolve()
+    (tmp_path / "held").mkdir()
+    for n, f in enumerate(version.rglob("*.parquet")):
+        os.link(f, tmp_path / "held" / f"{n}.parquet")
+    held = {f.stat().st_ino for f in (tmp_path / "held").iterdir()}
+    days.full(dossiers)
+    full = publish_warehouse(build, warehouse)
+    assert full.partitions == {KEYED: [3, 0]}
+    assert not set(_files(warehouse).values()) & held
+    _same_as_build(build, warehouse)
+
+
+def test_the_partitioned_export_survives_a_migration_a_failure_and_a_killed_publication(
+    tmp_path, monkeypatch
+):
+    """From the single Parquet file of before, the first publication writes the folder whole
+    and removes the file; an export that fails half-way leaves the published version as it
+    was (and no record: the next one writes it whole); what a killed publication left (a
+    version folder no link names, a temporary link) is removed by the next one."""
+    build, warehouse = tmp_path / "build" / "build.duckdb", tmp_path / "wh" / "warehouse.duckdb"
+    build.parent.mkdir()
+    marts = warehouse.parent / "marts"
+    days = DailyBuilds(build)
+    days.full(_three_years())
+    publish_warehouse(build, warehouse)
+
+    # As a publication of before left it: one file, and a record naming no version folder.
+    import shutil
+
+    link = marts / "fct_dossier_indicator"
+    version = link.resolve()
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+        con.execute(f"COPY {KEYED} TO '{marts / 'fct_dossier_indicator.parquet'}' (FORMAT parquet)")
+    link.unlink()
+    shutil.rmtree(version)
+    record = json.loads(record_path(build).read_text(encoding="utf-8"))
+    del record["exports"]
+    record_path(build).write_text(json.dumps(record), encoding="utf-8")
+    days.daily({"D1": _dossier("U1", "FFF", month=2)})
+    migrated = publish_warehouse(build, warehouse)
+    assert migrated.by_rows == [KEYED] and migrated.partitions[KEYED][1] == 0
+    assert not (marts / "fct_dossier_indicator.parquet").exists() and link.is_symlink()
+    _same_as_build(build, warehouse)
+
+    # The next export fails half-way: analysts still read the published version.
+    published, files = os.readlink(link), _files(warehouse)
+    days.daily({"D3": _dossier("U3", "FFF", month=4)})
+    monkeypatch.setattr("pipeline.publish._write_partitions", _disk_full)
+    with pytest.raises(OSError):
+        publish_warehouse(build, warehouse)
+    monkeypatch.undo()
+    assert os.readlink(link) == published and _files(warehouse) == files
+    assert _versions(warehouse) == [published] and not record_path(build).exists()
+    again = publish_warehouse(build, warehouse)  # nothing vouches for it: written whole
+    assert again.partitions[KEYED][1] == 0
+    _same_as_build(build, warehouse)
+
+    # A killed publication's leftovers: a version no link names and a temporary link.
+    (marts / ".fct_dossier_indicator-killed" / "period_year=2026").mkdir(parents=True)
+    os.symlink(".fct_dossier_indicator-killed", marts / ".fct_dossier_indicator.x.tmp")
+    days.daily({"D4": _dossier("U4", "FFF", month=5, year=2025)})
+    rerun = publish_warehouse(build, warehouse)
+    assert rerun.partitions[KEYED] == [1, 2]
+    assert _versions(warehouse) == [os.readlink(link)]
+    assert [p.name for p in marts.glob(".*.tmp")] == []
+    _same_as_build(build, warehouse)
+
+
+def test_a_publication_stopped_before_or_after_its_file_swap_leaves_a_readable_export(
+    tmp_path, monkeypatch
+):
+    """The partitioned export's link is renamed only after the published file: a publication
+    stopped before the file's rename leaves the file and export as they were; one stopped
+    between the file's rename and the link's leaves the new file and the last export, whole
+    and readable, and no record (the next publication writes the export whole)."""
+    build, warehouse = tmp_path / "build" / "build.duckdb", tmp_path / "wh" / "warehouse.duckdb"
+    build.parent.mkdir()
+    link = warehouse.parent / "marts" / "fct_dossier_indicator"
+    days = DailyBuilds(build)
+    days.full(_three_years())
+    publish_warehouse(build, warehouse)
+    published, files, inode = os.readlink(link), _files(warehouse), warehouse.stat().st_ino
+    export = f"SELECT count(*) FROM read_parquet('{link}/**/*.parquet', hive_partitioning=true)"
+    [(rows,)] = _rows(warehouse, export)
+
+    days.daily({"D1": _dossier("U1", "FFF", month=2)})
+    monkeypatch.setattr("pipeline.publish.replace_durably", _disk_full)
+    with pytest.raises(OSError):
+        publish_warehouse(build, warehouse)
+    monkeypatch.undo()
+    assert warehouse.stat().st_ino == inode
+    assert os.readlink(link) == published and _files(warehouse) == files
+    assert _versions(warehouse) == [published]
+
+    monkeypatch.setattr("pipeline.publish._swap_in", _disk_full)
+    with pytest.raises(OSError):
+        publish_warehouse(build, warehouse)
+    monkeypatch.undo()
+    assert warehouse.stat().st_ino != inode  # the new file is published
+    assert os.readlink(link) == published and _files(warehouse) == files
+    assert _rows(warehouse, export) == [(rows,)] and not record_path(build).exists()
+
+    again = publish_warehouse(build, warehouse)
+    assert again.partitions[KEYED][1] == 0 and _versions(warehouse) == [os.readlink(link)]
     _same_as_build(build, warehouse)

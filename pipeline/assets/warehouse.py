@@ -188,6 +188,10 @@ def published_warehouse(context: dg.AssetExecutionContext) -> dg.MaterializeResu
         f"{len(published.copied)} copied, {len(published.by_rows)} updated by rows, "
         f"{len(published.kept)} kept unchanged ({len(published.compared)} read whole to compare); "
         f"{len(published.exported)} Parquet exports written, {len(published.export_kept)} kept"
+        + "".join(
+            f"; {table}: {written} partitions written, {linked} linked from the last export"
+            for table, (written, linked) in published.partitions.items()
+        )
     )
     return dg.MaterializeResult(
         metadata={
@@ -205,6 +209,14 @@ def published_warehouse(context: dg.AssetExecutionContext) -> dg.MaterializeResu
             "tables_compared": dg.MetadataValue.json(published.compared),
             "parquet_exported": dg.MetadataValue.json(published.exported),
             "parquet_kept": dg.MetadataValue.json(published.export_kept),
+            # A partitioned export written: its partitions written again and those linked
+            # unchanged from the last export (hard links, no bytes written).
+            "parquet_partitions": dg.MetadataValue.json(
+                {
+                    table: {"written": written, "linked": linked}
+                    for table, (written, linked) in published.partitions.items()
+                }
+            ),
         }
     )
 
