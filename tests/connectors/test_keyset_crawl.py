@@ -68,14 +68,15 @@ def records() -> dict[str, dt.datetime]:
     return spread | recent | {"future": FAR_FUTURE}
 
 
-def crawl(source: MovingSource) -> dict[str, dt.datetime]:
+def crawl(source, page_size: int = PAGE_SIZE) -> dict[str, dt.datetime]:
+    """The latest instant of each record a whole crawl of `source` read."""
     crawler = KeysetCrawler(
         source.fetch,
         lambda r: r["at"],
         dt.timedelta(seconds=1),
         workers=2,
         key_of=lambda r: r["key"],
-        page_size=PAGE_SIZE,
+        page_size=page_size,
         label="test records",
     )
     latest: dict[str, dt.datetime] = {}

@@ -11,12 +11,10 @@ import threading
 import pytest
 
 from pipeline.sources.crawl import KeysetCrawler, Page
+from tests.connectors.test_keyset_crawl import START, TZ
+from tests.connectors.test_keyset_crawl import crawl as keyset_crawl
 
-TZ = dt.timezone(dt.timedelta(hours=7))
-START = dt.datetime(2026, 10, 1, tzinfo=TZ)
-TAIL_FROM = dt.datetime(2026, 11, 19, 8, tzinfo=TZ)
 CLOCK = dt.datetime(2026, 11, 20, 8, tzinfo=TZ)
-PRESENT = dt.datetime(2026, 11, 27, 10, tzinfo=TZ)
 PAGE_SIZE = 10
 CROWD = 13  # records of one crowded instant: pages end inside them at every offset
 
@@ -64,19 +62,7 @@ class CrowdedSource:
 
 
 def crawl(source: CrowdedSource) -> dict[str, dt.datetime]:
-    crawler = KeysetCrawler(
-        source.fetch,
-        lambda r: r["at"],
-        dt.timedelta(seconds=1),
-        workers=2,
-        key_of=lambda r: r["key"],
-        page_size=PAGE_SIZE,
-    )
-    latest: dict[str, dt.datetime] = {}
-    for page in crawler.crawl(START, TAIL_FROM, PRESENT):
-        for r in page:
-            latest[r["key"]] = max(r["at"], latest.get(r["key"], r["at"]))
-    return latest
+    return keyset_crawl(source, PAGE_SIZE)
 
 
 def served_reading_ties_again(records) -> int:
