@@ -181,6 +181,7 @@ def code_server_environment(code_port: int) -> dict[str, str]:
 
 
 def free_port() -> int:
+    """A port free on the loopback now (the code server's by default; the simulator's)."""
     with socket.socket() as sock:
         sock.bind((CODE_SERVER_HOST, 0))
         return sock.getsockname()[1]

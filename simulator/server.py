@@ -9,7 +9,6 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import os
-import socket
 import subprocess
 import sys
 import time
@@ -20,6 +19,7 @@ from pathlib import Path
 import httpx
 
 from pipeline.config import DEFAULT_HISTORY_START
+from pipeline.service import free_port
 from simulator.app import Settings
 from simulator.evaluation import department_id
 from simulator.profile import PROVINCE_CODE
@@ -47,12 +47,6 @@ class SimulatorHandle:
 
     def admin(self, path: str) -> str:
         return f"{self.base_url}/_sim/{path.lstrip('/')}"
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def serve_command(settings: Settings, host: str, port: int) -> list[str]:
