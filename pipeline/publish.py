@@ -700,8 +700,8 @@ def _partition_values(
 ) -> dict[str | None, int | None]:
     """The years the table's partitions may hold (`relation`: where the table is read, by
     default the connection's own): as text (a `Partition`'s) -> as numbers. Every year from
-    the first to the last (read from the column's statistics, no scan), and None when some
-    rows have no date; a year without rows writes no partition."""
+    the first to the last (one read of the date column alone), and None when some rows have
+    no date; a year without rows writes no partition."""
     column = _quote(PARTITIONED[table][1])
     [(first, last, undated)] = con.execute(
         f"SELECT year(min({column})), year(max({column})), "
