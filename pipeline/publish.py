@@ -417,10 +417,7 @@ def _rows_by(
     deleted from the published table since it was written whole (whose space DuckDB keeps)
     would outnumber its rows."""
     column, keys = str(spec["column"]), str(spec["keys"])
-    rows = (
-        f"(SELECT * FROM build.{_target(table)} WHERE {_quote(column)} IN "
-        f"(SELECT {_quote(column)} FROM build.{_target(keys)}))"
-    )
+    rows = _rows_of(f"build.{_target(table)}", column, f"build.{_target(keys)}")
     parts = None
     if table in PARTITIONED:
         parts = row_hash_by(con, rows, (_partition_key(table),))
@@ -430,6 +427,19 @@ def _rows_by(
     if before is None or 2 * incoming >= before.rows or before.deleted + incoming > before.rows:
         return None
     return ByRows(column, keys, incoming, incoming_hash, parts)
+
+
+def _rows_of(relation: str, column: str, keys: str) -> str:
+    """The rows of the table `relation` whose `column` is in the table `keys` (both quoted
+    names), as a parenthesised query: their row ids found first, reading the key column alone,
+    then their rows fetched whole. A plain `WHERE column IN (...)` reads every column of every
+    row; at 3 M dossiers (84.7 M rows, 0.97 M of them the refreshed dossiers') this takes 1.7-2.2
+    CPU-s instead of 2.6-3.5."""
+    quoted = _quote(column)
+    return (
+        f"(SELECT * FROM {relation} WHERE rowid IN (SELECT rowid FROM {relation} "
+        f"WHERE {quoted} IN (SELECT {quoted} FROM {keys})))"
+    )
 
 
 def _write_file(
@@ -527,7 +537,7 @@ def _replace_rows(
     inserted rows differ in number or hash sum."""
     target, column = _target(table), _quote(by.column)
     keys = f"(SELECT {column} FROM build.{_target(by.keys)})"
-    deleted = f"(SELECT * FROM {target} WHERE {column} IN {keys})"
+    deleted = _rows_of(target, by.column, f"build.{_target(by.keys)}")
     changed = None
     if by.incoming_parts is not None:
         gone_parts = row_hash_by(con, deleted, (_partition_key(table),))
@@ -538,7 +548,8 @@ def _replace_rows(
         gone_rows, gone = row_hash(con, deleted)
     con.execute(f"DELETE FROM {target} WHERE {column} IN {keys}")
     [(inserted,)] = con.execute(
-        f"INSERT INTO {target} SELECT * FROM build.{target} WHERE {column} IN {keys}"
+        f"INSERT INTO {target} SELECT * FROM "
+        + _rows_of(f"build.{target}", by.column, f"build.{_target(by.keys)}")
     ).fetchall()
     rows = before.rows - gone_rows + inserted
     [(built,)] = con.execute(f"SELECT count(*) FROM build.{target}").fetchall()
