@@ -39,3 +39,18 @@
 {% macro spark__continuous_quantile(expression, fraction) -%}
     percentile({{ expression }}, {{ fraction }})
 {%- endmacro %}
+
+{#- Interpolated quantiles (each fraction in 0..1) of a numeric expression, as one list in the
+    order of `fractions`: one aggregate state holds the values once for all of them (a quantile
+    keeps every value of its group in memory the engine cannot spill). Read with list_item. -#}
+{% macro continuous_quantiles(expression, fractions) -%}
+    {{- return(adapter.dispatch('continuous_quantiles', 'motcua_warehouse')(expression, fractions)) -}}
+{%- endmacro %}
+
+{% macro default__continuous_quantiles(expression, fractions) -%}
+    quantile_cont({{ expression }}, [{{ fractions | join(', ') }}])
+{%- endmacro %}
+
+{% macro spark__continuous_quantiles(expression, fractions) -%}
+    percentile({{ expression }}, array({{ fractions | join(', ') }}))
+{%- endmacro %}

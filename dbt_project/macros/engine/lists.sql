@@ -56,3 +56,16 @@
 {% macro spark__unnest_list(list) -%}
     explode({{ list }})
 {%- endmacro %}
+
+{#- The element of a list at a 1-based position (null when the list is null). -#}
+{% macro list_item(list, position) -%}
+    {{- return(adapter.dispatch('list_item', 'motcua_warehouse')(list, position)) -}}
+{%- endmacro %}
+
+{% macro default__list_item(list, position) -%}
+    {{ list }}[{{ position }}]
+{%- endmacro %}
+
+{% macro spark__list_item(list, position) -%}
+    element_at({{ list }}, {{ position }})
+{%- endmacro %}

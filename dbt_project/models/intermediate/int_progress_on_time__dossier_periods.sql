@@ -19,31 +19,67 @@ calendar as (
 
 -- What the rule needs of each dossier, computed once per dossier rather than per period: the
 -- terminal event's working-minute index, the due instant and the start of its local date.
+-- The three per-dossier inputs (one row per dossier each) are put together by one grouping
+-- rather than two joins: the joins kept both 3 M-row hash tables in memory DuckDB could not
+-- spill (0.9 GB at 3 M dossiers; the build ran out of memory beside another big node, dbt
+-- threads: 2), a grouping spills.
+dossier_parts as (
+    select
+        dossier_id,
+        max(unit_code) as unit_code,
+        max(accepted_at) as accepted_at,
+        max(appointment_at) as appointment_at,
+        max(terminal_at) as terminal_at,
+        max(statutory_due_index) as statutory_due_index,
+        max(statutory_due_at) as statutory_due_at,
+        max(case when is_counted then 1 else 0 end) = 1 as is_counted
+    from (
+        select
+            dossier_id,
+            unit_code,
+            accepted_at,
+            appointment_at,
+            cast(null as {{ instant_type() }}) as terminal_at,
+            cast(null as double) as statutory_due_index,
+            cast(null as {{ instant_type() }}) as statutory_due_at,
+            true as is_counted
+        from {{ ref('stg_motcua__dossiers') }}
+        where accepted_at is not null
+          and national_status not in (1, 3)
+          and not inter_agency_copy
+          and {{ only_changed('dossier_id', 'int_dossiers__to_refresh') }}
+        union all
+        select dossier_id, null, null, null, terminal_at, null, null, false
+        from {{ ref('int_dossier_events') }}
+        where {{ only_changed('dossier_id', 'int_dossiers__to_refresh') }}
+        union all
+        select dossier_id, null, null, null, null, statutory_due_index, statutory_due_at, false
+        from {{ ref('int_dossiers__statutory_due') }}
+        where {{ only_changed('dossier_id', 'int_dossiers__to_refresh') }}
+    ) as parts
+    group by dossier_id
+),
+
 dossiers as (
     select
         dossiers.dossier_id,
         dossiers.unit_code,
         dossiers.accepted_at,
         dossiers.appointment_at,
-        events.terminal_at,
+        dossiers.terminal_at,
         -- Open until the terminal event; a dossier never terminal is open in every period
         -- (each starts before AS_OF).
-        coalesce(events.terminal_at, {{ as_of() }}) as open_until,
-        {{ working_minute_index('events.terminal_at', 'terminal_day') }} as terminal_index,
-        due.statutory_due_index,
-        coalesce(dossiers.appointment_at, due.statutory_due_at) as due_at,
+        coalesce(dossiers.terminal_at, {{ as_of() }}) as open_until,
+        {{ working_minute_index('dossiers.terminal_at', 'terminal_day') }} as terminal_index,
+        dossiers.statutory_due_index,
+        coalesce(dossiers.appointment_at, dossiers.statutory_due_at) as due_at,
         -- Ending on an earlier calendar date than the due date is ending before its first instant.
-        cast(cast(coalesce(dossiers.appointment_at, due.statutory_due_at) as date) as {{ instant_type() }})
+        cast(cast(coalesce(dossiers.appointment_at, dossiers.statutory_due_at) as date) as {{ instant_type() }})
             as due_date_starts_at
-    from {{ ref('stg_motcua__dossiers') }} as dossiers
-    left join {{ ref('int_dossier_events') }} as events on events.dossier_id = dossiers.dossier_id
-    left join {{ ref('int_dossiers__statutory_due') }} as due on due.dossier_id = dossiers.dossier_id
+    from dossier_parts as dossiers
     left join calendar as terminal_day
-        on terminal_day.calendar_date = cast(events.terminal_at as date)
-    where dossiers.accepted_at is not null
-      and dossiers.national_status not in (1, 3)
-      and not dossiers.inter_agency_copy
-      and {{ only_changed('dossiers.dossier_id', 'int_dossiers__to_refresh') }}
+        on terminal_day.calendar_date = cast(dossiers.terminal_at as date)
+    where dossiers.is_counted
 ),
 
 -- Each period with the working-minute index of its evaluation instant T.

@@ -75,10 +75,12 @@ handled_in_rollups as (
             as dossiers_with_2plus_supplements,
         count(case when not classified.is_late then 1 end) as on_time,
         avg(classified.processing_working_days) as processing_working_days_mean,
-        {{ continuous_quantile('classified.processing_working_days', 0.5) }}
-            as processing_working_days_median,
-        {{ continuous_quantile('classified.processing_working_days', 0.9) }}
-            as processing_working_days_p90,
+        -- Both quantiles from one state: a quantile holds every value of its group in memory
+        -- the engine cannot spill (one per dossier x period x roll-up row, ~34 M at 3 M
+        -- dossiers); two states took ~0.7 GB, which ran the build out of memory beside
+        -- another big node (dbt threads: 2).
+        {{ continuous_quantiles('classified.processing_working_days', [0.5, 0.9]) }}
+            as processing_working_days_quantiles,
         avg(classified.working_days_late) as working_days_late_mean,
         max(classified.working_days_late) as working_days_late_max
     from classified
@@ -195,8 +197,10 @@ joined as (
         {{ safe_ratio('handled_in_rollups.on_time', 'handled_in_rollups.handled') }}
             as on_time_rate,
         handled_in_rollups.processing_working_days_mean,
-        handled_in_rollups.processing_working_days_median,
-        handled_in_rollups.processing_working_days_p90,
+        {{ list_item('handled_in_rollups.processing_working_days_quantiles', 1) }}
+            as processing_working_days_median,
+        {{ list_item('handled_in_rollups.processing_working_days_quantiles', 2) }}
+            as processing_working_days_p90,
         handled_in_rollups.working_days_late_mean,
         handled_in_rollups.working_days_late_max,
         {{ safe_ratio('received_in_rollups.received_at_counter', 'received_in_rollups.received') }}
