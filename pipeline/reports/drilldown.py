@@ -15,11 +15,8 @@ from dataclasses import dataclass
 from pipeline.reports.marts import Marts
 
 # Most urgent first: dossiers still in progress (the citizen is still waiting), then the most
-# working days late, then the oldest reception.
-URGENCY = (
-    "d.finished_at IS NOT NULL, d.working_days_late DESC NULLS LAST, d.received_at, d.dossier_code"
-)
-# The same order as one value, for DuckDB's bounded `min_by(…, key, n)` aggregate.
+# working days late (none last), then the oldest reception; as one value, for DuckDB's bounded
+# `min_by(…, key, n)` aggregate.
 URGENCY_KEY = (
     "{'open': d.finished_at IS NOT NULL, "
     "'late': coalesce(-d.working_days_late, 'infinity'::DOUBLE), "
@@ -54,13 +51,14 @@ LISTED = (
     "{'dossier_code': d.dossier_code, 'procedure_code': d.procedure_code, "
     "'channel': d.channel, 'received_at': d.received_at, 'due_at': d.due_at, "
     "'finished_at': d.finished_at, 'progress_status': d.progress_status, "
-    "'working_days_late': d.working_days_late, 'reason': i.reason_vi}"
+    "'working_days_late': d.working_days_late, 'reason': i.reason_vi, "
+    "'procedure_name': p.procedure_name}"
 )
 
 
 def lost_point_lists(marts: Marts, period_type: str, period_start, limit: int) -> LostPoints:
     """Per indicator and unit of the period, the dossiers outside the numerator: their count
-    and the `limit` most urgent (`URGENCY`), each with its procedure's name.
+    and the `limit` most urgent (`URGENCY_KEY`), each with its procedure's name.
 
     One DuckDB aggregate with bounded state counts and picks per indicator and unit (no sort of
     every failing dossier); `min_by` gives the picked dossiers in the key's order."""
@@ -73,32 +71,17 @@ def lost_point_lists(marts: Marts, period_type: str, period_start, limit: int) -
                    AS dossiers
         FROM marts.fct_dossier_indicator i
         JOIN marts.fct_dossier d USING (dossier_code)
+        LEFT JOIN marts.dim_procedure p ON p.procedure_code = d.procedure_code
         WHERE i.period_type = $ptype AND i.period_start = $pstart
         GROUP BY ALL
         """,
         params,
     )
-    codes = sorted({d["procedure_code"] for r in picked if r["total"] for d in r["dossiers"]})
-    names = {
-        r["procedure_code"]: r["procedure_name"]
-        for r in marts.rows(
-            "SELECT procedure_code, procedure_name FROM marts.dim_procedure "
-            "WHERE procedure_code = ANY($codes)",
-            {"codes": codes},
-        )
-    }
     lists: dict[str, dict[str, LostPointList]] = {}
     for r in picked:
         if r["total"]:
-            dossiers = [
-                {
-                    "indicator_code": r["indicator_code"],
-                    "unit_code": r["unit_code"],
-                    **d,
-                    "procedure_name": names.get(d["procedure_code"]),
-                }
-                for d in r["dossiers"]
-            ]
+            codes = {"indicator_code": r["indicator_code"], "unit_code": r["unit_code"]}
+            dossiers = [codes | d for d in r["dossiers"]]
             lists.setdefault(r["indicator_code"], {})[r["unit_code"]] = LostPointList(
                 r["total"], dossiers
             )
