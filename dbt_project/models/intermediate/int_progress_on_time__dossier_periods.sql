@@ -32,7 +32,7 @@ dossier_parts as (
         max(terminal_at) as terminal_at,
         max(statutory_due_index) as statutory_due_index,
         max(statutory_due_at) as statutory_due_at,
-        max(case when is_counted then 1 else 0 end) = 1 as is_counted
+        bool_or(is_counted) as is_counted
     from (
         select
             dossier_id,
