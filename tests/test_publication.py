@@ -358,8 +358,9 @@ def _same_as_build(build, warehouse) -> None:
 
 def test_daily_builds_are_published_by_rows_and_equal_the_build(tmp_path, monkeypatch):
     """A mart a daily build changes only for the dossiers it recomputed is published by rows:
-    in the copy of the published file those dossiers' rows are deleted and the build's
-    inserted; what the build did not touch is not read again. Across several days (a dossier
+    in the copy of the published file those of these dossiers' rows that differ from the
+    build's are deleted and the build's inserted; what the build did not touch is not read
+    again. Across several days (a dossier
     that moves unit, one that disappears, a new one), an interrupted publication, two builds
     between publications and a build file changed by hand, the published file and Parquet
     always equal the build."""
@@ -380,6 +381,9 @@ def test_daily_builds_are_published_by_rows_and_equal_the_build(tmp_path, monkey
     assert day1.kept == ["audit.load_log", "marts.dim_unit"]
     assert day1.exported == [KEYED, "marts.fct_indicator"]
     assert day1.rows[KEYED] == 30 * 3 - 3 + 3 - 1  # D2 gone, D30 new, D4 one row less
+    # D1's 3 rows replaced (new unit), D2's 3 deleted, D30's 3 inserted, D4's 2 rows that
+    # changed or went replaced by the 1 that changed (its quarter row stays as it was).
+    assert day1.replaced == {KEYED: [3 + 3 + 2, 3 + 3 + 1]}
     _same_as_build(build, warehouse)
 
     # Day 2: the publication fails while exporting; the published file is day 1's, no record.
@@ -434,6 +438,23 @@ def test_daily_builds_are_published_by_rows_and_equal_the_build(tmp_path, monkey
     _same_as_build(build, warehouse)
 
 
+def test_only_the_rows_that_differ_are_replaced_as_many_times_as_they_differ(tmp_path):
+    """The rows replaced are the published rows EXCEPT ALL the build's, and the reverse: a row
+    repeated counts once per copy (a table without a unique key stays exact)."""
+    build, warehouse = tmp_path / "build" / "build.duckdb", tmp_path / "wh" / "warehouse.duckdb"
+    build.parent.mkdir()
+    days = DailyBuilds(build)
+    dossiers = {f"D{i}": _dossier(f"U{i % 5}") for i in range(30)}
+    days.full({**dossiers, "D1": _dossier("U1") * 2})
+    publish_warehouse(build, warehouse)
+
+    # D0's rows now three times over, D1's once again, D2 recomputed as it was.
+    days.daily({"D0": _dossier("U0") * 3, "D1": _dossier("U1"), "D2": _dossier("U2")})
+    day = publish_warehouse(build, warehouse)
+    assert day.by_rows == [KEYED] and day.replaced == {KEYED: [3, 6]}
+    _same_as_build(build, warehouse)
+
+
 def _files(warehouse) -> dict[str, int]:
     """The partitioned export's files (path under the version folder -> inode)."""
     version = (warehouse.parent / "marts" / "fct_dossier_indicator").resolve()
@@ -460,6 +481,7 @@ def test_a_table_published_by_rows_that_comes_out_as_published_keeps_its_export(
     days.daily({"D1": _dossier("U1"), "D2": _dossier("U2")})
     same = publish_warehouse(build, warehouse)
     assert same.by_rows == [KEYED] and KEYED in same.export_kept and KEYED not in same.exported
+    assert same.replaced == {KEYED: [0, 0]}  # no row written
     assert os.readlink(export) == written
     _same_as_build(build, warehouse)
 
