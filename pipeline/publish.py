@@ -5,7 +5,8 @@ renamed over `WAREHOUSE_PATH` in one step: an analyst holding the old file open 
 it undisturbed, and nobody ever sees a half-built mart. The marts are exported as Parquet under
 `<warehouse folder>/marts/`, each file swapped in the same way; a partitioned mart (see
 `PARTITIONED`) as a folder of Hive partitions, a link to a version folder renamed over the old
-link, in which a publication by rows writes again only the partitions whose rows changed.
+link, in which a publication by rows writes again only the partitions whose rows changed. A
+publication by rows replaces only the rows that differ from the build's (`_replace_rows`).
 
 Only what changed is published again (issue 20): every public table of the build gets a content
 fingerprint (its columns, row count and the sum of its rows' hashes); a table whose fingerprint
