@@ -251,9 +251,13 @@ class DailyBuilds:
             con.execute("CREATE OR REPLACE TABLE audit.load_log AS SELECT 1 AS records_read")
         self._record(None)
 
-    def daily(self, dossiers: dict[str, list[tuple]], also_gone: str | None = None) -> None:
+    def daily(
+        self, dossiers: dict[str, list[tuple]], also_gone: str | None = None, apart: str = ""
+    ) -> None:
         """`dossiers`: the recomputed ones, each with its rows now (none: it disappeared);
-        `also_gone`: a dossier whose rows go too, which the record does not say (a bug)."""
+        `also_gone`: a dossier whose rows go too, which the record does not say (a bug);
+        `apart`: a kept dossier whose rows (as they were) end up between the recomputed ones'
+        (which a daily build appends together)."""
         with duckdb.connect(str(self.build)) as con:
             con.execute("DELETE FROM intermediate.to_refresh")
             keys = [[d] for d in dossiers]
@@ -263,6 +267,13 @@ class DailyBuilds:
                 "WHERE dossier_id IN (SELECT dossier_id FROM intermediate.to_refresh)"
             )
             self._insert(con, dossiers)
+            for moved in (apart, next(iter(dossiers))) if apart else ():
+                con.execute(
+                    "CREATE OR REPLACE TEMP TABLE moved AS SELECT * FROM "
+                    f"marts.fct_dossier_indicator WHERE dossier_id = '{moved}'"
+                )
+                con.execute(f"DELETE FROM marts.fct_dossier_indicator WHERE dossier_id = '{moved}'")
+                con.execute("INSERT INTO marts.fct_dossier_indicator SELECT * FROM moved")
             if also_gone:
                 gone = "DELETE FROM marts.fct_dossier_indicator WHERE dossier_id = ?"
                 con.execute(gone, [also_gone])
@@ -358,8 +369,9 @@ def _same_as_build(build, warehouse) -> None:
 
 def test_daily_builds_are_published_by_rows_and_equal_the_build(tmp_path, monkeypatch):
     """A mart a daily build changes only for the dossiers it recomputed is published by rows:
-    in the copy of the published file those dossiers' rows are deleted and the build's
-    inserted; what the build did not touch is not read again. Across several days (a dossier
+    in the copy of the published file those of these dossiers' rows that differ from the
+    build's are deleted and the build's inserted; what the build did not touch is not read
+    again. Across several days (a dossier
     that moves unit, one that disappears, a new one), an interrupted publication, two builds
     between publications and a build file changed by hand, the published file and Parquet
     always equal the build."""
@@ -380,6 +392,9 @@ def test_daily_builds_are_published_by_rows_and_equal_the_build(tmp_path, monkey
     assert day1.kept == ["audit.load_log", "marts.dim_unit"]
     assert day1.exported == [KEYED, "marts.fct_indicator"]
     assert day1.rows[KEYED] == 30 * 3 - 3 + 3 - 1  # D2 gone, D30 new, D4 one row less
+    # D1's 3 rows replaced (new unit), D2's 3 deleted, D30's 3 inserted, D4's 2 rows that
+    # changed or went replaced by the 1 that changed (its quarter row stays as it was).
+    assert day1.replaced == {KEYED: [3 + 3 + 2, 3 + 3 + 1]}
     _same_as_build(build, warehouse)
 
     # Day 2: the publication fails while exporting; the published file is day 1's, no record.
@@ -434,6 +449,40 @@ def test_daily_builds_are_published_by_rows_and_equal_the_build(tmp_path, monkey
     _same_as_build(build, warehouse)
 
 
+def test_only_the_rows_that_differ_are_replaced_as_many_times_as_they_differ(tmp_path):
+    """The rows replaced are the published rows EXCEPT ALL the build's, and the reverse: a row
+    repeated counts once per copy (a table without a unique key stays exact)."""
+    build, warehouse = tmp_path / "build" / "build.duckdb", tmp_path / "wh" / "warehouse.duckdb"
+    build.parent.mkdir()
+    days = DailyBuilds(build)
+    dossiers = {f"D{i}": _dossier(f"U{i % 5}") for i in range(30)}
+    days.full({**dossiers, "D1": _dossier("U1") * 2})
+    publish_warehouse(build, warehouse)
+
+    # D0's rows now three times over, D1's once again, D2 recomputed as it was.
+    days.daily({"D0": _dossier("U0") * 3, "D1": _dossier("U1"), "D2": _dossier("U2")})
+    day = publish_warehouse(build, warehouse)
+    assert day.by_rows == [KEYED] and day.replaced == {KEYED: [3, 6]}
+    _same_as_build(build, warehouse)
+
+
+def test_recomputed_rows_lying_apart_in_the_build_are_replaced_all_the_same(tmp_path):
+    """The build's rows of the recomputed dossiers are read within their row ids' range when a
+    daily build appended them together; with a kept dossier's rows between them they are read
+    by key: the same rows replaced either way."""
+    build, warehouse = tmp_path / "build" / "build.duckdb", tmp_path / "wh" / "warehouse.duckdb"
+    build.parent.mkdir()
+    days = DailyBuilds(build)
+    days.full({f"D{i}": _dossier(f"U{i % 5}") for i in range(30)})
+    publish_warehouse(build, warehouse)
+    # D1's month and year verdicts change on day 1 (2 rows), all three back on day 2 (3 rows).
+    for apart, verdicts, replaced in (("", "FFF", 2), ("D20", "TTT", 3)):
+        days.daily({"D1": _dossier("U1", verdicts), "D2": _dossier("U2")}, apart=apart)
+        published = publish_warehouse(build, warehouse)
+        assert published.by_rows == [KEYED] and published.replaced == {KEYED: [replaced, replaced]}
+        _same_as_build(build, warehouse)
+
+
 def _files(warehouse) -> dict[str, int]:
     """The partitioned export's files (path under the version folder -> inode)."""
     version = (warehouse.parent / "marts" / "fct_dossier_indicator").resolve()
@@ -460,6 +509,7 @@ def test_a_table_published_by_rows_that_comes_out_as_published_keeps_its_export(
     days.daily({"D1": _dossier("U1"), "D2": _dossier("U2")})
     same = publish_warehouse(build, warehouse)
     assert same.by_rows == [KEYED] and KEYED in same.export_kept and KEYED not in same.exported
+    assert same.replaced == {KEYED: [0, 0]}  # no row written
     assert os.readlink(export) == written
     _same_as_build(build, warehouse)
 

@@ -178,7 +178,7 @@ def fresh_target_path(context: dg.AssetExecutionContext, settings: Settings, kin
     "atomically into WAREHOUSE_PATH, and the marts exported as Parquet beside it "
     "(warehouse.md 'Access'). Only the tables whose content changed since the last "
     "publication are copied and exported again; a mart a daily build changed only for the "
-    "dossiers it recomputed gets only those dossiers' rows replaced.",
+    "dossiers it recomputed gets only those of their rows that differ replaced.",
 )
 def published_warehouse(context: dg.AssetExecutionContext) -> dg.MaterializeResult:
     settings = load_settings()
@@ -188,6 +188,10 @@ def published_warehouse(context: dg.AssetExecutionContext) -> dg.MaterializeResu
         f"{len(published.copied)} copied, {len(published.by_rows)} updated by rows, "
         f"{len(published.kept)} kept unchanged ({len(published.compared)} read whole to compare); "
         f"{len(published.exported)} Parquet exports written, {len(published.export_kept)} kept"
+        + "".join(
+            f"; {table}: {deleted} rows deleted, {inserted} inserted"
+            for table, (deleted, inserted) in published.replaced.items()
+        )
         + "".join(
             f"; {table}: {written} partitions written, {linked} linked from the last export"
             for table, (written, linked) in published.partitions.items()
@@ -203,8 +207,15 @@ def published_warehouse(context: dg.AssetExecutionContext) -> dg.MaterializeResu
             "started_from_previous_file": published.from_previous,
             "tables_copied": dg.MetadataValue.json(published.copied),
             "tables_kept": dg.MetadataValue.json(published.kept),
-            # Published by rows: the recomputed dossiers' rows replaced in the copied file.
+            # Published by rows: of the recomputed dossiers' rows, those that differ from the
+            # build's replaced in the copied file (how many deleted and inserted).
             "tables_by_rows": dg.MetadataValue.json(published.by_rows),
+            "rows_replaced": dg.MetadataValue.json(
+                {
+                    table: {"deleted": deleted, "inserted": inserted}
+                    for table, (deleted, inserted) in published.replaced.items()
+                }
+            ),
             # Fingerprinted whole: the tables the build records could not vouch for.
             "tables_compared": dg.MetadataValue.json(published.compared),
             "parquet_exported": dg.MetadataValue.json(published.exported),
