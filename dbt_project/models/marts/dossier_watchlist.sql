@@ -25,10 +25,6 @@ at_as_of as (
     where period_type = 'as_of'
 ),
 
-copies as (
-    select distinct national_code from {{ ref('stg_dvcqg__dossier_copies') }}
-),
-
 responsible as (
     select * from {{ ref('int_findings__responsible_units') }}
 ),
@@ -56,6 +52,17 @@ calendar as (
 
 open_at_as_of as (
     select * from {{ ref('int_findings__open_at_as_of') }}
+),
+
+-- The national copies of the open dossiers only: a distinct over every copy cost most of this
+-- model (at 3 M dossiers 1.5-2.2 against 0.9-1.0 CPU-s for the whole model).
+copies as (
+    select distinct national_code from {{ ref('stg_dvcqg__dossier_copies') }}
+    where national_code in (
+        select dossiers.national_code
+        from dossiers
+        inner join open_at_as_of on open_at_as_of.dossier_id = dossiers.dossier_id
+    )
 ),
 
 -- Per dossier, from its steps up to AS_OF: whether its result went to the counter or back to

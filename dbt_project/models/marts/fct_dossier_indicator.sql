@@ -13,7 +13,7 @@ with
 
 verdicts as (
     {%- for indicator_code, rows in dossier_indicator_macros().items() %}
-    select * from ({{ rows() }}) as {{ indicator_code | lower }}
+    select * from ({{ rows(key_model='int_dossiers__to_refresh') }}) as {{ indicator_code | lower }}
     {%- if not loop.last %}
     union all
     {%- endif %}
@@ -45,4 +45,3 @@ inner join dossiers on dossiers.dossier_id = verdicts.dossier_id
 left join reasons
     on reasons.indicator_code = verdicts.indicator_code
     and reasons.reason_code = verdicts.reason_code
-where {{ only_changed('verdicts.dossier_id', 'int_dossiers__to_refresh') }}

@@ -8,8 +8,12 @@ dossiers as (
     where {{ only_changed('dossier_id', 'int_findings__to_refresh') }}
 ),
 
+-- The steps are filtered by the same keys as the dossiers, not only joined to them: DuckDB
+-- joins every dossier's steps to every judged dossier before it applies a filter on the
+-- joined side (at 3 M dossiers, 15 M steps: 7 CPU-s against 0.6 in a daily build).
 steps as (
     select * from {{ ref('stg_motcua__dossier_steps') }}
+    where {{ only_changed('dossier_id', 'int_findings__to_refresh') }}
 ),
 
 as_of as (
