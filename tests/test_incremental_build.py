@@ -282,60 +282,111 @@ def test_a_second_refresh_the_same_morning_skips_what_did_not_change(worlds):
     assert fingerprint(worlds.incremental_warehouse) == worlds.later_marts
 
 
-def key_test_failures(
+# The data tests of fct_dossier_indicator that read, in a daily build, the rows it wrote.
+DAY_TESTS = {
+    "unique_key": "fct_dossier_indicator,test_name:unique_key",
+    "relationships": "fct_dossier_indicator,test_name:relationships",
+    "reason_iff": "assert_fct_dossier_indicator_reason_iff_it_cost_the_point",
+}
+WRITTEN = "written_rows.marts__fct_dossier_indicator"
+
+
+def day_test_failures(
     build: Path, raw_dir: Path, previous_as_of: str | None, target: Path, parsed_in: Path | None
-) -> int:
-    """Rows flagged by fct_dossier_indicator's key test run by dbt on `build`: as in a daily
-    build when `previous_as_of` is given, else as in a full build (`parsed_in`: an earlier
-    call's target folder, see dbt_test)."""
+) -> dict[str, int]:
+    """Rows flagged by the DAY_TESTS run by dbt on `build`, by test: as in a daily build when
+    `previous_as_of` is given, else as in a full build (`parsed_in`: an earlier call's target
+    folder, see dbt_test)."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("DBT_")}
     env.update(RAW_DIR=str(raw_dir), DBT_DUCKDB_PATH=str(build))
     if previous_as_of:
         env["DBT_PREVIOUS_AS_OF"] = previous_as_of
-    [result] = dbt_test("fct_dossier_indicator,test_name:unique_key", env, target, parsed_in)
-    assert result["status"] in ("pass", "fail"), result["message"]
-    return result["failures"]
+    results = dbt_test(" ".join(DAY_TESTS.values()), env, target, parsed_in)
+    assert len(results) == len(DAY_TESTS), [r["unique_id"] for r in results]
+    found = {}
+    for result in results:
+        assert result["status"] in ("pass", "fail"), result["message"]
+        [kind] = [k for k in DAY_TESTS if k in result["unique_id"]]
+        found[kind] = result["failures"]
+    return found
 
 
-def test_a_daily_build_tests_the_rows_it_recomputed(worlds, tmp_path):
-    """The daily build's data tests on a model kept by dossier read the rows of the dossiers it
-    recomputed: a duplicate planted among the kept rows of fct_dossier_indicator (written, and
-    tested, by an earlier build) is not read by the daily key test, while the whole-table pass
-    of a full build flags it; a duplicate among the recomputed rows is flagged by both."""
+def plant(con: duckdb.DuckDBPyConnection, dossier_id: str, into: tuple[str, ...]) -> None:
+    """Three bad rows made from a row of `dossier_id`, inserted into each table of `into`: the
+    same row again (a duplicate key), one whose dossier_code is in no fct_dossier row, and one
+    of a new indicator code whose reason contradicts its numerator flag."""
+    con.execute(
+        """
+        create or replace temp table planted as
+        with row as (
+            select * from marts.fct_dossier_indicator where dossier_id = $id
+            order by all limit 1
+        )
+        select * from row
+        union all
+        select * replace ('planted-nowhere' as dossier_code) from row
+        union all
+        select * replace ('PLANTED ' || $id as indicator_code, not in_numerator as in_numerator)
+        from row
+        """,
+        {"id": dossier_id},
+    )
+    for table in into:
+        con.execute(f"insert into {table} select * from planted")
+
+
+def test_a_daily_build_tests_the_rows_it_wrote(worlds, tmp_path):
+    """The daily build's data tests on a model kept by dossier read the rows it appended, kept
+    until its next write in a side table that is not published: bad rows planted among the kept
+    rows of fct_dossier_indicator (written, and tested, by an earlier build) are not read by the
+    daily key, relationship and reason tests, while the whole-table pass of a full build flags
+    them; bad rows among those the day wrote are flagged by both. Without the side table (a
+    model that kept none) the daily tests read the rows of the recomputed dossiers."""
     settings = settings_of(worlds.incremental_env)
     assert read_state(settings)["mode"] == "incremental"
     build = tmp_path / "warehouse.duckdb"
     shutil.copyfile(settings.build_path, build)
     recomputed = "select dossier_id from intermediate.int_dossiers__to_refresh"
     with duckdb.connect(str(build)) as con:
+        # The side table holds exactly the rows the build appended: those of the dossiers it
+        # recomputed, a share of the table.
+        [(written, rows)] = con.execute(
+            f"select (select count(*) from {WRITTEN}), count(*) from marts.fct_dossier_indicator"
+        ).fetchall()
+        assert 0 < written < rows
+        day = f"select * from marts.fct_dossier_indicator where dossier_id in ({recomputed})"
+        side = f"select * from {WRITTEN}"
+        for one, other in ((day, side), (side, day)):
+            assert con.execute(f"select count(*) from ({one} except all {other})").fetchone() == (
+                0,
+            )
         [(kept,)] = con.execute(
             f"select min(dossier_id) from marts.fct_dossier_indicator "
             f"where dossier_id not in ({recomputed})"
         ).fetchall()
-        [(changed,)] = con.execute(
-            f"select min(dossier_id) from marts.fct_dossier_indicator "
-            f"where dossier_id in ({recomputed})"
-        ).fetchall()
+        [(changed,)] = con.execute(f"select min(dossier_id) from {WRITTEN}").fetchall()
         assert kept is not None and changed is not None
-        con.execute(
-            "insert into marts.fct_dossier_indicator select * from marts.fct_dossier_indicator "
-            "where dossier_id = ? order by all limit 1",
-            [kept],
-        )
+        plant(con, kept, ("marts.fct_dossier_indicator",))
     raw = settings.raw_dir
-    # One parse of the project, the four calls on the same build file (DBT_PREVIOUS_AS_OF is
-    # read at run time, not at parse time).
+    none = dict.fromkeys(DAY_TESTS, 0)
+    # One parse of the project, the calls on the same build file (DBT_PREVIOUS_AS_OF is read at
+    # run time, not at parse time).
     first = tmp_path / "daily-kept"
-    assert key_test_failures(build, raw, FIRST, first, None) == 0
-    assert key_test_failures(build, raw, None, tmp_path / "full-kept", first) == 1
+    assert day_test_failures(build, raw, FIRST, first, None) == none
+    whole = day_test_failures(build, raw, None, tmp_path / "full-kept", first)
+    assert whole == dict.fromkeys(DAY_TESTS, 1)
+    # Bad rows as a build would write them: appended, and kept in the side table.
     with duckdb.connect(str(build)) as con:
-        con.execute(
-            "insert into marts.fct_dossier_indicator select * from marts.fct_dossier_indicator "
-            "where dossier_id = ? order by all limit 1",
-            [changed],
-        )
-    assert key_test_failures(build, raw, FIRST, tmp_path / "daily-changed", first) == 1
-    assert key_test_failures(build, raw, None, tmp_path / "full-changed", first) == 2
+        plant(con, changed, ("marts.fct_dossier_indicator", WRITTEN))
+    day = day_test_failures(build, raw, FIRST, tmp_path / "daily-changed", first)
+    assert day == dict.fromkeys(DAY_TESTS, 1)
+    whole = day_test_failures(build, raw, None, tmp_path / "full-changed", first)
+    assert whole == dict.fromkeys(DAY_TESTS, 2)
+    # No side table: the daily tests read the recomputed dossiers' rows of the table.
+    with duckdb.connect(str(build)) as con:
+        con.execute(f"drop table {WRITTEN}")
+    day = day_test_failures(build, raw, FIRST, tmp_path / "daily-unkept", first)
+    assert day == dict.fromkeys(DAY_TESTS, 1)
 
 
 def test_earlier_as_of_or_changed_code_rebuild_in_full(worlds, tmp_path):

@@ -21,18 +21,24 @@
     {{- return('table' if target.type == 'spark' else 'incremental') -}}
 {%- endmacro %}
 
-{% macro kept_by_dossier(key_model, post_hook=none, on_schema_change='ignore') -%}
+{% macro kept_by_dossier(key_model, post_hook=none, on_schema_change='ignore', keep_written_rows=false) -%}
     {#- The config of a model kept by dossier: in an incremental build the rows of the dossiers
       in `key_model` are deleted, then recomputed and appended; `post_hook` moves what the kept
       rows carry of the run (`refresh_evaluated_at`). The run's AS_OF itself is never stored in
-      kept rows: a view adds it (marts.fct_dossier over int_dossiers__facts). -#}
+      kept rows: a view adds it (marts.fct_dossier over int_dossiers__facts).
+      `keep_written_rows`: the rows an incremental build appends are also kept, until the
+      model's next write, in a side table its data tests read (`written_rows` below); not with
+      a post-hook changing kept rows, whose tests must then read them too. -#}
+    {%- if keep_written_rows and post_hook -%}
+        {{ exceptions.raise_compiler_error('a model whose post-hook changes kept rows cannot keep its written rows alone for its tests') }}
+    {%- endif -%}
     {{- config(
         materialized=dossier_materialization(),
-        incremental_strategy='append',
+        incremental_strategy='append_keeping_written_rows' if keep_written_rows else 'append',
         on_schema_change=on_schema_change,
-        pre_hook="{{ delete_dossiers('" ~ key_model ~ "') }}",
+        pre_hook="{{ delete_dossiers('" ~ key_model ~ "', " ~ keep_written_rows ~ ") }}",
         post_hook=[post_hook] if post_hook else [],
-        meta={'kept_by_dossier': key_model},
+        meta={'kept_by_dossier': key_model, 'keeps_written_rows': keep_written_rows},
     ) -}}
     {#- The key model is read by the hook only: referenced here so that dbt builds it first. #}
 -- depends_on: {{ ref(key_model) }}
@@ -66,14 +72,17 @@
     {{- return(incremental_build() and this is not none and is_incremental()) -}}
 {%- endmacro %}
 
-{% macro delete_dossiers(key_model) -%}
+{% macro delete_dossiers(key_model, keeps_written_rows=false) -%}
     {#- Pre-hook: drop the rows of the dossiers this build recomputes. An existing table built
       without the pipeline's incremental environment (a hand-run `dbt build`) is emptied and
-      filled whole again. -#}
+      filled whole again. A model that keeps its written rows loses them in a full build (the
+      table is written whole: its tests read it whole). -#}
     {%- if recomputes_subset() -%}
         delete from {{ this }} where dossier_id in (select dossier_id from {{ ref(key_model) }})
     {%- elif is_incremental() -%}
         delete from {{ this }}
+    {%- elif keeps_written_rows and target.type != 'spark' -%}
+        drop table if exists {{ written_rows_relation(this) }}
     {%- endif -%}
 {%- endmacro %}
 
@@ -115,37 +124,89 @@
 {%- endmacro %}
 
 {#- Data tests of the models kept by dossier. In an incremental build a test configured with
-  `where: "__recomputed_dossiers__"` reads only the rows of the dossiers this build recomputed
-  (`int_dossiers__to_refresh`, the key model of every model whose tests use it): the kept rows
-  passed the same test when they were written and have not changed since. A full build (and
-  `make test`, whose builds are full but for the incremental-build test) tests the whole table.
-  The placeholder is replaced here, when the test runs: a test's `where` is rendered when the
-  project is parsed, before anyone knows whether the build is incremental. Only tests whose
-  verdict on a row depends on that row's dossier alone may use it (a key that includes the
-  dossier, a relationship to another model kept by the same dossiers); a key across dossiers
-  (fct_dossier.dossier_code unique) or a relationship to a model rebuilt whole every day is
-  tested whole. It pays where the test groups or joins the whole table; a test that only scans
-  rows is cheaper whole than behind the filter (a semi-join on every row). -#}
+  `where: "__written_rows__"` (or a singular test reading `written_rows(ref(...))`) reads only
+  the rows this build wrote into the model: the side table `written_rows.<schema>__<model>`
+  its write keeps (`keep_written_rows` of kept_by_dossier; strategy
+  `append_keeping_written_rows`), the very rows appended; the schema is not published
+  (pipeline/publish.py PUBLIC_SCHEMAS). Every other row of the table was kept as it was when an
+  earlier build wrote and tested it. A full build (and `make test`, whose builds are full but for
+  the incremental-build tests) tests the whole table, and drops the side table.
+
+  Exact, for the tests allowed to use it: (1) the side table is replaced by each incremental
+  write in the same transaction as the delete and the append, and dropped by each full one: when
+  it exists it holds the rows the model's last write appended, and the table has not been
+  written since; (2) the kept rows are unchanged since they passed, so only tests whose verdict
+  on a row depends on that row alone (a value test), on the rows sharing its key where a key
+  holds the dossier (a key test: the pre-hook deleted every row of the dossiers appended again,
+  so a day's row can only collide with another day's row), or on a parent kept by the same
+  dossiers (a relationship to fct_dossier: a kept row's dossier was not recomputed, so its parent
+  row was kept too) may read it; (3) a model with a post-hook changing kept rows
+  (`refresh_evaluated_at`) keeps no written rows. A test comparing aggregates over the whole
+  table (sums to fct_indicator, reconciliation with the raw zone) or a key across dossiers
+  (fct_dossier.dossier_code) reads the whole table.
+  When the side table does not exist in an incremental build (the model kept none, or was
+  skipped after a full build), the test reads the rows of the dossiers the model's key model
+  lists instead: exact too, but a semi-join on every row of the table
+  (benchmarks/runs/2026-12-07-daily-dbt.md). The placeholder is replaced when the test runs: a
+  test's `where` is rendered when the project is parsed, before anyone knows whether the build
+  is incremental. -#}
 {% macro get_where_subquery(relation) -%}
     {%- set where = config.get('where', '') -%}
     {%- if where -%}
-        {%- set where = where | replace('__recomputed_dossiers__', recomputed_dossiers()) -%}
-        {%- do return('(select * from ' ~ relation ~ ' where ' ~ where ~ ') as dbt_subquery') -%}
+        {%- set source = relation -%}
+        {%- if '__written_rows__' in where -%}
+            {%- set source = written_rows(relation) -%}
+            {%- set where = where | replace('__written_rows__', 'true') -%}
+        {%- endif -%}
+        {%- do return('(select * from ' ~ source ~ ' where ' ~ where ~ ') as dbt_subquery') -%}
     {%- endif -%}
     {%- do return(relation) -%}
 {%- endmacro %}
 
-{% macro recomputed_dossiers(column='dossier_id') -%}
-    {#- A filter keeping the dossiers an incremental build recomputed (all in a full build). The
-      key model is found in the graph, not through ref(): a test's dependencies are fixed when
-      the project is parsed, and `int_dossiers__to_refresh` is upstream of every model tested. -#}
-    {%- if incremental_build() -%}
-        {%- set key = graph.nodes.values() | selectattr('resource_type', 'equalto', 'model')
-            | selectattr('name', 'equalto', 'int_dossiers__to_refresh') | first -%}
-        {%- set relation = api.Relation.create(
-            database=key.database, schema=key.schema, identifier=key.alias) -%}
-        {{- column }} in (select dossier_id from {{ relation }})
-    {%- else -%}
-        true
+{% macro written_rows_relation(relation) -%}
+    {#- The side table keeping the rows the last incremental write appended to `relation`. -#}
+    {%- do return(api.Relation.create(
+        database=relation.database, schema='written_rows',
+        identifier=relation.schema ~ '__' ~ relation.identifier)) -%}
+{%- endmacro %}
+
+{% macro written_rows(relation) -%}
+    {#- What a data test of the model kept by dossier `relation` reads (see above): in an
+      incremental build the rows this build wrote, else the whole table. -#}
+    {%- if not incremental_build() -%}
+        {%- do return(relation) -%}
     {%- endif -%}
+    {%- set model = graph.nodes.values() | selectattr('resource_type', 'equalto', 'model')
+        | selectattr('schema', 'equalto', relation.schema)
+        | selectattr('alias', 'equalto', relation.identifier) | first -%}
+    {%- set key_model = model.config.meta.get('kept_by_dossier') if model else none -%}
+    {%- if not key_model -%}
+        {{ exceptions.raise_compiler_error(relation ~ ' is not kept by dossier: its tests cannot read the rows a build wrote') }}
+    {%- endif -%}
+    {%- set written = written_rows_relation(relation) -%}
+    {%- set found = run_query(
+        "select count(*) from information_schema.tables where table_catalog = '"
+        ~ written.database ~ "' and table_schema = '" ~ written.schema
+        ~ "' and table_name = '" ~ written.identifier ~ "'") -%}
+    {%- if found.columns[0].values()[0] > 0 -%}
+        {%- do return(written) -%}
+    {%- endif -%}
+    {%- set key = graph.nodes.values() | selectattr('resource_type', 'equalto', 'model')
+        | selectattr('name', 'equalto', key_model) | first -%}
+    {%- set keys = api.Relation.create(database=key.database, schema=key.schema, identifier=key.alias) -%}
+    {%- do return('(select * from ' ~ relation ~ ' where dossier_id in (select dossier_id from '
+        ~ keys ~ '))') -%}
+{%- endmacro %}
+
+{% macro get_incremental_append_keeping_written_rows_sql(arg_dict) -%}
+    {#- The append strategy of a model keeping its written rows: the rows appended are first
+      written to the side table (replacing the previous build's), then appended from it. -#}
+    {%- set target = arg_dict['target_relation'] -%}
+    {%- set written = written_rows_relation(target) -%}
+    {%- set columns = get_quoted_csv(arg_dict['dest_columns'] | map(attribute='name')) -%}
+    create schema if not exists {{ written.without_identifier() }};
+    create or replace table {{ written }} as
+        select {{ columns }} from {{ arg_dict['temp_relation'] }};
+    insert into {{ target }} ({{ columns }})
+        select {{ columns }} from {{ written }}
 {%- endmacro %}

@@ -8,7 +8,7 @@
 -- Incremental (macros/incremental.sql): a dossier received and terminal before the previous
 -- AS_OF keeps its rows (its populations, facts and verdicts no longer move, as in the kept
 -- models it reads); the dossiers of `int_dossiers__to_refresh` are recomputed.
-{{ kept_by_dossier('int_dossiers__to_refresh', on_schema_change='fail') }}
+{{ kept_by_dossier('int_dossiers__to_refresh', on_schema_change='fail', keep_written_rows=true) }}
 with
 
 verdicts as (

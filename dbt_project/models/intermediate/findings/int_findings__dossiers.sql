@@ -3,7 +3,7 @@
 -- regime) so that a finding always agrees with what analysts read there, plus what only the
 -- source record holds (the stored appointment, how the result is returned). Incremental like
 -- `fct_dossier`, whose progress status it carries.
-{{ kept_by_dossier('int_dossiers__to_refresh') }}
+{{ kept_by_dossier('int_dossiers__to_refresh', keep_written_rows=true) }}
 with
 
 facts as (

@@ -5,7 +5,7 @@
 -- Depends on the dossier's steps alone, so it is kept by dossier like `int_findings__steps`:
 -- an incremental build recomputes the dossiers of `int_findings__to_refresh` instead of
 -- grouping every dossier's history again.
-{{ kept_by_dossier('int_findings__to_refresh') }}
+{{ kept_by_dossier('int_findings__to_refresh', keep_written_rows=true) }}
 with
 
 steps as (
