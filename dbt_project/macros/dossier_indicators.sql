@@ -52,16 +52,7 @@
 {#- Dossiers received in the period (int_dossiers__received_in_periods), optionally filtered. -#}
 {% macro received_dossiers(where='true', key_model=none) -%}
     (select * from {{ ref('int_dossiers__received_in_periods') }}
-     where {{ where }} and {{ of_dossiers('dossier_id', key_model) }})
-{%- endmacro %}
-
-{#- `only_changed` when a key model is given, else every dossier. -#}
-{% macro of_dossiers(column, key_model) -%}
-    {%- if key_model is none -%}
-        true
-    {%- else -%}
-        {{ only_changed(column, key_model) }}
-    {%- endif -%}
+     where {{ where }} and {{ only_changed('dossier_id', key_model) }})
 {%- endmacro %}
 
 {#- DOSSIER_SYNC (§1): the one-stop side; a dossier counts when its national copy exists at AS_OF.
@@ -103,7 +94,7 @@
     {{ dossier_verdicts(
         'PROGRESS_ON_TIME',
         "(select * from " ~ ref('int_progress_on_time__dossier_periods') ~ " where period_type <> 'as_of'"
-        ~ " and " ~ of_dossiers('dossier_id', key_model) ~ ")",
+        ~ " and " ~ only_changed('dossier_id', key_model) ~ ")",
         'not is_late',
         "case when is_terminal then 'FINISHED_LATE' else 'OPEN_OVERDUE' end"
     ) }}
@@ -133,7 +124,7 @@
         (select handled.*, facts.rating, facts.linked_to_petition
          from {{ ref('int_progress_on_time__dossier_periods') }} as handled
          left join {{ ref('int_dossiers__flagged') }} as facts on facts.dossier_id = handled.dossier_id
-         where handled.period_type <> 'as_of' and {{ of_dossiers('handled.dossier_id', key_model) }})
+         where handled.period_type <> 'as_of' and {{ only_changed('handled.dossier_id', key_model) }})
     {%- endset -%}
     {{ dossier_verdicts(
         'DOSSIER_RECEIVING_SATISFACTION', handled,
@@ -153,7 +144,7 @@
              on finished.finished_at >= periods.starts_at
              and finished.finished_at < periods.evaluated_at
          where finished.result_is_document and finished.finished_at is not null
-           and periods.period_type <> 'as_of' and {{ of_dossiers('finished.dossier_id', key_model) }})
+           and periods.period_type <> 'as_of' and {{ only_changed('finished.dossier_id', key_model) }})
     {%- endset -%}
     {{ dossier_verdicts('ORIGINAL_RESULT_AVAILABLE', finished, 'has_e_result', "'NO_E_RESULT'") }}
 {%- endmacro %}

@@ -38,7 +38,7 @@
         on_schema_change=on_schema_change,
         pre_hook="{{ delete_dossiers('" ~ key_model ~ "', " ~ keep_written_rows ~ ") }}",
         post_hook=[post_hook] if post_hook else [],
-        meta={'kept_by_dossier': key_model, 'keeps_written_rows': keep_written_rows},
+        meta={'kept_by_dossier': key_model},
     ) -}}
     {#- The key model is read by the hook only: referenced here so that dbt builds it first. #}
 -- depends_on: {{ ref(key_model) }}
@@ -115,8 +115,9 @@
 {%- endmacro %}
 
 {% macro only_changed(column, key_model) -%}
-    {#- A filter keeping, in an incremental build, the dossiers this build recomputes. -#}
-    {%- if recomputes_subset() -%}
+    {#- A filter keeping, in an incremental build, the dossiers this build recomputes (those of
+      `key_model`; none: every dossier). -#}
+    {%- if key_model is not none and recomputes_subset() -%}
         {{ column }} in (select dossier_id from {{ ref(key_model) }})
     {%- else -%}
         true
