@@ -185,11 +185,8 @@
         {{ exceptions.raise_compiler_error(relation ~ ' is not kept by dossier: its tests cannot read the rows a build wrote') }}
     {%- endif -%}
     {%- set written = written_rows_relation(relation) -%}
-    {%- set found = run_query(
-        "select count(*) from information_schema.tables where table_catalog = '"
-        ~ written.database ~ "' and table_schema = '" ~ written.schema
-        ~ "' and table_name = '" ~ written.identifier ~ "'") -%}
-    {%- if found.columns[0].values()[0] > 0 -%}
+    {%- if adapter.get_relation(
+        database=written.database, schema=written.schema, identifier=written.identifier) -%}
         {%- do return(written) -%}
     {%- endif -%}
     {%- set key = graph.nodes.values() | selectattr('resource_type', 'equalto', 'model')
